@@ -1,0 +1,29 @@
+/* The subcommand table: one `const struct cmd_entry` per cmd-*.c file (tmux style). */
+#ifndef LM_CMD_H
+#define LM_CMD_H
+
+#include "common/lm.h"
+
+struct cmd_entry {
+	const char *name; /* "listen" */
+	const char *summary; /* one line for `lyncmock --help` */
+	const char *usage; /* full --help text of the subcommand */
+	/* argv[0] is the subcommand name; returns an LM_EXIT_* code */
+	int (*exec)(int argc, char **argv);
+};
+
+extern const struct cmd_entry cmd_scenario_entry;
+extern const struct cmd_entry cmd_certs_entry;
+extern const struct cmd_entry cmd_listen_entry;
+extern const struct cmd_entry cmd_probe_entry;
+extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_lab_entry;
+extern const struct cmd_entry cmd_firewall_entry;
+
+/* True when argv has -h or --help before any "--": the caller prints usage. */
+int cmd_wants_help(int argc, char **argv);
+/* Prints "lyncmock CMD: message" and the usage hint; returns LM_EXIT_USAGE. */
+int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

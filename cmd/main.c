@@ -1,0 +1,86 @@
+/* lyncmock's entry point: finds the subcommand in the table and runs it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+#include <osipparser2/osip_parser.h>
+
+#include "cmd/cmd.h"
+
+static const struct cmd_entry *const cmd_table[] = {
+	&cmd_lab_entry,
+	&cmd_listen_entry,
+	&cmd_probe_entry,
+	&cmd_report_entry,
+	&cmd_certs_entry,
+	&cmd_scenario_entry,
+	&cmd_firewall_entry,
+	NULL,
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: lyncmock [--version] [--help] COMMAND [ARGS]\n\n"
+		   "Prove a Lync Server 2013 firewall design before any Lync server is installed.\n\n"
+		   "commands:\n");
+	for (const struct cmd_entry *const *e = cmd_table; *e != NULL; e++)
+		fprintf(f, "  %-10s %s\n", (*e)->name, (*e)->summary);
+	fprintf(f, "\n`lyncmock COMMAND --help` describes a command.\n");
+}
+
+int
+cmd_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "lyncmock %s: ", e->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see `lyncmock %s --help`)\n", e->name);
+	return LM_EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return LM_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("lyncmock %s (%s)\n", LM_VERSION, OpenSSL_version(OPENSSL_VERSION));
+		return LM_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return LM_EXIT_OK;
+	}
+	for (const struct cmd_entry *const *e = cmd_table; *e != NULL; e++) {
+		if (strcmp(argv[1], (*e)->name) != 0)
+			continue;
+		if (cmd_wants_help(argc - 1, argv + 1)) {
+			fputs((*e)->usage, stdout);
+			return LM_EXIT_OK;
+		}
+		parser_init(); /* libosip2: once, before any SIP parsing */
+		return (*e)->exec(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "lyncmock: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return LM_EXIT_USAGE;
+}

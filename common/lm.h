@@ -1,0 +1,113 @@
+/* lyncmock's shared vocabulary: services, outcomes, built-in scenarios and small helpers. */
+#ifndef LM_COMMON_H
+#define LM_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifndef LM_VERSION
+#define LM_VERSION "0.0.0"
+#endif
+
+/* Exit codes shared by every command (SPEC §6). */
+#define LM_EXIT_OK 0
+#define LM_EXIT_FAIL 1 /* a verdict is not OK / a check failed */
+#define LM_EXIT_USAGE 2 /* usage, scenario or configuration error */
+
+/* ---- services (SPEC §2) ------------------------------------------------ */
+enum lm_service {
+	LM_SVC_HTTP,
+	LM_SVC_HTTPS,
+	LM_SVC_SIP_MTLS,
+	LM_SVC_CLS_MTLS,
+	LM_SVC_TCP,
+	LM_SVC__COUNT
+};
+
+struct lm_service_info {
+	const char *name; /* "sip-mtls": the scenario and URL spelling */
+	bool tls; /* speaks TLS */
+	bool mtls; /* client certificate required by default */
+	const char *purpose;
+};
+
+const struct lm_service_info *lm_service_info(enum lm_service svc);
+const char *lm_service_name(enum lm_service svc);
+/* Returns 0 and sets *svc when name is known, -1 otherwise. */
+int lm_service_from_name(const char *name, enum lm_service *svc);
+
+/* ---- client-certificate policy of a TLS listener ------------------------ */
+enum lm_client_cert {
+	LM_CC_DEFAULT, /* what the service does: required for *-mtls, none otherwise */
+	LM_CC_REQUIRED,
+	LM_CC_OPTIONAL,
+	LM_CC_NONE
+};
+const char *lm_client_cert_name(enum lm_client_cert cc);
+int lm_client_cert_from_name(const char *name, enum lm_client_cert *cc);
+/* The effective policy: LM_CC_DEFAULT resolved for svc. */
+enum lm_client_cert lm_client_cert_effective(enum lm_service svc, enum lm_client_cert cc);
+
+/* ---- probe outcomes (SPEC §3), most specific first ----------------------- */
+enum lm_outcome {
+	LM_OUT_PASS,
+	LM_OUT_FILTERED,
+	LM_OUT_REFUSED,
+	LM_OUT_UNREACHABLE,
+	LM_OUT_TLS_UNTRUSTED,
+	LM_OUT_TLS_NAME_MISMATCH,
+	LM_OUT_TLS_EXPIRED,
+	LM_OUT_TLS_CLIENT_REJECTED,
+	LM_OUT_TLS_FAILED,
+	LM_OUT_PROTOCOL_ERROR,
+	LM_OUT_WRONG_RESPONDER,
+	LM_OUT_NAT_DETECTED,
+	LM_OUT_FOREIGN_PEER, /* a valid answer from a non-mock server (--allow-foreign) */
+	LM_OUT_LOCAL_ERROR, /* the probe could not run here (no cert, bad bind address) */
+	LM_OUT__COUNT
+};
+
+struct lm_outcome_info {
+	const char *name; /* "tls-name-mismatch": JSON, JUnit, DOT and tables use it */
+	const char *meaning; /* one line: what happened */
+	const char *fix; /* one sentence: what to fix (when the verdict is not OK) */
+	bool blocked; /* counts as "blocked" for expect: blocked rules */
+};
+
+const struct lm_outcome_info *lm_outcome_info(enum lm_outcome out);
+const char *lm_outcome_name(enum lm_outcome out);
+int lm_outcome_from_name(const char *name, enum lm_outcome *out);
+
+/* ---- built-in scenarios (generated from scenarios/NAME.yaml) ----------- */
+struct lm_builtin {
+	const char *name; /* "single-director" */
+	const char *path; /* "scenarios/single-director.yaml", used in error messages */
+	const char *text;
+	size_t len;
+};
+extern const struct lm_builtin lm_builtin_scenarios[]; /* ends with name == NULL */
+const struct lm_builtin *lm_builtin_find(const char *name);
+#define LM_DEFAULT_SCENARIO "single-director"
+
+/* ---- small helpers ------------------------------------------------------ */
+/* Monotonic clock in milliseconds. */
+double lm_now_ms(void);
+
+/* Writes data to path atomically (temp file in the same directory, fsync,
+ * rename) with the given mode. Returns 0, or -1 with errno set. */
+int lm_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* snprintf into a fixed buffer that never overflows; returns buf. */
+char *lm_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Logging for commands (never from library code paths that return errors). */
+void lm_log_set_file(FILE *f);
+void lm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses a port number 1..65535; returns 0 or -1. */
+int lm_parse_port(const char *s, uint16_t *port);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * Probes: one rule from one source host to one destination, classified into
+ * one SPEC §3 outcome. Many probes run concurrently on one libevent loop; the
+ * engine never prints (report/ does).
+ */
+#ifndef LM_PROBES_H
+#define LM_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "certs/certs.h"
+#include "common/lm.h"
+#include "scenarios/scenario.h"
+
+/* One certificate of the chain the server sent. */
+struct probe_cert {
+	char *subject;
+	char *issuer;
+	char **sans; /* "DNS:dir01.contoso.local" */
+	size_t nsans;
+	char **ekus; /* "serverAuth", "clientAuth" */
+	size_t nekus;
+	char *not_after; /* ISO 8601, UTC */
+};
+
+struct probe_tls {
+	char *version; /* "TLSv1.3"; NULL when no handshake */
+	char *cipher;
+	bool client_cert_requested;
+	bool client_cert_sent;
+	char **ca_names; /* acceptable CA names the server advertised */
+	size_t nca_names;
+	struct probe_cert *chain;
+	size_t nchain;
+	long verify_result; /* X509_V_OK or X509_V_ERR_* */
+	char *verify_error; /* description, with depth and subject */
+};
+
+/* The result of one probe: what reports consume and JSON carries. */
+struct probe_result {
+	char *rule_id; /* NULL for ad-hoc URL probes */
+	enum lm_service service;
+	uint16_t port;
+	char *src_host; /* scenario host name, or NULL */
+	char *src_addr; /* the address we bound/connected from */
+	char *dst_host;
+	char *dst_addr;
+	char *target; /* the name used for TLS verification (FQDN) */
+	bool expect_blocked;
+	enum lm_outcome outcome;
+	bool ok; /* the verdict: outcome matches the expectation */
+	char *detail; /* technical: "connect: Connection refused", "alert unknown_ca"… */
+	char *fix; /* one human sentence: what to fix (empty when ok) */
+	double t_connect_ms, t_handshake_ms, t_first_ms; /* < 0: not reached */
+	struct probe_tls tls;
+	char *peer_seen; /* the source address the listener reported */
+	char *identity; /* the identity record received (JSON text), or NULL */
+};
+
+/* A set of results from one probe run (or merged runs). */
+struct probe_run {
+	char *scenario;
+	char *source_host; /* NULL for merged/ad-hoc */
+	char *started; /* ISO 8601 UTC */
+	double duration_ms;
+	bool partial; /* interrupted: only finished probes are present */
+	struct probe_result *results;
+	size_t n, cap;
+};
+
+struct probe_run *probe_run_new(const char *scenario, const char *source_host);
+/* Appends a zeroed result and returns it (owned by run). */
+struct probe_result *probe_run_add(struct probe_run *run);
+void probe_run_free(struct probe_run *run);
+void probe_result_clear(struct probe_result *r);
+/* Counts results whose verdict is not OK. */
+size_t probe_run_failures(const struct probe_run *run);
+
+struct probe_options {
+	unsigned timeout_ms; /* per probe, all steps (default 3000) */
+	unsigned parallel; /* probes in flight (default 256) */
+	bool allow_foreign; /* a valid non-mock answer is foreign-peer, verdict OK */
+	bool no_client_cert; /* do not present a client certificate */
+	bool debug_tls; /* handshake trace to debug_out */
+	FILE *debug_out;
+	int port_offset; /* added to every destination port */
+	const char *certs_dir; /* lab PKI dir for the source's cert and the CA */
+	const char *ca, *cert, *key; /* overrides */
+	/* called after each finished probe (progress line); may be NULL */
+	void (*progress)(void *arg, const struct probe_result *r, size_t done, size_t total);
+	void *progress_arg;
+	/* polled between events: when it returns true the run stops, partial */
+	volatile int *interrupted;
+};
+
+/* Runs every rule whose source is host (or any) against every destination
+ * host of the rule. Returns 0, or -1 with a message in err for a
+ * configuration problem found before probing. */
+int probe_scenario(const struct scenario *sc, const struct scenario_host *host,
+    const struct probe_options *o, struct probe_run *run, char *err, size_t errlen);
+
+/* Ad-hoc: URLs like sip-mtls://dir01.contoso.local:5061, https://h:443,
+ * cls-mtls://h:50001, http://h:80, tcp://h:p. */
+int probe_urls(char *const *urls, size_t nurls, const struct probe_options *o,
+    struct probe_run *run, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * Scenarios: the YAML file that names hosts, roles and rules, loaded and
+ * validated once into plain structs. Everything after scenario_load() trusts
+ * these structs (OpenBSD parse.y style): listeners and probes never re-check.
+ */
+#ifndef LM_SCENARIO_H
+#define LM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/lm.h"
+
+/* What kind of certificate a role's hosts carry (SPEC §4). */
+enum scenario_cert_shape {
+	SCENARIO_CERT_POOL, /* Director / Front End: pool FQDN subject, pool+server+web names */
+	SCENARIO_CERT_SERVER, /* Edge internal and user-defined servers: its FQDN */
+	SCENARIO_CERT_CLIENT /* sources (reverse proxy, clients): clientAuth only */
+};
+
+struct scenario_role {
+	char *name; /* "director", or a user-defined role */
+	enum scenario_cert_shape cert_shape;
+	bool builtin;
+	int line;
+};
+
+struct scenario_host {
+	char *name; /* "dir01" */
+	const struct scenario_role *role;
+	char *address; /* "198.18.1.10" (IPv4 or IPv6 literal) */
+	char *fqdn; /* may be NULL for pure sources; then certs use name.domain */
+	char *pool; /* pool FQDN, may be NULL */
+	char **san_extra; /* further SANs: web-service names, simple URLs, lyncdiscover… */
+	size_t nsan_extra;
+	char *cert, *key; /* optional per-host certificate paths (user's own PKI) */
+	int line;
+};
+
+/* One endpoint of a rule as written: a role, a host or `any`. */
+struct scenario_endpoint {
+	char *text; /* as written in the file */
+	bool any;
+	const struct scenario_role *role; /* set when text names a role */
+	const struct scenario_host *host; /* set when text names a host */
+};
+
+struct scenario_rule {
+	char *id;
+	enum lm_service service;
+	uint16_t port;
+	struct scenario_endpoint from, to;
+	bool expect_blocked; /* expect: blocked */
+	enum lm_client_cert client_cert;
+	/* Resolved hosts (pointers into scenario.hosts). For `from: any`,
+	 * from_hosts lists every host of the scenario other than the destination. */
+	const struct scenario_host **from_hosts;
+	size_t nfrom;
+	const struct scenario_host **to_hosts;
+	size_t nto;
+	int line;
+};
+
+struct scenario {
+	char *file; /* path for messages: "scenarios/single-director.yaml" */
+	char *name;
+	char *domain;
+	struct scenario_role *roles;
+	size_t nroles;
+	struct scenario_host *hosts;
+	size_t nhosts;
+	struct scenario_rule *rules;
+	size_t nrules;
+};
+
+/*
+ * Loads and validates a scenario. `spec` is a file path, or the name of a
+ * built-in scenario ("single-director"), or NULL for the default one.
+ * On error returns NULL and writes one "FILE:LINE: message" per problem,
+ * newline-separated, into err (every problem found, not only the first).
+ */
+struct scenario *scenario_load(const char *spec, char *err, size_t errlen);
+/* The same from a buffer; `file` is the name used in messages. */
+struct scenario *scenario_load_buffer(const char *file, const char *text, size_t len,
+    char *err, size_t errlen);
+void scenario_free(struct scenario *sc);
+
+const struct scenario_host *scenario_host_find(const struct scenario *sc, const char *name);
+const struct scenario_role *scenario_role_find(const struct scenario *sc, const char *name);
+/* The FQDN a probe uses to reach host (and a listener's certificate names):
+ * fqdn, else name.domain. */
+const char *scenario_host_fqdn(const struct scenario *sc, const struct scenario_host *h,
+    char *buf, size_t len);
+bool scenario_rule_has_source(const struct scenario_rule *r, const struct scenario_host *h);
+bool scenario_rule_has_dest(const struct scenario_rule *r, const struct scenario_host *h);
+
+/* One listening socket a destination host needs: rules to the same port are
+ * merged (validation guarantees they agree on the service). */
+struct scenario_listen {
+	enum lm_service service;
+	uint16_t port;
+	enum lm_client_cert client_cert; /* strictest of the merged rules */
+	const struct scenario_rule *rule; /* the first rule naming this port */
+};
+/* Fills out[] (up to max) with the sockets host h must listen on, sorted by
+ * port; returns how many it needs (may exceed max). */
+size_t scenario_listens_of(const struct scenario *sc, const struct scenario_host *h,
+    struct scenario_listen *out, size_t max);
+
+/* Prints the matrix (rule, service, port, from hosts, to hosts, expect). */
+void scenario_print_table(const struct scenario *sc, FILE *f);
+
+#endif
