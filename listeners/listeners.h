@@ -36,6 +36,12 @@ struct listener_config {
 	/* TLS ports served without TLS (lab --break plaintext): scenario ports */
 	uint16_t plaintext_ports[16];
 	size_t nplaintext_ports;
+	/* a different certificate for one port (lab --break wrong-ca) */
+	struct listener_port_cert {
+		uint16_t port; /* scenario port */
+		char cert[4096], key[4096];
+	} port_certs[8];
+	size_t nport_certs;
 	struct listener_limits limits;
 	FILE *log; /* one line per connection; NULL: stderr */
 	bool json_log;

@@ -89,6 +89,11 @@ struct probe_options {
 	int port_offset; /* added to every destination port */
 	const char *certs_dir; /* lab PKI dir for the source's cert and the CA */
 	const char *ca, *cert, *key; /* overrides */
+	/* rule filters (lab runs a broken rule in a process of its own) */
+	char *const *only_rules; /* when nonly_rules > 0: just these rule ids */
+	size_t nonly_rules;
+	char *const *skip_rules;
+	size_t nskip_rules;
 	/* called after each finished probe (progress line); may be NULL */
 	void (*progress)(void *arg, const struct probe_result *r, size_t done, size_t total);
 	void *progress_arg;
