@@ -1,20 +1,139 @@
-/* lyncmock lab: run the whole matrix in network namespaces. (Placeholder until its issue lands.) */
+/* lyncmock lab: run a scenario's whole matrix in network namespaces on this machine. */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
+#include "lab/lab.h"
 
-static int
-cmd_lab_exec(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "lyncmock lab: not implemented yet\n");
-	return LM_EXIT_USAGE;
-}
+static int cmd_lab_exec(int, char **);
 
 const struct cmd_entry cmd_lab_entry = {
 	.name = "lab",
 	.summary = "run the whole matrix in network namespaces",
-	.usage = "usage: lyncmock lab ...\n",
+	.usage =
+	    "usage: lyncmock lab [--scenario F] [--break RULE=KIND]... [--format FMT]\n"
+	    "                    [--output FILE] [--certs DIR | --key TYPE] [--timeout S]\n"
+	    "                    [--keep]\n"
+	    "\n"
+	    "On this Linux machine (as root): a network namespace per scenario host, each\n"
+	    "linked to one firewall namespace loaded with `lyncmock firewall --format nft`'s\n"
+	    "rules; `lyncmock listen` on every destination host and `lyncmock probe` from\n"
+	    "every source host in their namespaces; the merged matrix; then everything is\n"
+	    "torn down (also on failure and Ctrl-C). Addresses come from the scenario\n"
+	    "(the built-in ones use 198.18.0.0/15); no traffic leaves the namespaces.\n"
+	    "\n"
+	    "  --scenario F       scenario file or built-in name (default single-director)\n"
+	    "  --break RULE=KIND  inject a real fault into one open rule; the report must\n"
+	    "                     show it as the matching outcome, every other rule as usual:\n"
+	    "                       drop            firewall drops the paths   -> filtered\n"
+	    "                       reject          firewall sends TCP resets  -> refused\n"
+	    "                       nat             firewall masquerades them  -> nat-detected\n"
+	    "                       wrong-ca        listener cert from another CA -> tls-untrusted\n"
+	    "                       no-client-cert  sources send no client cert\n"
+	    "                                                       -> tls-client-rejected\n"
+	    "                       plaintext       the port served without TLS -> tls-failed\n"
+	    "  --format FMT       table (default), json, junit or dot\n"
+	    "  --output FILE      write the report to FILE instead of stdout\n"
+	    "  --certs DIR        use this PKI (as made by `lyncmock certs init`) instead\n"
+	    "                     of a fresh one\n"
+	    "  --key TYPE         key type of the fresh lab PKI: rsa2048 (default, what\n"
+	    "                     Lync uses), rsa4096 or ecdsa-p256 (faster: RSA key\n"
+	    "                     generation is most of the lab's run time)\n"
+	    "  --timeout S        per-probe timeout in seconds (default 2): a filtered\n"
+	    "                     path costs one timeout\n"
+	    "  --keep             leave namespaces and listeners up, print how to enter them\n"
+	    "\n"
+	    "Progress and a `lab: resources prefix=... netns=... pids=...` line go to stderr.\n"
+	    "Exit: 0 every verdict OK, 1 otherwise (or interrupted), 2 usage, scenario,\n"
+	    "setup errors, or not root.\n",
 	.exec = cmd_lab_exec,
 };
+
+static int
+cmd_lab_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"scenario", required_argument, NULL, 's'},
+		{"break", required_argument, NULL, 'b'},
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"certs", required_argument, NULL, 'c'},
+		{"timeout", required_argument, NULL, 't'},
+		{"keep", no_argument, NULL, 'k'},
+		{"key", required_argument, NULL, 'K'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct cmd_entry *e = &cmd_lab_entry;
+	struct lab_opts o;
+	char err[8192], *end;
+	double t;
+	bool key_set = false;
+	int c, rc;
+
+	memset(&o, 0, sizeof o);
+	o.format = REPORT_TABLE;
+	o.key_type = CERTS_KEY_RSA2048;
+	o.timeout_ms = 2000;
+	o.log = stderr;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:b:f:o:c:t:kK:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.scenario = optarg;
+			break;
+		case 'b':
+			if (o.nfaults == LAB_MAX_FAULTS)
+				return cmd_usage_error(e, "at most %d --break options",
+				    LAB_MAX_FAULTS);
+			if (lab_fault_parse(optarg, &o.faults[o.nfaults]) == -1)
+				return cmd_usage_error(e,
+				    "--break %s: expected RULE=KIND, KIND one of drop, reject, "
+				    "wrong-ca, no-client-cert, plaintext, nat",
+				    optarg);
+			o.nfaults++;
+			break;
+		case 'f':
+			if (report_format_from_name(optarg, &o.format) == -1)
+				return cmd_usage_error(e, "unknown format '%s' (table, json, junit, dot)",
+				    optarg);
+			break;
+		case 'o':
+			o.output = optarg;
+			break;
+		case 'c':
+			o.certs_dir = optarg;
+			break;
+		case 't':
+			t = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(t >= 0.05 && t <= 120))
+				return cmd_usage_error(e,
+				    "--timeout: seconds between 0.05 and 120, not '%s'", optarg);
+			o.timeout_ms = (unsigned)(t * 1000 + 0.5);
+			break;
+		case 'k':
+			o.keep = true;
+			break;
+		case 'K':
+			if (certs_key_type_from_name(optarg, &o.key_type) == -1)
+				return cmd_usage_error(e,
+				    "--key %s: expected rsa2048, rsa4096 or ecdsa-p256", optarg);
+			key_set = true;
+			break;
+		case ':':
+			return cmd_usage_error(e, "option %s needs a value", argv[optind - 1]);
+		default:
+			return cmd_usage_error(e, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(e, "unexpected argument '%s'", argv[optind]);
+	if (key_set && o.certs_dir != NULL)
+		return cmd_usage_error(e, "--key applies to a fresh PKI, not to --certs DIR");
+	rc = lab_run(&o, err, sizeof err);
+	if (err[0] != '\0')
+		fprintf(stderr, "lyncmock lab: %s\n", err);
+	return rc;
+}

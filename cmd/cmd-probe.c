@@ -1,20 +1,314 @@
-/* lyncmock probe: probe every path from one host (or URLs). (Placeholder until its issue lands.) */
-#include <stdio.h>
+/* lyncmock probe: probe every path from one host of a scenario, or ad-hoc URLs, and report. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "probes/probes.h"
+#include "report/report.h"
+#include "scenarios/scenario.h"
+
+#define MAX_RULE_FILTERS 256
+
+static volatile int probe_interrupted;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	probe_interrupted = 1;
+}
+
+struct progress {
+	bool tty;
+	size_t width;
+};
+
+/* "[12/40] edge-dir-sip edge01->dir01 pass" on one rewritten stderr line. */
+static void
+progress_cb(void *arg, const struct probe_result *r, size_t done, size_t total)
+{
+	struct progress *pg = arg;
+
+	if (!pg->tty)
+		return;
+	fprintf(stderr, "\r\033[K[%zu/%zu] %s %s->%s %s", done, total, r->rule_id ? r->rule_id : "url",
+	    r->src_host ? r->src_host : "local", r->dst_host ? r->dst_host : "?",
+	    lm_outcome_name(r->outcome));
+	fflush(stderr);
+	pg->width = 1;
+}
+
+/* Fails early when FILE's directory cannot take a new file (the report is
+ * written atomically there after probing: find out before). */
+static int
+output_writable(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], tmpl[PATH_MAX + 32];
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	snprintf(tmpl, sizeof tmpl, "%s/.lyncmock-probe.XXXXXX", dirname(dir));
+	if ((fd = mkstemp(tmpl)) == -1) {
+		snprintf(err, errlen, "cannot write the report %s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(tmpl);
+	return 0;
+}
+
+/* Many probes in flight need as many descriptors: take what the hard limit allows. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+parse_uint(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
 
 static int
 cmd_probe_exec(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "lyncmock probe: not implemented yet\n");
-	return LM_EXIT_USAGE;
+	static const struct option longopts[] = {
+		{"scenario", required_argument, NULL, 's'},
+		{"host", required_argument, NULL, 'H'},
+		{"certs", required_argument, NULL, 'c'},
+		{"ca", required_argument, NULL, 'A'},
+		{"cert", required_argument, NULL, 'C'},
+		{"key", required_argument, NULL, 'K'},
+		{"timeout", required_argument, NULL, 't'},
+		{"parallel", required_argument, NULL, 'p'},
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"debug-tls", no_argument, NULL, 'd'},
+		{"allow-foreign", no_argument, NULL, 'F'},
+		{"no-client-cert", no_argument, NULL, 'N'},
+		{"no-bind", no_argument, NULL, 'B'},
+		{"port-offset", required_argument, NULL, 'O'},
+		{"rule", required_argument, NULL, 'r'},
+		{"skip-rule", required_argument, NULL, 'S'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct cmd_entry *e = &cmd_probe_entry;
+	struct probe_options o = {.debug_out = stderr};
+	const char *scenario = NULL, *hostname = NULL, *output = NULL;
+	char *only[MAX_RULE_FILTERS], *skip[MAX_RULE_FILTERS];
+	enum report_format fmt = REPORT_TABLE;
+	struct scenario *sc = NULL;
+	const struct scenario_host *host = NULL;
+	struct probe_run *run = NULL;
+	struct progress pg = {.tty = isatty(STDERR_FILENO) == 1};
+	struct sigaction sa, old_int, old_term;
+	char err[8192];
+	int ch, rc = LM_EXIT_USAGE, prc;
+	long v;
+	double secs;
+	char *end;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			scenario = optarg;
+			break;
+		case 'H':
+			hostname = optarg;
+			break;
+		case 'c':
+			o.certs_dir = optarg;
+			break;
+		case 'A':
+			o.ca = optarg;
+			break;
+		case 'C':
+			o.cert = optarg;
+			break;
+		case 'K':
+			o.key = optarg;
+			break;
+		case 't':
+			errno = 0;
+			secs = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' || !(secs >= 0.05) || secs > 3600)
+				return cmd_usage_error(e, "--timeout: seconds between 0.05 and 3600, not '%s'",
+				    optarg);
+			o.timeout_ms = (unsigned)(secs * 1000.0 + 0.5);
+			break;
+		case 'p':
+			if (parse_uint(optarg, 1, 65536, &v) == -1)
+				return cmd_usage_error(e, "--parallel: a number 1-65536, not '%s'", optarg);
+			o.parallel = (unsigned)v;
+			break;
+		case 'f':
+			if (report_format_from_name(optarg, &fmt) == -1)
+				return cmd_usage_error(e, "--format: table, json, junit or dot, not '%s'",
+				    optarg);
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'd':
+			o.debug_tls = true;
+			break;
+		case 'F':
+			o.allow_foreign = true;
+			break;
+		case 'N':
+			o.no_client_cert = true;
+			break;
+		case 'B':
+			o.no_bind = true;
+			break;
+		case 'O':
+			if (parse_uint(optarg, -65535, 65535, &v) == -1)
+				return cmd_usage_error(e, "--port-offset: a number -65535..65535, not '%s'",
+				    optarg);
+			o.port_offset = (int)v;
+			break;
+		case 'r':
+			if (o.nonly_rules == MAX_RULE_FILTERS)
+				return cmd_usage_error(e, "too many --rule options");
+			only[o.nonly_rules++] = optarg;
+			break;
+		case 'S':
+			if (o.nskip_rules == MAX_RULE_FILTERS)
+				return cmd_usage_error(e, "too many --skip-rule options");
+			skip[o.nskip_rules++] = optarg;
+			break;
+		default:
+			return cmd_usage_error(e, "unknown option");
+		}
+	}
+	o.only_rules = only;
+	o.skip_rules = skip;
+	if (optind < argc && (scenario != NULL || hostname != NULL || o.nonly_rules || o.nskip_rules))
+		return cmd_usage_error(e, "give either URLs or --scenario/--host, not both");
+	if (optind == argc && hostname == NULL)
+		return cmd_usage_error(e, "--host HOST (or URLs) is required");
+	if ((o.cert != NULL) != (o.key != NULL) && optind == argc)
+		return cmd_usage_error(e, "--cert and --key go together");
+	if (output_writable(output, err, sizeof err) == -1) {
+		fprintf(stderr, "lyncmock probe: %s\n", err);
+		return LM_EXIT_USAGE;
+	}
+	if (optind == argc) {
+		if ((sc = scenario_load(scenario, err, sizeof err)) == NULL) {
+			fprintf(stderr, "%s\n", err);
+			return LM_EXIT_USAGE;
+		}
+		if ((host = scenario_host_find(sc, hostname)) == NULL) {
+			fprintf(stderr, "lyncmock probe: no host '%s' in scenario %s\n", hostname,
+			    sc->name);
+			goto out;
+		}
+	}
+	raise_nofile();
+	o.progress = progress_cb;
+	o.progress_arg = &pg;
+	o.interrupted = &probe_interrupted;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal; /* no SA_RESTART: the loop wakes and stops */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	if ((run = probe_run_new(sc ? sc->name : NULL, host ? host->name : NULL)) == NULL) {
+		fprintf(stderr, "lyncmock probe: out of memory\n");
+		goto restore;
+	}
+	err[0] = '\0';
+	if (sc != NULL)
+		prc = probe_scenario(sc, host, &o, run, err, sizeof err);
+	else
+		prc = probe_urls(argv + optind, (size_t)(argc - optind), &o, run, err, sizeof err);
+	if (pg.width)
+		fprintf(stderr, "\r\033[K");
+	if (prc == -1) {
+		fprintf(stderr, "lyncmock probe: %s%s\n", err,
+		    strstr(err, "CA file") ? " (give --certs DIR or --ca FILE)" : "");
+		goto restore;
+	}
+	if (run->note != NULL)
+		fprintf(stderr, "lyncmock probe: note: %s\n", run->note);
+	if (run->partial)
+		fprintf(stderr, "lyncmock probe: interrupted: reporting the %zu finished probes\n",
+		    run->n);
+	if (report_write(run, fmt, output, err, sizeof err) == -1) {
+		fprintf(stderr, "lyncmock probe: %s\n", err);
+		rc = LM_EXIT_FAIL;
+		goto restore;
+	}
+	rc = (probe_run_failures(run) == 0 && !run->partial) ? LM_EXIT_OK : LM_EXIT_FAIL;
+restore:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+out:
+	probe_run_free(run);
+	scenario_free(sc);
+	return rc;
 }
 
 const struct cmd_entry cmd_probe_entry = {
 	.name = "probe",
 	.summary = "probe every path from one host (or URLs)",
-	.usage = "usage: lyncmock probe ...\n",
+	.usage =
+	    "usage: lyncmock probe --host HOST [--scenario FILE|NAME] [options]\n"
+	    "       lyncmock probe URL... [--ca FILE] [--cert FILE --key FILE] [options]\n"
+	    "\n"
+	    "Runs every rule of the scenario whose source is HOST against each of its\n"
+	    "destinations, concurrently, and reports per path: pass, filtered, refused,\n"
+	    "unreachable, tls-untrusted, tls-name-mismatch, tls-expired,\n"
+	    "tls-client-rejected, tls-failed, protocol-error, wrong-responder,\n"
+	    "nat-detected (and foreign-peer with --allow-foreign).\n"
+	    "URLs: http://H[:P] https://H[:P] sip-mtls://H[:P] cls-mtls://H[:P] tcp://H:P\n"
+	    "(H an address or a name; TLS verifies that name).\n"
+	    "\n"
+	    "  --scenario FILE|NAME  scenario (default: the built-in single-director)\n"
+	    "  --host HOST           the source host this runs on\n"
+	    "  --certs DIR           lab PKI from `lyncmock certs init` (DIR/ca.pem, DIR/HOST.pem)\n"
+	    "  --ca FILE --cert FILE --key FILE   your own CA / client certificate\n"
+	    "  --no-client-cert      present no client certificate\n"
+	    "  --timeout SECONDS     per probe, all steps (default 3)\n"
+	    "  --parallel N          probes in flight (default 1024)\n"
+	    "  --port-offset N       added to every destination port\n"
+	    "  --no-bind             do not bind HOST's scenario address as the source\n"
+	    "  --rule ID             run only this rule (repeatable)\n"
+	    "  --skip-rule ID        skip this rule (repeatable)\n"
+	    "  --allow-foreign       a valid answer from a non-mock server is OK (foreign-peer)\n"
+	    "  --format table|json|junit|dot   report format (default table)\n"
+	    "  --output FILE         write the report to FILE atomically (default stdout)\n"
+	    "  --debug-tls           print each TLS handshake step by step on stderr\n"
+	    "\n"
+	    "Exit: 0 every verdict OK, 1 a verdict failed or the run was interrupted,\n"
+	    "2 usage or configuration error.\n",
 	.exec = cmd_probe_exec,
 };

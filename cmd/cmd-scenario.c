@@ -1,20 +1,144 @@
-/* lyncmock scenario: check and show scenarios. (Placeholder until its issue lands.) */
+/* lyncmock scenario: check, show, list and dump scenarios. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
+#include "scenarios/scenario.h"
+
+#define SCENARIO_ERRLEN 16384
+
+static const char scenario_usage[] =
+    "usage: lyncmock scenario check [FILE|NAME]\n"
+    "       lyncmock scenario show [FILE|NAME]\n"
+    "       lyncmock scenario list\n"
+    "       lyncmock scenario dump NAME\n"
+    "\n"
+    "A scenario (YAML) names the hosts of a Lync deployment, their roles,\n"
+    "addresses and FQDNs, and the firewall rules between them. FILE is a path;\n"
+    "NAME a built-in scenario; without either, the default '" LM_DEFAULT_SCENARIO "'.\n"
+    "\n"
+    "  check   validate the scenario; prints 'FILE: ok: N hosts, M rules, K paths'\n"
+    "          or one 'FILE:LINE: message' per problem (exit 2)\n"
+    "  show    print the rule matrix: rule, service, port, source hosts,\n"
+    "          destination hosts, expectation ('from: any' shown expanded)\n"
+    "  list    list the built-in scenarios\n"
+    "  dump    print a built-in scenario's YAML, to copy and edit:\n"
+    "          lyncmock scenario dump single-director > my-lab.yaml\n"
+    "\n"
+    "Schema (top level): name, domain, simple_urls (optional list of FQDNs),\n"
+    "roles (optional: {name, cert: pool|server|client}), hosts, rules.\n"
+    "  hosts: {name, role, address, fqdn, pool, web_services: [..], san: [..], cert, key}\n"
+    "  rules: {id, service: http|https|sip-mtls|cls-mtls|tcp, port, from: ROLE|HOST|any,\n"
+    "          to: ROLE|HOST, expect: open|blocked, client_cert: required|optional|none}\n"
+    "Built-in roles: reverse-proxy, internal-client (client certificates),\n"
+    "director, front-end (pool certificates), edge-internal (server certificate).\n"
+    "A more specific rule (host > role > any) wins over a broader one on the same\n"
+    "port and destinations.\n"
+    "\n"
+    "exit: 0 ok, 2 usage error or invalid scenario\n";
+
+static struct scenario *
+load_or_report(const char *spec)
+{
+	struct scenario *sc;
+	char *err;
+
+	if ((err = malloc(SCENARIO_ERRLEN)) == NULL) {
+		fprintf(stderr, "lyncmock scenario: out of memory\n");
+		return NULL;
+	}
+	sc = scenario_load(spec, err, SCENARIO_ERRLEN);
+	if (sc == NULL)
+		fprintf(stderr, "%s\n", err);
+	free(err);
+	return sc;
+}
+
+static int
+scenario_check(const char *spec)
+{
+	struct scenario *sc = load_or_report(spec);
+
+	if (sc == NULL)
+		return LM_EXIT_USAGE;
+	printf("%s: ok: %zu hosts, %zu rules, %zu paths\n", sc->file, sc->nhosts, sc->nrules,
+	    scenario_path_count(sc));
+	scenario_free(sc);
+	return LM_EXIT_OK;
+}
+
+static int
+scenario_show(const char *spec)
+{
+	struct scenario *sc = load_or_report(spec);
+
+	if (sc == NULL)
+		return LM_EXIT_USAGE;
+	printf("scenario %s (%s), domain %s: %zu hosts, %zu rules, %zu paths\n\n", sc->name,
+	    sc->file, sc->domain, sc->nhosts, sc->nrules, scenario_path_count(sc));
+	scenario_print_table(sc, stdout);
+	scenario_free(sc);
+	return LM_EXIT_OK;
+}
+
+static int
+scenario_list(void)
+{
+	for (const struct lm_builtin *b = lm_builtin_scenarios; b->name != NULL; b++)
+		printf("%s%s\n", b->name, strcmp(b->name, LM_DEFAULT_SCENARIO) == 0 ? " (default)" : "");
+	return LM_EXIT_OK;
+}
+
+static int
+scenario_dump(const char *name)
+{
+	const struct lm_builtin *b = lm_builtin_find(name);
+
+	if (b == NULL) {
+		fprintf(stderr, "lyncmock scenario: no built-in scenario '%s' (see `lyncmock "
+				"scenario list`)\n",
+		    name);
+		return LM_EXIT_USAGE;
+	}
+	if (fwrite(b->text, 1, b->len, stdout) != b->len)
+		return LM_EXIT_FAIL;
+	return LM_EXIT_OK;
+}
 
 static int
 cmd_scenario_exec(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "lyncmock scenario: not implemented yet\n");
-	return LM_EXIT_USAGE;
+	const char *verb, *arg;
+
+	if (argc < 2)
+		return cmd_usage_error(&cmd_scenario_entry, "missing action (check, show, list, dump)");
+	verb = argv[1];
+	if (argc > 3)
+		return cmd_usage_error(&cmd_scenario_entry, "too many arguments");
+	arg = argc == 3 ? argv[2] : NULL;
+	if (arg != NULL && arg[0] == '-' && arg[1] != '\0')
+		return cmd_usage_error(&cmd_scenario_entry, "unknown option '%s'", arg);
+	if (strcmp(verb, "check") == 0)
+		return scenario_check(arg);
+	if (strcmp(verb, "show") == 0)
+		return scenario_show(arg);
+	if (strcmp(verb, "list") == 0) {
+		if (arg != NULL)
+			return cmd_usage_error(&cmd_scenario_entry, "list takes no argument");
+		return scenario_list();
+	}
+	if (strcmp(verb, "dump") == 0) {
+		if (arg == NULL)
+			return cmd_usage_error(&cmd_scenario_entry, "dump needs a built-in scenario name");
+		return scenario_dump(arg);
+	}
+	return cmd_usage_error(&cmd_scenario_entry, "unknown action '%s'", verb);
 }
 
 const struct cmd_entry cmd_scenario_entry = {
 	.name = "scenario",
-	.summary = "check and show scenarios",
-	.usage = "usage: lyncmock scenario ...\n",
+	.summary = "check, show, list and dump scenarios",
+	.usage = scenario_usage,
 	.exec = cmd_scenario_exec,
 };

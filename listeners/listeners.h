@@ -19,18 +19,18 @@
 
 /* Limits every listener enforces; zero fields take the defaults. */
 struct listener_limits {
-	unsigned max_conns; /* per listener (default 1024) */
+	unsigned max_conns;            /* per listener (default 1024) */
 	unsigned max_conns_per_source; /* per source address (default 256) */
-	size_t max_message; /* bytes of one request/message (default 64 KiB) */
+	size_t max_message;            /* bytes of one request/message (default 64 KiB) */
 	unsigned handshake_timeout_ms; /* TLS handshake (default 10 s) */
-	unsigned idle_timeout_ms; /* between requests (default 60 s) */
+	unsigned idle_timeout_ms;      /* between requests (default 60 s) */
 };
 
 struct listener_config {
 	const struct scenario *sc;
 	const struct scenario_host *host;
-	const char *bind_addr; /* NULL: the host's scenario address */
-	int port_offset; /* added to every port (unprivileged runs) */
+	const char *bind_addr;    /* NULL: the host's scenario address */
+	int port_offset;          /* added to every port (unprivileged runs) */
 	struct certs_paths certs; /* the host's CA/cert/key */
 	bool strict_client_eku;
 	/* TLS ports served without TLS (lab --break plaintext): scenario ports */
@@ -52,7 +52,7 @@ struct listener_set;
 /* Binds every socket host needs (scenario_listens_of). NULL with a message
  * in err (naming the port and the reason) on failure. */
 struct listener_set *listener_set_new(struct event_base *base, const struct listener_config *cfg,
-    char *err, size_t errlen);
+                                      char *err, size_t errlen);
 /* Stops accepting and closes every connection. */
 void listener_set_free(struct listener_set *ls);
 /* The bound ports, in scenario order (useful after port 0 / offsets). */

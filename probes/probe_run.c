@@ -62,6 +62,8 @@ probe_result_clear(struct probe_result *r)
 	free(r->src_addr);
 	free(r->dst_host);
 	free(r->dst_addr);
+	free(r->src_role);
+	free(r->dst_role);
 	free(r->target);
 	free(r->detail);
 	free(r->fix);
@@ -94,6 +96,7 @@ probe_run_free(struct probe_run *run)
 	free(run->scenario);
 	free(run->source_host);
 	free(run->started);
+	free(run->note);
 	free(run);
 }
 

@@ -48,6 +48,8 @@ struct probe_result {
 	char *src_addr; /* the address we bound/connected from */
 	char *dst_host;
 	char *dst_addr;
+	char *src_role; /* scenario roles ("director"), or NULL: DOT groups by them */
+	char *dst_role;
 	char *target; /* the name used for TLS verification (FQDN) */
 	bool expect_blocked;
 	enum lm_outcome outcome;
@@ -67,6 +69,7 @@ struct probe_run {
 	char *started; /* ISO 8601 UTC */
 	double duration_ms;
 	bool partial; /* interrupted: only finished probes are present */
+	char *note; /* one line worth telling the user (e.g. source not bound), or NULL */
 	struct probe_result *results;
 	size_t n, cap;
 };
@@ -81,9 +84,10 @@ size_t probe_run_failures(const struct probe_run *run);
 
 struct probe_options {
 	unsigned timeout_ms; /* per probe, all steps (default 3000) */
-	unsigned parallel; /* probes in flight (default 256) */
+	unsigned parallel; /* probes in flight (default 1024) */
 	bool allow_foreign; /* a valid non-mock answer is foreign-peer, verdict OK */
 	bool no_client_cert; /* do not present a client certificate */
+	bool no_bind; /* do not bind the source host's scenario address */
 	bool debug_tls; /* handshake trace to debug_out */
 	FILE *debug_out;
 	int port_offset; /* added to every destination port */

@@ -15,14 +15,56 @@
 
 enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_JUNIT, REPORT_DOT };
 int report_format_from_name(const char *name, enum report_format *fmt);
+const char *report_format_name(enum report_format fmt);
 
-/* Renders run in fmt into a malloc'd string (*out, *outlen). 0 or -1. */
+/* Renders run in fmt into a malloc'd, NUL-terminated string (*out, *outlen).
+ * The table is never coloured here. 0 or -1. */
 int report_render(const struct probe_run *run, enum report_format fmt, char **out, size_t *outlen);
-/* Writes run to path atomically (temp + rename), or to stdout when path is
- * NULL or "-". 0, or -1 with a message in err. */
+/* Writes run to path atomically (temp + rename, mode 0644), or to stdout when
+ * path is NULL or "-" (the table coloured when stdout is a terminal and
+ * NO_COLOR is unset). 0, or -1 with a message in err. */
 int report_write(const struct probe_run *run, enum report_format fmt, const char *path, char *err,
-    size_t errlen);
-/* Reads a JSON report and appends its results to run (merging). */
+                 size_t errlen);
+/* Prints run to f; the table is coloured when f is a terminal and NO_COLOR is
+ * unset. 0, or -1 with a message in err. */
+int report_print(const struct probe_run *run, enum report_format fmt, FILE *f, char *err,
+                 size_t errlen);
+
+/* Reads a JSON report and appends its results to run (merging): run->partial
+ * becomes true if the input was partial, source_host becomes NULL once
+ * results of two source hosts are merged, started is the earliest, and
+ * duration_ms the longest. path "-" reads stdin. On error run is unchanged
+ * and err reads "FILE: results[3].outcome: unknown outcome 'x'". 0 or -1. */
 int report_read_json(const char *path, struct probe_run *run, char *err, size_t errlen);
+/* The same from a buffer; name is used in error messages. */
+int report_read_json_buffer(const char *data, size_t len, const char *name, struct probe_run *run,
+                            char *err, size_t errlen);
+
+/* Per-format renderers behind report_render (color: table only). */
+int report_table_render(const struct probe_run *run, bool color, char **out, size_t *outlen);
+int report_json_render(const struct probe_run *run, char **out, size_t *outlen);
+int report_junit_render(const struct probe_run *run, char **out, size_t *outlen);
+int report_dot_render(const struct probe_run *run, char **out, size_t *outlen);
+
+/* ---- shared by the writers ---------------------------------------------- */
+/* "ok" or "fail". */
+const char *report_verdict_name(const struct probe_result *r);
+/* The sentence telling what to fix: the result's own, else the outcome
+ * table's; "" when the verdict is OK. Never NULL. */
+const char *report_fix_sentence(const struct probe_result *r);
+/* The time shown for a result: first answer, else connect; < 0 when neither. */
+double report_result_ms(const struct probe_result *r);
+/* A malloc'd array of run->n indexes: rule id, then source, then destination
+ * host, then port. NULL on allocation failure (or when run->n is 0). */
+size_t *report_sorted_index(const struct probe_run *run);
+
+/* A malloc'd copy of s (NULL → "") that is valid UTF-8: bad sequences become
+ * U+FFFD; when no_controls, so do C0 controls and DEL (tab and newline too,
+ * unless keep_newlines). NULL on allocation failure. */
+char *report_clean_text(const char *s, bool no_controls, bool keep_newlines);
+/* Writes s as one DOT double-quoted string: quotes and backslashes escaped, a
+ * newline becomes the label line break \n, other controls and bad UTF-8 are
+ * replaced. The one escaper every DOT string goes through. */
+void report_dot_quote(FILE *f, const char *s);
 
 #endif

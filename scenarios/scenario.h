@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/lm.h"
 
@@ -32,7 +33,12 @@ struct scenario_host {
 	char *address; /* "198.18.1.10" (IPv4 or IPv6 literal) */
 	char *fqdn; /* may be NULL for pure sources; then certs use name.domain */
 	char *pool; /* pool FQDN, may be NULL */
-	char **san_extra; /* further SANs: web-service names, simple URLs, lyncdiscover… */
+	/* Further SANs, deduplicated against fqdn/pool: for pool-shaped roles the
+	 * scenario's simple_urls, lyncdiscoverinternal.<domain>,
+	 * lyncdiscover.<domain>, the host's web_services and its `san` list; for
+	 * other roles only its `san` list. Certs: subject = pool (else the FQDN),
+	 * SANs = pool + FQDN + san_extra. */
+	char **san_extra;
 	size_t nsan_extra;
 	char *cert, *key; /* optional per-host certificate paths (user's own PKI) */
 	int line;
@@ -53,8 +59,19 @@ struct scenario_rule {
 	struct scenario_endpoint from, to;
 	bool expect_blocked; /* expect: blocked */
 	enum lm_client_cert client_cert;
-	/* Resolved hosts (pointers into scenario.hosts). For `from: any`,
-	 * from_hosts lists every host of the scenario other than the destination. */
+	/*
+	 * Resolved hosts (pointers into scenario.hosts), in file order.
+	 * `from: any` means every host of the scenario other than the rule's
+	 * destinations. A more specific rule wins: when another rule on the same
+	 * port, covering all of this rule's destinations, names a source more
+	 * specifically (host > role > any) and expects the opposite, its sources
+	 * are left out of this rule's from_hosts (so `any-edge-cls1` excludes cl01
+	 * when `clients-edge-cls-blocked` blocks internal-client on 50001). Any
+	 * other overlap with opposite expectations is rejected by the loader.
+	 * A rule may list a host both as source and destination (front-end to
+	 * front-end across a pool): such self pairs are not paths and are skipped
+	 * (scenario_path_count does; probes must too).
+	 */
 	const struct scenario_host **from_hosts;
 	size_t nfrom;
 	const struct scenario_host **to_hosts;
@@ -107,6 +124,10 @@ struct scenario_listen {
  * port; returns how many it needs (may exceed max). */
 size_t scenario_listens_of(const struct scenario *sc, const struct scenario_host *h,
     struct scenario_listen *out, size_t max);
+
+/* Number of (source, destination) host pairs over all rules, self pairs left out. */
+size_t scenario_path_count(const struct scenario *sc);
+const char *scenario_cert_shape_name(enum scenario_cert_shape shape);
 
 /* Prints the matrix (rule, service, port, from hosts, to hosts, expect). */
 void scenario_print_table(const struct scenario *sc, FILE *f);

@@ -1,0 +1,147 @@
+/* The open paths of a scenario, shared by every firewall format writer. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "firewall/firewall.h"
+
+int
+firewall_format_from_name(const char *name, enum firewall_format *fmt)
+{
+	if (strcmp(name, "nft") == 0 || strcmp(name, "nftables") == 0)
+		*fmt = FIREWALL_NFT;
+	else if (strcmp(name, "iptables") == 0)
+		*fmt = FIREWALL_IPTABLES;
+	else if (strcmp(name, "powershell") == 0 || strcmp(name, "ps") == 0)
+		*fmt = FIREWALL_POWERSHELL;
+	else
+		return -1;
+	return 0;
+}
+
+int
+firewall_addr_family(const char *addr)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (addr == NULL)
+		return -1;
+	if (inet_pton(AF_INET, addr, buf) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, addr, buf) == 1)
+		return AF_INET6;
+	return -1;
+}
+
+const char *
+firewall_label(const char *s, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	if (len == 0)
+		return "";
+	for (; s != NULL && *s != '\0' && i + 1 < len; s++) {
+		char c = *s;
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
+		buf[i++] = ok ? c : '_';
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+/* host > role > any: how specifically an endpoint names its hosts. */
+static int
+specificity(const struct scenario_endpoint *e)
+{
+	if (e->host != NULL)
+		return 2;
+	if (e->role != NULL)
+		return 1;
+	return 0;
+}
+
+/*
+ * True when an `expect: blocked` rule names this flow at least as
+ * specifically as the open rule r does: the more specific rule wins for its
+ * sources (scenario semantics), and a tie keeps the path shut.
+ */
+static int
+path_is_blocked(const struct scenario *sc, const struct scenario_rule *r,
+    const struct scenario_host *src, const struct scenario_host *dst)
+{
+	for (size_t i = 0; i < sc->nrules; i++) {
+		const struct scenario_rule *b = &sc->rules[i];
+		if (b->expect_blocked && b->port == r->port && scenario_rule_has_source(b, src) &&
+		    scenario_rule_has_dest(b, dst) && specificity(&b->from) >= specificity(&r->from))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+path_seen(const struct firewall_path *p, size_t n, const struct scenario_host *src,
+    const struct scenario_host *dst, uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i].src == src && p[i].dst == dst && p[i].rule->port == port)
+			return 1;
+	return 0;
+}
+
+int
+firewall_paths(const struct scenario *sc, struct firewall_path **out, size_t *n)
+{
+	struct firewall_path *p = NULL, *np;
+	size_t count = 0, cap = 0;
+
+	for (size_t i = 0; i < sc->nrules; i++) {
+		const struct scenario_rule *r = &sc->rules[i];
+		if (r->expect_blocked)
+			continue;
+		for (size_t d = 0; d < r->nto; d++) {
+			for (size_t s = 0; s < r->nfrom; s++) {
+				const struct scenario_host *src = r->from_hosts[s];
+				const struct scenario_host *dst = r->to_hosts[d];
+				if (src == dst || path_seen(p, count, src, dst, r->port) ||
+				    path_is_blocked(sc, r, src, dst))
+					continue;
+				if (count == cap) {
+					cap = cap ? cap * 2 : 32;
+					if ((np = realloc(p, cap * sizeof *np)) == NULL)
+						goto fail;
+					p = np;
+				}
+				p[count].rule = r;
+				p[count].src = src;
+				p[count].dst = dst;
+				count++;
+			}
+		}
+	}
+	*out = p;
+	*n = count;
+	return 0;
+fail:
+	free(p);
+	*out = NULL;
+	*n = 0;
+	return -1;
+}
+
+int
+firewall_render(const struct scenario *sc, enum firewall_format fmt,
+    const struct firewall_opts *opts, char **out, size_t *outlen, char *err, size_t errlen)
+{
+	switch (fmt) {
+	case FIREWALL_NFT:
+		return firewall_nft(sc, opts, out, outlen, err, errlen);
+	case FIREWALL_IPTABLES:
+		return firewall_iptables(sc, opts, out, outlen, err, errlen);
+	case FIREWALL_POWERSHELL:
+		return firewall_powershell(sc, opts, out, outlen, err, errlen);
+	}
+	snprintf(err, errlen, "unknown firewall format");
+	return -1;
+}

@@ -1,0 +1,68 @@
+/*
+ * Firewall: the rules that open exactly a scenario's paths, as nftables,
+ * iptables-restore input and Windows PowerShell. The lab loads the nft
+ * output itself (with its faults applied), so what the lab proves is what
+ * the user gets.
+ */
+#ifndef LM_FIREWALL_H
+#define LM_FIREWALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "scenarios/scenario.h"
+
+enum firewall_format { FIREWALL_NFT, FIREWALL_IPTABLES, FIREWALL_POWERSHELL };
+int firewall_format_from_name(const char *name, enum firewall_format *fmt);
+
+/* One open path: a TCP flow from src to dst on the rule's port. */
+struct firewall_path {
+	const struct scenario_rule *rule; /* the first open rule naming it */
+	const struct scenario_host *src, *dst;
+};
+
+/*
+ * Every open path once, in rule order: each open rule's sources x
+ * destinations on its port, without self paths (they never cross a
+ * firewall), duplicates, or paths an `expect: blocked` rule names (a path
+ * that must stay shut is never opened). *out is malloc'd (NULL when n is 0).
+ */
+int firewall_paths(const struct scenario *sc, struct firewall_path **out, size_t *n);
+
+/* Faults the lab injects into one rule's paths. */
+enum firewall_fault {
+	FIREWALL_FAULT_DROP, /* drop instead of accept: filtered */
+	FIREWALL_FAULT_REJECT, /* reject with tcp reset: refused */
+	FIREWALL_FAULT_NAT /* accept, and masquerade the path: nat-detected */
+};
+struct firewall_fault_spec {
+	const char *rule_id;
+	enum firewall_fault kind;
+};
+
+struct firewall_opts {
+	bool input_chain; /* nft/iptables: a host firewall (input hook) instead of forward */
+	const char *only_host; /* input chain: just the paths into this host (NULL: all) */
+	const struct firewall_fault_spec *faults; /* nft only (the lab) */
+	size_t nfaults;
+};
+
+/* Each renders into a malloc'd string (*out, *outlen); 0, or -1 with a
+ * message in err. opts may be NULL. */
+int firewall_nft(const struct scenario *sc, const struct firewall_opts *opts, char **out,
+    size_t *outlen, char *err, size_t errlen);
+int firewall_iptables(const struct scenario *sc, const struct firewall_opts *opts, char **out,
+    size_t *outlen, char *err, size_t errlen);
+int firewall_powershell(const struct scenario *sc, const struct firewall_opts *opts, char **out,
+    size_t *outlen, char *err, size_t errlen);
+/* Dispatches on fmt. */
+int firewall_render(const struct scenario *sc, enum firewall_format fmt,
+    const struct firewall_opts *opts, char **out, size_t *outlen, char *err, size_t errlen);
+
+/* Helpers the format writers share: AF_INET/AF_INET6 of an address
+ * literal (-1 if neither), and a copy of s safe inside any quoted comment
+ * or name (letters, digits and ._:- kept, anything else '_'). */
+int firewall_addr_family(const char *addr);
+const char *firewall_label(const char *s, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,708 @@
+/*
+ * The listener set of one host: binding, the one accept path with its caps,
+ * and the life of a connection (struct lm_conn) from accept to conn_free,
+ * which every event (error, EOF, timeout, protocol close) ends in.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+
+#include "listeners/listener_priv.h"
+
+#define LISTEN_BACKLOG 511
+#define MAX_LISTENS 64
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+
+char *
+listener_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
+		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	} else {
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
+
+static bool
+same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return false;
+}
+
+/* At the cap the listener stops accepting: further clients wait in the
+ * kernel's backlog instead of being accepted and dropped. */
+static void
+listener_update_pause(struct listener *l)
+{
+	bool full = l->nconns >= l->set->lim.max_conns;
+
+	if (l->lev == NULL || full == l->paused)
+		return;
+	if (full)
+		evconnlistener_disable(l->lev);
+	else if (!l->starved)
+		evconnlistener_enable(l->lev);
+	l->paused = full;
+}
+
+static void
+listener_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	l->starved = false;
+	if (l->lev != NULL && !l->paused)
+		evconnlistener_enable(l->lev);
+}
+
+/* accept() failed: out of descriptors or memory would make a
+ * level-triggered listener spin, so stop accepting for 100 ms. */
+static void
+listener_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct listener *l = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = {0, 100 * 1000};
+	FILE *f = l->set->cfg.log != NULL ? l->set->cfg.log : stderr;
+
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+		return; /* ECONNABORTED and friends: the next accept will do */
+	fprintf(f, "lyncmock listen: %s port %u: accept: %s; pausing 100 ms\n",
+	        lm_service_name(l->service), l->port, evutil_socket_error_to_string(err));
+	fflush(f);
+	evconnlistener_disable(lev);
+	l->starved = true;
+	if (l->resume != NULL)
+		evtimer_add(l->resume, &tv);
+}
+
+int
+listener_watch_errors(struct listener *l)
+{
+	if ((l->resume = evtimer_new(l->set->base, listener_resume_cb, l)) == NULL)
+		return -1;
+	evconnlistener_set_error_cb(l->lev, listener_accept_error);
+	return 0;
+}
+
+bool
+listener_admit(struct listener *l, const struct lm_conn *c, char *why, size_t whylen)
+{
+	const struct lm_conn *o;
+	unsigned same = 0;
+
+	if (l->nconns > l->set->lim.max_conns) {
+		snprintf(why, whylen, "cap reached: %u connections on this listener",
+		         l->set->lim.max_conns);
+		return false;
+	}
+	TAILQ_FOREACH(o, &l->conns, entry)
+	{
+		if (o != c && same_source(&o->peer_ss, &c->peer_ss))
+			same++;
+	}
+	if (same >= l->set->lim.max_conns_per_source) {
+		snprintf(why, whylen, "cap reached: %u connections from this source",
+		         l->set->lim.max_conns_per_source);
+		return false;
+	}
+	return true;
+}
+
+struct lm_conn *
+conn_alloc(struct listener *l)
+{
+	struct lm_conn *c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
+	c->l = l;
+	c->t_start = lm_now_ms();
+	c->t_ready = -1;
+	snprintf(c->peer, sizeof c->peer, "?");
+	snprintf(c->local, sizeof c->local, "%s", l->local);
+	TAILQ_INSERT_TAIL(&l->conns, c, entry);
+	l->nconns++;
+	listener_update_pause(l);
+	return c;
+}
+
+void
+conn_set_addrs(struct lm_conn *c, const struct sockaddr *peer, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+
+	if (peer != NULL) {
+		memcpy(&c->peer_ss, peer,
+		       peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                   : sizeof(struct sockaddr_in));
+		listener_addr_str(peer, c->peer, sizeof c->peer);
+	}
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		listener_addr_str((struct sockaddr *)&ss, c->local, sizeof c->local);
+}
+
+void
+conn_outcome(struct lm_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->outcome[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->outcome, sizeof c->outcome, fmt, ap);
+	va_end(ap);
+}
+
+void
+conn_free(struct lm_conn *c)
+{
+	struct listener *l = c->l;
+
+	conn_log(c);
+	if (c->ssl != NULL)
+		certs_verify_note_attach(c->ssl, NULL);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	/* evhttp owns its connections' bufferevents */
+	if (c->bev != NULL && l->kind != NULL)
+		bufferevent_free(c->bev);
+	TAILQ_REMOVE(&l->conns, c, entry);
+	l->nconns--;
+	listener_update_pause(l);
+	free(c);
+}
+
+int
+conn_write(struct lm_conn *c, struct evbuffer *data)
+{
+	c->bytes_out += evbuffer_get_length(data);
+	return bufferevent_write_buffer(c->bev, data);
+}
+
+void
+conn_close_after_write(struct lm_conn *c)
+{
+	c->state = CONN_CLOSING;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+void
+conn_ident(const struct lm_conn *c, struct lm_ident *id)
+{
+	const struct listener_set *ls = c->l->set;
+
+	memset(id, 0, sizeof *id);
+	id->scenario = ls->cfg.sc->name;
+	id->host = ls->cfg.host->name;
+	id->role = ls->role_name;
+	id->listener = lm_service_name(c->l->service);
+	id->port = c->l->port;
+	id->local = c->local;
+	id->peer = c->peer;
+	id->tls = c->l->tls;
+	if (id->tls) {
+		id->tls_version = c->tls_version[0] != '\0' ? c->tls_version : NULL;
+		id->tls_cipher = c->tls_cipher[0] != '\0' ? c->tls_cipher : NULL;
+		id->client_cert = c->client_cert[0] != '\0' ? c->client_cert : NULL;
+	}
+}
+
+/* After a hook: free on request, or once a closing connection is flushed. */
+static void
+conn_after_hook(struct lm_conn *c, int rc)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (rc == -1) {
+		conn_free(c);
+		return;
+	}
+	if (c->state == CONN_CLOSING) {
+		if (evbuffer_get_length(out) == 0)
+			conn_free(c);
+		return;
+	}
+	/* a client that sends without reading stops being read */
+	if (evbuffer_get_length(out) > 4 * c->l->set->lim.max_message && !c->read_paused) {
+		bufferevent_disable(c->bev, EV_READ);
+		c->read_paused = true;
+	}
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct lm_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in);
+	int rc;
+
+	c->bytes_in += len - c->in_left;
+	if (c->state != CONN_ACTIVE) {
+		/* closing: nothing more is read */
+		evbuffer_drain(in, len);
+		c->in_left = 0;
+		return;
+	}
+	rc = c->l->kind->on_read(c);
+	c->in_left = evbuffer_get_length(in);
+	conn_after_hook(c, rc);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct lm_conn *c = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	if (c->state == CONN_CLOSING) {
+		/* close_notify, so the client tells our close from a cut */
+		if (c->ssl != NULL)
+			SSL_shutdown(c->ssl);
+		conn_free(c);
+		return;
+	}
+	if (c->read_paused) {
+		c->read_paused = false;
+		bufferevent_enable(bev, EV_READ);
+	}
+}
+
+static void
+set_timeouts(struct lm_conn *c)
+{
+	unsigned ms = c->l->set->lim.idle_timeout_ms;
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+}
+
+/* The connection can speak: TLS handshake done, or a plain accept. */
+static void
+conn_ready(struct lm_conn *c)
+{
+	c->state = CONN_ACTIVE;
+	c->t_ready = lm_now_ms();
+	if (c->timer != NULL)
+		event_del(c->timer);
+	if (c->ssl != NULL)
+		conn_tls_facts(c);
+	set_timeouts(c);
+	if (c->l->kind->on_connected != NULL)
+		conn_after_hook(c, c->l->kind->on_connected(c));
+	else if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		conn_read_cb(c->bev, c);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct lm_conn *c = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		conn_ready(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		conn_outcome(c, "timeout: idle for %u ms", c->l->set->lim.idle_timeout_ms);
+	} else if (c->state == CONN_HANDSHAKE) {
+		conn_tls_failure(c, (what & BEV_EVENT_EOF) ? "client closed during the handshake"
+		                                           : "handshake error");
+	} else if (what & BEV_EVENT_ERROR) {
+		unsigned long e, last = 0;
+		while ((e = bufferevent_get_openssl_error(c->bev)) != 0) {
+			if (ERR_GET_LIB(e) != 0)
+				last = e;
+		}
+		e = last;
+		if (e != 0) {
+			char buf[256];
+			ERR_error_string_n(e, buf, sizeof buf);
+			conn_outcome(c, "error: %s", buf);
+		} else if (err != 0) {
+			conn_outcome(c, "error: %s", evutil_socket_error_to_string(err));
+		}
+	}
+	/* EOF while serving: the client is done, outcome stays "ok" */
+	conn_free(c);
+}
+
+static void
+conn_handshake_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct lm_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state != CONN_HANDSHAKE)
+		return;
+	conn_outcome(c, "timeout: no TLS handshake within %u ms",
+	             c->l->set->lim.handshake_timeout_ms);
+	conn_free(c);
+}
+
+static void
+listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int socklen,
+                   void *arg)
+{
+	struct listener *l = arg;
+	struct event_base *base = evconnlistener_get_base(lev);
+	struct lm_conn *c;
+	SSL *ssl = NULL;
+	char why[128];
+	size_t limit;
+	unsigned ms = l->set->lim.handshake_timeout_ms;
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+	(void)socklen;
+	if ((c = conn_alloc(l)) == NULL) {
+		close(fd);
+		return;
+	}
+	conn_set_addrs(c, sa, fd);
+	if (!listener_admit(l, c, why, sizeof why)) {
+		conn_outcome(c, "%s", why);
+		close(fd);
+		conn_free(c);
+		return;
+	}
+	if (l->tls) {
+		if ((ssl = SSL_new(l->ctx)) == NULL)
+			goto fail_fd;
+		certs_verify_note_attach(ssl, &c->note);
+		/* a client closing without close_notify is a close, not an error */
+		SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+		c->bev =
+		    bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		                                   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (c->bev == NULL) /* libevent freed ssl, not fd */
+			goto fail_fd;
+		c->ssl = ssl;
+		c->state = CONN_HANDSHAKE;
+		if ((c->timer = evtimer_new(base, conn_handshake_timeout, c)) == NULL ||
+		    evtimer_add(c->timer, &tv) == -1)
+			goto fail;
+	} else {
+		c->bev = bufferevent_socket_new(base, fd,
+		                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (c->bev == NULL)
+			goto fail_fd;
+	}
+	limit = l->kind->read_limit != 0 ? l->kind->read_limit : l->set->lim.max_message;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, limit);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	set_timeouts(c);
+	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
+		goto fail;
+	if (!l->tls)
+		conn_ready(c);
+	return;
+fail_fd:
+	close(fd);
+fail:
+	conn_outcome(c, "out of memory");
+	conn_free(c);
+}
+
+static int
+parse_bind(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof *s4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof *s6;
+		return 0;
+	}
+	return -1;
+}
+
+/* A listening, non-blocking socket on addr:port, or -1 with the reason. */
+static int
+bind_socket(const char *addr, uint16_t port, char *local, size_t locallen, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1, saved;
+
+	if (parse_bind(addr, port, &ss, &len) == -1) {
+		snprintf(err, errlen, "bind address '%s' is not an IPv4 or IPv6 address", addr);
+		return -1;
+	}
+	listener_addr_str((struct sockaddr *)&ss, local, locallen);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: socket: %s", local, strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	/* answers go out as several TLS records: without this, Nagle holds
+	 * the last one until the client's delayed ACK (~40 ms a request).
+	 * Linux passes it on to accepted sockets. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 || listen(fd, LISTEN_BACKLOG) == -1) {
+		saved = errno;
+		close(fd);
+		snprintf(err, errlen, "cannot listen on %s: %s", local, strerror(saved));
+		return -1;
+	}
+	return fd;
+}
+
+SSL_CTX *
+listener_ctx_new(const struct listener *l, char *err, size_t errlen)
+{
+	struct certs_tls_opts o = {
+	    .client_cert = l->client_cert,
+	    .strict_client_eku = l->set->cfg.strict_client_eku,
+	    .min_version = 0,
+	};
+	char e[512];
+	SSL_CTX *ctx;
+
+	if ((ctx = certs_server_ctx(&l->paths, &o, e, sizeof e)) == NULL)
+		snprintf(err, errlen, "%s port %u: %s", lm_service_name(l->service), l->port, e);
+	return ctx;
+}
+
+static bool
+is_plaintext(const struct listener_config *cfg, uint16_t port)
+{
+	for (size_t i = 0; i < cfg->nplaintext_ports; i++) {
+		if (cfg->plaintext_ports[i] == port)
+			return true;
+	}
+	return false;
+}
+
+static void
+resolve_limits(struct listener_limits *lim, const struct listener_limits *in)
+{
+	*lim = *in;
+	if (lim->max_conns == 0)
+		lim->max_conns = 1024;
+	if (lim->max_conns_per_source == 0)
+		lim->max_conns_per_source = 256;
+	if (lim->max_message == 0)
+		lim->max_message = 64 * 1024;
+	if (lim->handshake_timeout_ms == 0)
+		lim->handshake_timeout_ms = 10000;
+	if (lim->idle_timeout_ms == 0)
+		lim->idle_timeout_ms = 60000;
+}
+
+static int
+listener_start(struct listener_set *ls, struct listener *l, const struct scenario_listen *w,
+               char *err, size_t errlen)
+{
+	const struct listener_config *cfg = &ls->cfg;
+	const char *addr = cfg->bind_addr != NULL ? cfg->bind_addr : cfg->host->address;
+	long port = (long)w->port + cfg->port_offset;
+	int fd;
+
+	l->set = ls;
+	TAILQ_INIT(&l->conns);
+	l->service = w->service;
+	l->scenario_port = w->port;
+	if (port < 0 || port > 65535) {
+		snprintf(err, errlen, "port %u with offset %d is out of range", w->port,
+		         cfg->port_offset);
+		return -1;
+	}
+	l->port = (uint16_t)port;
+	l->client_cert = lm_client_cert_effective(w->service, w->client_cert);
+	l->tls = lm_service_info(w->service)->tls && !is_plaintext(cfg, w->port);
+	l->paths = cfg->certs;
+	for (size_t i = 0; i < cfg->nport_certs; i++) {
+		if (cfg->port_certs[i].port != w->port)
+			continue;
+		snprintf(l->paths.cert, sizeof l->paths.cert, "%s", cfg->port_certs[i].cert);
+		snprintf(l->paths.key, sizeof l->paths.key, "%s", cfg->port_certs[i].key);
+	}
+	switch (w->service) {
+	case LM_SVC_SIP_MTLS:
+		l->kind = &listener_kind_sip;
+		break;
+	case LM_SVC_CLS_MTLS:
+		l->kind = &listener_kind_cls;
+		break;
+	case LM_SVC_TCP:
+		l->kind = &listener_kind_tcp;
+		break;
+	default:
+		l->kind = NULL; /* http, https: evhttp */
+		break;
+	}
+	if (l->tls && (l->ctx = listener_ctx_new(l, err, errlen)) == NULL)
+		return -1;
+	if ((fd = bind_socket(addr, l->port, l->local, sizeof l->local, err, errlen)) == -1)
+		return -1;
+	if (l->port == 0) {
+		/* tests bind port 0: record the real one */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+			listener_addr_str((struct sockaddr *)&ss, l->local, sizeof l->local);
+			l->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		}
+	}
+	if (l->kind == NULL)
+		return listener_http_start(l, fd, err, errlen);
+	l->lev = evconnlistener_new(ls->base, listener_accept_cb, l,
+	                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (l->lev == NULL) {
+		close(fd);
+		snprintf(err, errlen, "%s: cannot watch the socket", l->local);
+		return -1;
+	}
+	if (listener_watch_errors(l) == -1) {
+		snprintf(err, errlen, "%s: out of memory", l->local);
+		return -1;
+	}
+	return 0;
+}
+
+struct listener_set *
+listener_set_new(struct event_base *base, const struct listener_config *cfg, char *err,
+                 size_t errlen)
+{
+	struct scenario_listen want[MAX_LISTENS];
+	struct listener_set *ls;
+	size_t n;
+
+	n = scenario_listens_of(cfg->sc, cfg->host, want, MAX_LISTENS);
+	if (n == 0) {
+		snprintf(err, errlen, "host %s is the destination of no rule: nothing to listen on",
+		         cfg->host->name);
+		return NULL;
+	}
+	if (n > MAX_LISTENS) {
+		snprintf(err, errlen, "host %s needs %zu listeners (at most %d)", cfg->host->name,
+		         n, MAX_LISTENS);
+		return NULL;
+	}
+	if ((ls = calloc(1, sizeof *ls)) == NULL || (ls->ls = calloc(n, sizeof *ls->ls)) == NULL) {
+		free(ls);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sip_quiet();
+	ls->base = base;
+	ls->cfg = *cfg;
+	ls->role_name = cfg->host->role != NULL ? cfg->host->role->name : "?";
+	resolve_limits(&ls->lim, &cfg->limits);
+	for (size_t i = 0; i < n; i++) {
+		ls->n = i + 1; /* so listener_set_free sees what was started */
+		if (listener_start(ls, &ls->ls[i], &want[i], err, errlen) == -1)
+			goto fail;
+	}
+	return ls;
+fail:
+	listener_set_free(ls);
+	return NULL;
+}
+
+void
+listener_set_free(struct listener_set *ls)
+{
+	struct lm_conn *c;
+
+	if (ls == NULL)
+		return;
+	for (size_t i = 0; i < ls->n; i++) {
+		struct listener *l = &ls->ls[i];
+
+		/* evhttp frees its connections (their close callbacks log them) */
+		listener_http_stop(l);
+		while ((c = TAILQ_FIRST(&l->conns)) != NULL) {
+			conn_outcome(c, "listener shut down");
+			conn_free(c);
+		}
+		if (l->kind != NULL && l->lev != NULL)
+			evconnlistener_free(l->lev);
+		if (l->resume != NULL)
+			event_free(l->resume);
+		SSL_CTX_free(l->ctx);
+	}
+	free(ls->ls);
+	free(ls);
+}
+
+size_t
+listener_set_ports(const struct listener_set *ls, uint16_t *ports, size_t max)
+{
+	for (size_t i = 0; i < ls->n && i < max; i++)
+		ports[i] = ls->ls[i].port;
+	return ls->n;
+}
+
+int
+listener_set_reload(struct listener_set *ls, char *err, size_t errlen)
+{
+	SSL_CTX *fresh[MAX_LISTENS] = {0};
+	size_t i;
+
+	for (i = 0; i < ls->n; i++) {
+		if (ls->ls[i].tls && (fresh[i] = listener_ctx_new(&ls->ls[i], err, errlen)) == NULL)
+			goto fail;
+	}
+	/* connections hold their own reference to the old context */
+	for (i = 0; i < ls->n; i++) {
+		if (fresh[i] == NULL)
+			continue;
+		SSL_CTX_free(ls->ls[i].ctx);
+		ls->ls[i].ctx = fresh[i];
+	}
+	return 0;
+fail:
+	for (i = 0; i < ls->n; i++)
+		SSL_CTX_free(fresh[i]);
+	return -1;
+}

@@ -1,0 +1,215 @@
+/*
+ * Private to listeners/: the per-connection state machine, the per-kind
+ * vtable and the pure protocol functions (SIP framing, CLS lines, HTTP probe
+ * answers) that the listener, the unit tests and the fuzzers share.
+ */
+#ifndef LM_LISTENER_PRIV_H
+#define LM_LISTENER_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "listeners/listeners.h"
+
+/* ---- identity record (identity.c) --------------------------------------- */
+/* The facts one answer carries (SPEC §2); strings are borrowed. */
+struct lm_ident {
+	const char *scenario, *host, *role;
+	const char *listener;     /* service name: http, https, sip-mtls, cls-mtls, tcp */
+	uint16_t port;            /* the bound port */
+	const char *local, *peer; /* "addr:port" */
+	bool tls;
+	const char *tls_version, *tls_cipher;
+	const char *client_cert; /* subject one-line, NULL: JSON null */
+};
+/* A new identity object (token NULL: JSON null); NULL only on allocation failure. */
+json_t *identity_json(const struct lm_ident *id, const char *token);
+/* Appends the identity as one compact JSON line + "\r\n" to out; 0 or -1. */
+int identity_line(const struct lm_ident *id, const char *token, struct evbuffer *out);
+
+/* ---- SIP over a stream (sip_stream.c) ------------------------------------ */
+enum sip_frame {
+	SIP_FRAME_NEED_MORE, /* no complete frame yet */
+	SIP_FRAME_KEEPALIVE, /* RFC 5626 ping "\r\n\r\n": answer "\r\n" */
+	SIP_FRAME_SKIP,      /* a lone CRLF before a start line (RFC 3261 §7.5) */
+	SIP_FRAME_MESSAGE,   /* one complete message of *framelen bytes */
+	SIP_FRAME_TOO_LARGE, /* head or head+body exceeds max_message */
+	SIP_FRAME_BAD        /* head complete but Content-Length unusable */
+};
+/* Frames the start of buf: sets *framelen to the bytes the frame spans
+ * (for TOO_LARGE/BAD: the head length when known, else 0). */
+enum sip_frame sip_stream_frame(const char *buf, size_t len, size_t max_message, size_t *framelen);
+
+struct sip_stats {
+	unsigned requests;          /* requests answered (or ACKs absorbed) */
+	unsigned responses_ignored; /* responses received: not ours to answer */
+	unsigned keepalives;
+	unsigned errors; /* 4xx/5xx sent for bad input */
+};
+/* Handles one framed message: *resp gets a malloc'd response (osip_free it)
+ * or NULL when none is due. Returns the status code sent, 0 for an ACK,
+ * SIP_HANDLED_RESPONSE for a response received, -1 on allocation failure. */
+#define SIP_HANDLED_RESPONSE 1
+int sip_handle_message(const char *msg, size_t len, const struct lm_ident *id, char **resp,
+                       size_t *resplen);
+/* A response built by libosip2 to a request that could not be framed or
+ * parsed: from what the head yields (Via, From, To, Call-ID, CSeq), else a
+ * bare status line. Returns 0 and a malloc'd *resp (osip_free), or -1. */
+int sip_error_response(const char *head, size_t len, int code, char **resp, size_t *resplen);
+/* Silences libosip2's own error traces (call once at start-up). */
+void sip_quiet(void);
+/* Frames and handles every complete message in buf, appending responses to
+ * out. Returns the bytes consumed; sets *close when the stream cannot go on
+ * (framing lost) after out is flushed, with the reason in why. */
+size_t sip_stream_process(const char *buf, size_t len, size_t max_message,
+                          const struct lm_ident *id, struct evbuffer *out, struct sip_stats *st,
+                          bool *close, char *why, size_t whylen);
+
+/* ---- CLS line protocol (listener_cls.c) --------------------------------- */
+#define CLS_MAX_LINE 1024
+/* Answers every complete line in buf (identity JSON or ERR); returns the
+ * bytes consumed; sets *close (with why) after an ERR. */
+size_t cls_process(const char *buf, size_t len, const struct lm_ident *id, struct evbuffer *out,
+                   unsigned *requests, bool *close, char *why, size_t whylen);
+
+/* ---- HTTP probe answers (listener_http.c) ------------------------------- */
+struct http_answer {
+	int code;
+	const char *reason;
+	const char *content_type;
+	char *body; /* malloc'd */
+	size_t len;
+	bool probe; /* /lyncmock/probe answered with the identity */
+};
+/* Builds the answer to one request: the probe path gets the identity with
+ * the request line, Host and X-Forwarded-* headers; other paths a small page
+ * naming host and role. Returns 0, or -1 on allocation failure. */
+int http_answer_build(const char *method, const char *uri, int major, int minor,
+                      const struct evkeyvalq *headers, const struct lm_ident *id,
+                      struct http_answer *ans);
+void http_answer_clear(struct http_answer *ans);
+
+/* ---- connections and listeners (listener.c, listener_tls.c) -------------- */
+enum lm_conn_state {
+	CONN_HANDSHAKE, /* TLS handshake running */
+	CONN_ACTIVE,    /* serving requests */
+	CONN_CLOSING    /* flushing the last answer, then conn_free */
+};
+
+struct lm_conn;
+struct listener;
+
+/* What one kind of (non-evhttp) listener does with its connection. The
+ * hooks never free the connection: they return -1 (after conn_outcome) to
+ * have it freed, or call conn_close_after_write and return 0. */
+struct listener_kind {
+	const char *name;
+	size_t read_limit;                      /* read high-watermark; 0: max_message */
+	int (*on_connected)(struct lm_conn *c); /* handshake done (or plain accept) */
+	int (*on_read)(struct lm_conn *c);      /* bytes are in bufferevent input */
+};
+extern const struct listener_kind listener_kind_sip;
+extern const struct listener_kind listener_kind_cls;
+extern const struct listener_kind listener_kind_tcp;
+
+struct lm_conn {
+	TAILQ_ENTRY(lm_conn) entry;
+	struct listener *l;
+	enum lm_conn_state state;
+	struct bufferevent *bev;
+	SSL *ssl;                        /* borrowed from bev; NULL on plaintext */
+	struct evhttp_connection *evcon; /* http listeners: evhttp owns bev */
+	struct event *timer;             /* handshake deadline; http: set-up step */
+	struct sockaddr_storage peer_ss;
+	char peer[64], local[64];
+	double t_start, t_ready; /* lm_now_ms() at accept / handshake done */
+	uint64_t bytes_in, bytes_out;
+	size_t in_left; /* input bytes already counted but not consumed */
+	unsigned requests;
+	struct sip_stats sip;
+	struct certs_verify_note note; /* why the client certificate failed */
+	bool tls_done;
+	bool read_paused; /* output backlog: reading stopped until it drains */
+	bool http_setup;  /* http: evcon known, close callback set */
+	char tls_version[32], tls_cipher[64];
+	char client_cert[512]; /* empty: none */
+	char outcome[320];     /* first reason wins; empty at close: "ok" */
+};
+TAILQ_HEAD(lm_conn_list, lm_conn);
+
+struct listener {
+	struct listener_set *set;
+	enum lm_service service;
+	uint16_t scenario_port, port;    /* port: bound */
+	enum lm_client_cert client_cert; /* effective policy */
+	bool tls;                        /* false for http/tcp and --plaintext ports */
+	struct certs_paths paths;        /* with a --port-cert override applied */
+	SSL_CTX *ctx;
+	const struct listener_kind *kind; /* NULL: evhttp */
+	struct evconnlistener *lev;
+	struct evhttp *http;
+	bool paused;          /* accept disabled at the connection cap */
+	bool starved;         /* accept disabled for a moment: out of descriptors */
+	struct event *resume; /* ends the starved pause */
+	char local[64];       /* "addr:port" */
+	unsigned nconns;
+	struct lm_conn_list conns;
+};
+
+struct listener_set {
+	struct event_base *base;
+	struct listener_config cfg;
+	struct listener_limits lim; /* defaults resolved */
+	const char *role_name;
+	struct listener *ls;
+	size_t n;
+};
+
+/* listener.c */
+/* A connection record of listener l (counted against its caps). */
+struct lm_conn *conn_alloc(struct listener *l);
+/* Sets peer and local addresses from the sockets. */
+void conn_set_addrs(struct lm_conn *c, const struct sockaddr *peer, int fd);
+/* Logs the connection and releases it (and its bufferevent unless evhttp owns it). */
+void conn_free(struct lm_conn *c);
+/* Records why the connection ends (first call wins). */
+void conn_outcome(struct lm_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Stops reading; frees the connection once its output is flushed. */
+void conn_close_after_write(struct lm_conn *c);
+/* Adds bytes to the connection's output (counted). */
+int conn_write(struct lm_conn *c, struct evbuffer *data);
+/* The identity facts of this connection. */
+void conn_ident(const struct lm_conn *c, struct lm_ident *id);
+/* Watches accept errors of l->lev (out of descriptors: pause, retry). */
+int listener_watch_errors(struct listener *l);
+/* True when c (addresses set, already counted) may be served under the caps. */
+bool listener_admit(struct listener *l, const struct lm_conn *c, char *why, size_t whylen);
+/* "addr:port" of a socket address. */
+char *listener_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
+/* listener_tls.c */
+/* Reads version, cipher and client certificate from the finished handshake. */
+void conn_tls_facts(struct lm_conn *c);
+/* Explains a failed or unfinished handshake (verify result, OpenSSL errors
+ * queued on bev, no client certificate). */
+void conn_tls_failure(struct lm_conn *c, const char *what);
+/* Writes the connection's log line. */
+void conn_log(const struct lm_conn *c);
+/* Builds l's TLS context from l->paths and its policy. */
+SSL_CTX *listener_ctx_new(const struct listener *l, char *err, size_t errlen);
+
+/* listener_http.c */
+int listener_http_start(struct listener *l, int fd, char *err, size_t errlen);
+void listener_http_stop(struct listener *l);
+
+#endif

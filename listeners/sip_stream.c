@@ -1,0 +1,450 @@
+/*
+ * SIP over a byte stream: framing (keep-alives, head up to CRLFCRLF, body by
+ * Content-Length, size cap) and the answer to each message, parsed and built
+ * with libosip2. One code path for the listener and the fuzzer.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+#include <osipparser2/osip_message.h>
+#include <osipparser2/osip_parser.h>
+#include <osipparser2/osip_port.h>
+
+#include "listeners/listener_priv.h"
+
+#define SIP_TOKEN_HEADER "X-Lyncmock-Token"
+#define SIP_MAX_TOKEN 256
+
+/* Calls fn for every header line of head (start line excluded): name and
+ * value trimmed, continuation lines skipped. Only splits lines; the values
+ * are parsed by libosip2 (or, for Content-Length, by strtoul). */
+static void
+head_foreach(const char *head, size_t len,
+             void (*fn)(const char *, size_t, const char *, size_t, void *), void *arg)
+{
+	const char *p = head, *end = head + len, *eol, *colon, *n, *ne, *v, *ve;
+
+	eol = memchr(p, '\n', (size_t)(end - p));
+	if (eol == NULL)
+		return;
+	for (p = eol + 1; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		ve = eol;
+		if (ve > p && ve[-1] == '\r')
+			ve--;
+		if (ve == p || *p == ' ' || *p == '\t')
+			continue; /* blank or folded line */
+		colon = memchr(p, ':', (size_t)(ve - p));
+		if (colon == NULL)
+			continue;
+		n = p;
+		ne = colon;
+		while (ne > n && (ne[-1] == ' ' || ne[-1] == '\t'))
+			ne--;
+		v = colon + 1;
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			v++;
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		fn(n, (size_t)(ne - n), v, (size_t)(ve - v), arg);
+		if (eol == end)
+			break;
+	}
+}
+
+static bool
+name_is(const char *n, size_t nlen, const char *full, const char *compact)
+{
+	if (nlen == strlen(full) && strncasecmp(n, full, nlen) == 0)
+		return true;
+	return compact != NULL && nlen == 1 && tolower((unsigned char)*n) == *compact;
+}
+
+struct cl_scan {
+	int state; /* 0 absent, 1 found, -1 invalid */
+	size_t value;
+};
+
+static void
+cl_header(const char *n, size_t nlen, const char *v, size_t vlen, void *arg)
+{
+	struct cl_scan *s = arg;
+	size_t x = 0, i;
+
+	if (!name_is(n, nlen, "content-length", "l") || s->state == -1)
+		return;
+	if (vlen == 0 || vlen > 9) {
+		s->state = -1;
+		return;
+	}
+	for (i = 0; i < vlen; i++) {
+		if (!isdigit((unsigned char)v[i])) {
+			s->state = -1;
+			return;
+		}
+		x = x * 10 + (size_t)(v[i] - '0');
+	}
+	if (s->state == 1 && s->value != x) {
+		s->state = -1; /* two different lengths: no safe framing */
+		return;
+	}
+	s->state = 1;
+	s->value = x;
+}
+
+enum sip_frame
+sip_stream_frame(const char *buf, size_t len, size_t max_message, size_t *framelen)
+{
+	const char *hend;
+	size_t head, scan;
+	struct cl_scan cl = {0, 0};
+
+	*framelen = 0;
+	if (len >= 2 && buf[0] == '\r' && buf[1] == '\n') {
+		if (len < 4)
+			return SIP_FRAME_NEED_MORE; /* maybe a keep-alive */
+		if (buf[2] == '\r' && buf[3] == '\n') {
+			*framelen = 4;
+			return SIP_FRAME_KEEPALIVE;
+		}
+		*framelen = 2;
+		return SIP_FRAME_SKIP;
+	}
+	scan = len < max_message ? len : max_message;
+	hend = memmem(buf, scan, "\r\n\r\n", 4);
+	if (hend == NULL)
+		return len >= max_message ? SIP_FRAME_TOO_LARGE : SIP_FRAME_NEED_MORE;
+	head = (size_t)(hend - buf) + 4;
+	*framelen = head;
+	head_foreach(buf, head, cl_header, &cl);
+	if (cl.state == -1)
+		return SIP_FRAME_BAD;
+	if (cl.value > max_message || head + cl.value > max_message)
+		return SIP_FRAME_TOO_LARGE;
+	if (len < head + cl.value)
+		return SIP_FRAME_NEED_MORE;
+	*framelen = head + cl.value;
+	return SIP_FRAME_MESSAGE;
+}
+
+/* A fresh To tag: 16 hex digits. */
+static char *
+new_tag(void)
+{
+	unsigned char r[8];
+	char *t;
+
+	if (RAND_bytes(r, sizeof r) != 1)
+		return NULL;
+	if ((t = osip_malloc(17)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof r; i++)
+		snprintf(t + 2 * i, 3, "%02x", r[i]);
+	return t;
+}
+
+/* A response to req (which may lack any header) with status code; the
+ * dialog-forming headers are cloned as RFC 3261 §8.2.6.2 asks. */
+static osip_message_t *
+response_new(const osip_message_t *req, int code)
+{
+	osip_message_t *r = NULL;
+	osip_generic_param_t *tag = NULL;
+	const char *reason;
+	char *t;
+
+	if (osip_message_init(&r) != 0)
+		return NULL;
+	osip_message_set_version(r, osip_strdup("SIP/2.0"));
+	osip_message_set_status_code(r, code);
+	reason = osip_message_get_reason(code);
+	osip_message_set_reason_phrase(r, osip_strdup(reason != NULL ? reason : "Error"));
+	if (r->sip_version == NULL || r->reason_phrase == NULL)
+		goto fail;
+	if (req == NULL)
+		return r;
+	if (osip_list_clone(&req->vias, &r->vias, (int (*)(void *, void **))osip_via_clone) != 0)
+		goto fail;
+	if (req->from != NULL && osip_from_clone(req->from, &r->from) != 0)
+		goto fail;
+	if (req->to != NULL) {
+		if (osip_to_clone(req->to, &r->to) != 0)
+			goto fail;
+		osip_to_get_tag(r->to, &tag);
+		if (tag == NULL) {
+			if ((t = new_tag()) == NULL || osip_to_set_tag(r->to, t) != 0) {
+				osip_free(t);
+				goto fail;
+			}
+		}
+	}
+	if (req->call_id != NULL && osip_call_id_clone(req->call_id, &r->call_id) != 0)
+		goto fail;
+	if (req->cseq != NULL && osip_cseq_clone(req->cseq, &r->cseq) != 0)
+		goto fail;
+	return r;
+fail:
+	osip_message_free(r);
+	return NULL;
+}
+
+static int
+response_str(osip_message_t *r, char **resp, size_t *resplen)
+{
+	int rc = osip_message_to_str(r, resp, resplen) == 0 ? 0 : -1;
+
+	osip_message_free(r);
+	if (rc == -1)
+		*resp = NULL;
+	return rc;
+}
+
+static void
+salvage_header(const char *n, size_t nlen, const char *v, size_t vlen, void *arg)
+{
+	static const char *const wanted[][2] = {
+	    {"via", "v"}, {"from", "f"}, {"to", "t"}, {"call-id", "i"}, {"cseq", NULL}};
+	osip_message_t *m = arg;
+	char *name, *value;
+
+	for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
+		if (!name_is(n, nlen, wanted[i][0], wanted[i][1]))
+			continue;
+		name = osip_strdup(wanted[i][0]);
+		value = osip_malloc(vlen + 1);
+		if (name != NULL && value != NULL) {
+			memcpy(value, v, vlen);
+			value[vlen] = '\0';
+			/* a header libosip2 refuses is simply left out */
+			(void)osip_message_set_multiple_header(m, name, value);
+		}
+		osip_free(name);
+		osip_free(value);
+		return;
+	}
+}
+
+int
+sip_error_response(const char *head, size_t len, int code, char **resp, size_t *resplen)
+{
+	osip_message_t *scratch = NULL, *r;
+
+	*resp = NULL;
+	if (osip_message_init(&scratch) != 0)
+		return -1;
+	head_foreach(head, len, salvage_header, scratch);
+	r = response_new(scratch, code);
+	if (r == NULL) /* a salvaged header could not be cloned: bare status */
+		r = response_new(NULL, code);
+	osip_message_free(scratch);
+	if (r == NULL)
+		return -1;
+	return response_str(r, resp, resplen);
+}
+
+/* Methods we know but do not serve: 405 (not 501). */
+static bool
+method_known(const char *m)
+{
+	static const char *const known[] = {
+	    "INVITE", "BYE",    "CANCEL", "REGISTER", "SUBSCRIBE", "NOTIFY",    "MESSAGE",  "INFO",
+	    "PRACK",  "UPDATE", "REFER",  "PUBLISH",  "SERVICE",   "NEGOTIATE", "BENOTIFY", NULL};
+	for (const char *const *k = known; *k != NULL; k++) {
+		if (strcmp(*k, m) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The probe token: printable, no spaces, bounded; NULL otherwise. */
+static const char *
+request_token(osip_message_t *req)
+{
+	osip_header_t *h = NULL;
+
+	if (osip_message_header_get_byname(req, SIP_TOKEN_HEADER, 0, &h) < 0 || h == NULL ||
+	    h->hvalue == NULL)
+		return NULL;
+	if (strlen(h->hvalue) > SIP_MAX_TOKEN)
+		return NULL;
+	for (const char *p = h->hvalue; *p != '\0'; p++) {
+		if (!isgraph((unsigned char)*p))
+			return NULL;
+	}
+	return h->hvalue;
+}
+
+static int
+answer_options(osip_message_t *req, const struct lm_ident *id, char **resp, size_t *resplen)
+{
+	osip_message_t *r;
+	const char *token = request_token(req);
+	json_t *o;
+	char *body = NULL;
+
+	if ((r = response_new(req, 200)) == NULL)
+		return -1;
+	if ((o = identity_json(id, token)) == NULL)
+		goto fail;
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (body == NULL)
+		goto fail;
+	if ((token != NULL && osip_message_set_header(r, SIP_TOKEN_HEADER, token) != 0) ||
+	    osip_message_set_allow(r, "OPTIONS") != 0 ||
+	    osip_message_set_content_type(r, "application/json") != 0 ||
+	    osip_message_set_body(r, body, strlen(body)) != 0)
+		goto fail;
+	free(body);
+	return response_str(r, resp, resplen) == 0 ? 200 : -1;
+fail:
+	free(body);
+	osip_message_free(r);
+	return -1;
+}
+
+/* True when req has what RFC 3261 §8.1.1 makes mandatory. */
+static bool
+request_complete(const osip_message_t *req)
+{
+	return req->sip_method != NULL && osip_list_size(&req->vias) > 0 && req->from != NULL &&
+	       req->to != NULL && req->call_id != NULL && req->cseq != NULL &&
+	       req->cseq->method != NULL && req->cseq->number != NULL &&
+	       strcmp(req->cseq->method, req->sip_method) == 0;
+}
+
+int
+sip_handle_message(const char *msg, size_t len, const struct lm_ident *id, char **resp,
+                   size_t *resplen)
+{
+	osip_message_t *req = NULL, *r;
+	int code;
+
+	*resp = NULL;
+	*resplen = 0;
+	if (osip_message_init(&req) != 0)
+		return -1;
+	if (osip_message_parse(req, msg, len) != 0) {
+		osip_message_free(req);
+		/* a broken response is still not ours to answer */
+		if (len >= 8 && memcmp(msg, "SIP/2.0 ", 8) == 0)
+			return SIP_HANDLED_RESPONSE;
+		return sip_error_response(msg, len, 400, resp, resplen) == 0 ? 400 : -1;
+	}
+	if (MSG_IS_RESPONSE(req)) {
+		osip_message_free(req);
+		return SIP_HANDLED_RESPONSE;
+	}
+	if (!request_complete(req)) {
+		code = 400;
+	} else if (strcmp(req->sip_method, "ACK") == 0) {
+		osip_message_free(req);
+		return 0;
+	} else if (strcmp(req->sip_method, "OPTIONS") == 0) {
+		code = answer_options(req, id, resp, resplen);
+		osip_message_free(req);
+		return code;
+	} else {
+		code = method_known(req->sip_method) ? 405 : 501;
+	}
+	if ((r = response_new(req, code)) == NULL ||
+	    (code != 400 && osip_message_set_allow(r, "OPTIONS") != 0)) {
+		osip_message_free(r);
+		osip_message_free(req);
+		return -1;
+	}
+	osip_message_free(req);
+	return response_str(r, resp, resplen) == 0 ? code : -1;
+}
+
+static void
+trace_nothing(const char *fi, int li, osip_trace_level_t level, const char *chfr, va_list ap)
+{
+	(void)fi;
+	(void)li;
+	(void)level;
+	(void)chfr;
+	(void)ap;
+}
+
+void
+sip_quiet(void)
+{
+	/* libosip2 prints parse errors on stderr: bad input is ours to report */
+	osip_trace_initialize_func(END_TRACE_LEVEL, trace_nothing);
+	for (int lvl = 0; lvl < END_TRACE_LEVEL; lvl++)
+		osip_trace_disable_level((osip_trace_level_t)lvl);
+}
+
+static void
+add_response(struct evbuffer *out, char *resp, size_t len)
+{
+	if (resp != NULL) {
+		evbuffer_add(out, resp, len);
+		osip_free(resp);
+	}
+}
+
+size_t
+sip_stream_process(const char *buf, size_t len, size_t max_message, const struct lm_ident *id,
+                   struct evbuffer *out, struct sip_stats *st, bool *close, char *why,
+                   size_t whylen)
+{
+	size_t off = 0, flen;
+	char *resp;
+	size_t rlen;
+	int code;
+
+	*close = false;
+	while (off < len) {
+		enum sip_frame f = sip_stream_frame(buf + off, len - off, max_message, &flen);
+
+		switch (f) {
+		case SIP_FRAME_NEED_MORE:
+			return off;
+		case SIP_FRAME_KEEPALIVE:
+			evbuffer_add(out, "\r\n", 2);
+			st->keepalives++;
+			off += flen;
+			break;
+		case SIP_FRAME_SKIP:
+			off += flen;
+			break;
+		case SIP_FRAME_TOO_LARGE:
+		case SIP_FRAME_BAD:
+			/* answer from the head when there is one, then give up:
+			 * the next message boundary is unknown */
+			if (sip_error_response(buf + off, flen, f == SIP_FRAME_BAD ? 400 : 513,
+			                       &resp, &rlen) == 0)
+				add_response(out, resp, rlen);
+			st->errors++;
+			*close = true;
+			snprintf(why, whylen, "protocol error: %s",
+			         f == SIP_FRAME_BAD ? "bad Content-Length"
+			                            : "message larger than the limit");
+			return len;
+		case SIP_FRAME_MESSAGE:
+			code = sip_handle_message(buf + off, flen, id, &resp, &rlen);
+			if (code < 0) {
+				*close = true;
+				snprintf(why, whylen, "out of memory");
+				return len;
+			}
+			if (code == SIP_HANDLED_RESPONSE)
+				st->responses_ignored++;
+			else
+				st->requests++;
+			if (code >= 400)
+				st->errors++;
+			add_response(out, resp, rlen);
+			off += flen;
+			break;
+		}
+	}
+	return off;
+}

@@ -1,0 +1,1209 @@
+/*
+ * The probe engine: plans one probe per (rule, destination), runs them all
+ * on one event loop with a bound on probes in flight, and drives each
+ * through connect → TLS → exchange → identity check to exactly one exit,
+ * probe_done(), whatever path it takes (relayd's hce_notify_done shape).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/http.h>
+#include <openssl/rand.h>
+#include <osipparser2/osip_port.h>
+
+#include "probes/probe_int.h"
+
+#define PROBE_DEFAULT_TIMEOUT_MS 3000
+#define PROBE_DEFAULT_PARALLEL 1024
+#define PROBE_POLL_MS 50 /* how often the interrupt flag is looked at */
+
+struct probe_engine {
+	struct event_base *base;
+	const struct probe_options *o;
+	unsigned timeout_ms, parallel;
+	SSL_CTX *ctx;
+	struct probe **probes;
+	size_t n, cap;
+	size_t next, inflight, ndone;
+	struct event *ev_kick, *ev_poll;
+	bool stopping;
+};
+
+static void probe_free(struct probe *p);
+static void probe_start(struct probe *p);
+
+/* ---- small helpers -------------------------------------------------------- */
+
+bool
+probe_debugging(const struct probe *p)
+{
+	return p->eng->o->debug_tls && p->eng->o->debug_out != NULL;
+}
+
+void
+probe_debug(struct probe *p, const char *fmt, ...)
+{
+	FILE *f = p->eng->o->debug_out;
+	va_list ap;
+
+	if (!probe_debugging(p))
+		return;
+	fprintf(f, "[%s %s->%s:%u] ", p->res.rule_id ? p->res.rule_id : "probe",
+	    p->res.src_host ? p->res.src_host : "local",
+	    p->res.dst_host ? p->res.dst_host : (p->res.target ? p->res.target : "?"), p->res.port);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fflush(f);
+}
+
+unsigned
+probe_remaining_ms(const struct probe *p)
+{
+	double left = p->deadline - lm_now_ms();
+	return left < 1 ? 1 : (unsigned)left;
+}
+
+static struct timeval
+ms_tv(unsigned ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	return tv;
+}
+
+void
+probe_set_bev_timeouts(struct probe *p)
+{
+	struct timeval tv = ms_tv(probe_remaining_ms(p));
+	bufferevent_set_timeouts(p->bev, &tv, &tv);
+}
+
+SSL_CTX *
+probe_engine_ctx(struct probe *p)
+{
+	return p->eng->ctx;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int
+sockaddr_text(const struct sockaddr *sa, char *addr, size_t alen, unsigned *port)
+{
+	const void *a;
+
+	if (sa->sa_family == AF_INET) {
+		a = &((const struct sockaddr_in *)sa)->sin_addr;
+		*port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		*port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	} else
+		return -1;
+	return inet_ntop(sa->sa_family, a, addr, (socklen_t)alen) ? 0 : -1;
+}
+
+/* "198.18.0.10" → sockaddr with port; 0 or -1. */
+static int
+addr_parse(const char *text, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof *sin;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *sin6;
+		return 0;
+	}
+	return -1;
+}
+
+/* Compares "a:p" / "[a]:p" as the listener wrote it with our address. */
+static bool
+same_endpoint(const char *seen, const char *addr, unsigned port, bool *addr_same)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(seen, ':');
+	unsigned char a1[16], a2[16];
+	int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	size_t hl;
+	char *end;
+	long sp;
+
+	*addr_same = false;
+	if (colon == NULL || (hl = (size_t)(colon - seen)) == 0 || hl >= sizeof host)
+		return false;
+	memcpy(host, seen, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	/* an IPv4-mapped address seen by a dual-stack listener is the same host */
+	if (fam == AF_INET && strncmp(host, "::ffff:", 7) == 0)
+		memmove(host, host + 7, strlen(host + 7) + 1);
+	if (inet_pton(fam, host, a1) != 1 || inet_pton(fam, addr, a2) != 1)
+		return false;
+	*addr_same = memcmp(a1, a2, fam == AF_INET ? 4 : 16) == 0;
+	sp = strtol(colon + 1, &end, 10);
+	return *addr_same && *end == '\0' && sp == (long)port;
+}
+
+/* ---- the single exit ------------------------------------------------------ */
+
+static const char *
+leaf_names(const struct probe_result *r, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (r->tls.nchain == 0)
+		return "no names";
+	for (size_t i = 0; i < r->tls.chain[0].nsans && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+		    r->tls.chain[0].sans[i]);
+	if (off == 0)
+		snprintf(buf, len, "only the subject %s", r->tls.chain[0].subject ?
+		    r->tls.chain[0].subject : "?");
+	return buf;
+}
+
+/* One sentence telling the user what to fix, with this path's facts. */
+static char *
+fix_sentence(const struct probe *p)
+{
+	const struct probe_result *r = &p->res;
+	const char *src = r->src_host ? r->src_host : "this host";
+	const char *dst = r->dst_host ? r->dst_host : (r->target ? r->target : "?");
+	const char *svc = lm_service_name(r->service);
+	const char *daddr = r->dst_addr ? r->dst_addr : "?";
+	char buf[2048], names[1024];
+
+	if (r->expect_blocked && r->outcome != LM_OUT_LOCAL_ERROR) {
+		snprintf(buf, sizeof buf,
+		    "Block TCP %u from %s to %s (%s): rule %s must stay closed, but the path is open (%s).",
+		    r->port, src, dst, daddr, r->rule_id ? r->rule_id : "?",
+		    lm_outcome_name(r->outcome));
+		return strdup(buf);
+	}
+	switch (r->outcome) {
+	case LM_OUT_FILTERED:
+		snprintf(buf, sizeof buf,
+		    "Open TCP %u from %s to %s (%s) on every firewall between them: packets are dropped silently.",
+		    r->port, src, dst, daddr);
+		break;
+	case LM_OUT_REFUSED:
+		snprintf(buf, sizeof buf,
+		    "Start the %s listener on %s (%s) port %u, or remove the REJECT rule that resets connections from %s.",
+		    svc, dst, daddr, r->port, src);
+		break;
+	case LM_OUT_UNREACHABLE:
+		snprintf(buf, sizeof buf,
+		    "Fix routing from %s to %s (%s), or the firewall rule that answers TCP %u with ICMP unreachable.",
+		    src, dst, daddr, r->port);
+		break;
+	case LM_OUT_TLS_UNTRUSTED:
+		snprintf(buf, sizeof buf,
+		    "Issue %s's certificate (issuer %s) from the CA %s trusts, or install that CA's root and intermediates on %s.",
+		    dst, r->tls.nchain ? r->tls.chain[0].issuer : "unknown", src, src);
+		break;
+	case LM_OUT_TLS_NAME_MISMATCH:
+		snprintf(buf, sizeof buf,
+		    "Add %s to the subject alternative names of %s's certificate on port %u (it names %s).",
+		    r->target ? r->target : "the FQDN the sources use", dst, r->port,
+		    leaf_names(r, names, sizeof names));
+		break;
+	case LM_OUT_TLS_EXPIRED:
+		snprintf(buf, sizeof buf,
+		    "Renew the certificate %s presents on port %u (%s), or fix the clock on %s or %s.",
+		    dst, r->port, r->tls.verify_error ? r->tls.verify_error : "expired", dst, src);
+		break;
+	case LM_OUT_TLS_CLIENT_REJECTED: {
+		size_t off = 0;
+		names[0] = '\0';
+		for (size_t i = 0; i < r->tls.nca_names && off < sizeof names; i++)
+			off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", i ? "; " : "",
+			    r->tls.ca_names[i]);
+		snprintf(buf, sizeof buf,
+		    "Give %s a client certificate from a CA that %s trusts for MTLS on port %u%s%s%s%s.", src,
+		    dst, r->port, names[0] ? " (it accepts: " : "", names, names[0] ? ")" : "",
+		    r->tls.client_cert_sent ? "" : "; none was presented");
+		break;
+	}
+	case LM_OUT_TLS_FAILED:
+		snprintf(buf, sizeof buf,
+		    "Check that %s port %u really serves %s over TLS 1.2 or later with a cipher %s shares.",
+		    dst, r->port, svc, src);
+		break;
+	case LM_OUT_PROTOCOL_ERROR:
+		snprintf(buf, sizeof buf,
+		    "Check which service listens on %s (%s) port %u: it does not answer %s as expected.", dst,
+		    daddr, r->port, svc);
+		break;
+	case LM_OUT_WRONG_RESPONDER:
+		snprintf(buf, sizeof buf,
+		    "Fix the address, DNS record or NAT/port-forward that sends %s:%u to another host or service instead of %s's %s listener.",
+		    daddr, r->port, dst, svc);
+		break;
+	case LM_OUT_NAT_DETECTED:
+		snprintf(buf, sizeof buf,
+		    "Remove the NAT between %s (%s) and %s: the listener saw %s; Lync needs the real source address on this path.",
+		    src, r->src_addr ? r->src_addr : "?", dst, r->peer_seen ? r->peer_seen : "another address");
+		break;
+	default:
+		return strdup(lm_outcome_info(r->outcome)->fix);
+	}
+	return strdup(buf);
+}
+
+static void
+probe_release(struct probe *p)
+{
+	if (p->ev_connect != NULL) {
+		event_free(p->ev_connect);
+		p->ev_connect = NULL;
+	}
+	if (p->ev_deadline != NULL) {
+		event_free(p->ev_deadline);
+		p->ev_deadline = NULL;
+	}
+	if (p->ev_settle != NULL) {
+		event_free(p->ev_settle);
+		p->ev_settle = NULL;
+	}
+	if (p->bev != NULL) {
+		bufferevent_free(p->bev); /* frees the SSL and closes the fd */
+		p->bev = NULL;
+		p->ssl = NULL;
+	}
+	if (p->fd != -1) {
+		close(p->fd);
+		p->fd = -1;
+	}
+}
+
+void
+probe_done(struct probe *p, enum lm_outcome out, const char *fmt, ...)
+{
+	struct probe_engine *e = p->eng;
+	struct probe_result *r = &p->res;
+	const struct lm_outcome_info *oi = lm_outcome_info(out);
+	char detail[1024];
+	va_list ap;
+
+	if (p->finished)
+		return;
+	p->finished = true;
+	p->state = PS_DONE;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	r->outcome = out;
+	free(r->detail);
+	r->detail = strdup(detail);
+	if (r->expect_blocked)
+		r->ok = oi->blocked;
+	else
+		r->ok = out == LM_OUT_PASS ||
+		    (out == LM_OUT_FOREIGN_PEER && (e->o->allow_foreign || p->adhoc));
+	probe_tls_collect(p);
+	free(r->fix);
+	r->fix = r->ok ? strdup("") : fix_sentence(p);
+	probe_debug(p, "outcome %s: %s", oi->name, detail);
+	probe_release(p);
+	e->inflight--;
+	e->ndone++;
+	if (e->o->progress != NULL)
+		e->o->progress(e->o->progress_arg, r, e->ndone, e->n);
+	event_active(e->ev_kick, EV_TIMEOUT, 0);
+}
+
+/* ---- exchange and identity ---------------------------------------------- */
+
+static void
+answer_done(struct probe *p, struct probe_answer *a)
+{
+	struct probe_result *r = &p->res;
+	const char *svc = lm_service_name(r->service);
+	struct probe_identity id;
+	bool foreign_ok = p->eng->o->allow_foreign || p->adhoc;
+	bool addr_same;
+	int ir;
+
+	if (a->body == NULL) {
+		/* tcp: a line we did not understand, or none */
+		probe_done(p, LM_OUT_PASS, "TCP %u open", r->port);
+		return;
+	}
+	ir = probe_identity_parse(a->body, a->body_len, &id);
+	if (ir != 0) {
+		if (r->service == LM_SVC_TCP)
+			probe_done(p, LM_OUT_PASS, "TCP %u open (the peer is not a lyncmock listener)",
+			    r->port);
+		else if (r->service == LM_SVC_CLS_MTLS)
+			probe_done(p, LM_OUT_PROTOCOL_ERROR,
+			    "the answer line is not a lyncmock identity record");
+		else if (foreign_ok)
+			probe_done(p, LM_OUT_FOREIGN_PEER, "reached a non-mock peer (%s %d)",
+			    r->service == LM_SVC_SIP_MTLS ? "SIP" : "HTTP", a->status);
+		else
+			probe_done(p, LM_OUT_WRONG_RESPONDER,
+			    "%s %d without a lyncmock identity: a non-mock service answered (--allow-foreign accepts it)",
+			    r->service == LM_SVC_SIP_MTLS ? "SIP" : "HTTP", a->status);
+		return;
+	}
+	r->identity = strndup(a->body, a->body_len);
+	r->peer_seen = xstrdup(id.peer);
+	/* a tcp listener speaks first: it cannot know our token */
+	if (r->service != LM_SVC_TCP && (id.token == NULL || strcmp(id.token, p->token) != 0 ||
+	    (a->token_header && (a->token_value == NULL || strcmp(a->token_value, p->token) != 0)))) {
+		probe_done(p, LM_OUT_WRONG_RESPONDER,
+		    "the answer from %s (%s) carries another token: not an answer to this probe",
+		    id.host ? id.host : "?", id.role ? id.role : "?");
+		goto out;
+	}
+	if (a->status != 0 && a->status != 200) {
+		probe_done(p, LM_OUT_PROTOCOL_ERROR, "the listener answered %s status %d", svc,
+		    a->status);
+		goto out;
+	}
+	if (!p->adhoc && (id.host == NULL || strcmp(id.host, p->want_host) != 0 || id.role == NULL ||
+	    strcmp(id.role, p->want_role) != 0)) {
+		probe_done(p, LM_OUT_WRONG_RESPONDER, "reached %s (%s) instead of %s (%s)",
+		    id.host ? id.host : "?", id.role ? id.role : "?", p->want_host, p->want_role);
+		goto out;
+	}
+	if (id.listener == NULL || strcmp(id.listener, svc) != 0) {
+		probe_done(p, LM_OUT_WRONG_RESPONDER, "reached %s's %s listener instead of %s",
+		    id.host ? id.host : "?", id.listener ? id.listener : "?", svc);
+		goto out;
+	}
+	if (id.port != (long)r->port) {
+		probe_done(p, LM_OUT_WRONG_RESPONDER,
+		    "reached %s's listener on port %ld instead of %u (port forwarding?)",
+		    id.host ? id.host : "?", id.port, r->port);
+		goto out;
+	}
+	if (id.peer == NULL) {
+		probe_done(p, LM_OUT_PROTOCOL_ERROR, "the identity record has no peer address");
+		goto out;
+	}
+	if (!same_endpoint(id.peer, p->local_addr, p->local_port, &addr_same)) {
+		probe_done(p, LM_OUT_NAT_DETECTED, "the listener saw %s, we are %s (%s translated)",
+		    id.peer, p->local, addr_same ? "port" : "address");
+		goto out;
+	}
+	probe_done(p, LM_OUT_PASS, "reached %s (%s) %s listener%s", id.host ? id.host : "?",
+	    id.role ? id.role : "?", svc, p->ssl ? " over verified TLS" : "");
+out:
+	probe_identity_clear(&id);
+}
+
+/* The peer closed, failed or went quiet during the exchange. */
+static void
+exchange_ended(struct probe *p, bool closed, const char *why)
+{
+	struct evbuffer *in = bufferevent_get_input(p->bev);
+	size_t len = evbuffer_get_length(in);
+	struct probe_answer a = {0};
+	char tls_why[512];
+	enum probe_parse pr;
+	enum lm_outcome out;
+
+	/* TLS 1.3: the rejection of our certificate arrives here, as an alert */
+	if (p->ssl != NULL &&
+	    (out = probe_tls_failure_outcome(p, false, why, tls_why, sizeof tls_why)) != LM_OUT__COUNT) {
+		probe_done(p, out, "%s", tls_why);
+		return;
+	}
+	if (p->proto->service == LM_SVC_TCP) {
+		probe_done(p, LM_OUT_PASS, "TCP %u open (%s)", p->res.port, why);
+		return;
+	}
+	/*
+	 * TLS 1.3, a certificate was asked for, and the server hung up without
+	 * a word right after the handshake: that is how a rejection looks when
+	 * its alert is lost to the reset our unread request causes.
+	 */
+	if (p->ssl != NULL && closed && len == 0 && p->cert_requested && !p->got_ticket &&
+	    SSL_version(p->ssl) == TLS1_3_VERSION) {
+		probe_done(p, LM_OUT_TLS_CLIENT_REJECTED,
+		    "the server closed the connection without an answer right after a TLS 1.3 handshake in which it asked for a client certificate (%s; %s)",
+		    p->cert_msg_sent && !p->cert_msg_empty ? "ours was refused" : "we sent none", why);
+		return;
+	}
+	/* an empty buffer pulls up to NULL: the parsers get "" instead */
+	pr = p->proto->parse(len ? (const char *)evbuffer_pullup(in, -1) : "", len, true, &a);
+	if (pr == PROBE_PARSE_DONE)
+		answer_done(p, &a);
+	else if (len == 0)
+		probe_done(p, LM_OUT_PROTOCOL_ERROR, "no answer to the %s request (%s)",
+		    lm_service_name(p->res.service), why);
+	else
+		probe_done(p, LM_OUT_PROTOCOL_ERROR, "%s (%s)", a.why, why);
+	probe_answer_clear(&a);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct probe *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in);
+	struct probe_answer a = {0};
+	enum probe_parse pr;
+
+	if (p->state != PS_EXCHANGE || len == 0)
+		return;
+	if (!p->got_bytes) {
+		p->got_bytes = true;
+		p->res.t_first_ms = lm_now_ms() - p->t_start;
+	}
+	if (len > PROBE_MAX_ANSWER + 4096) {
+		probe_done(p, LM_OUT_PROTOCOL_ERROR, "answer larger than %d bytes", PROBE_MAX_ANSWER);
+		return;
+	}
+	pr = p->proto->parse((const char *)evbuffer_pullup(in, -1), len, false, &a);
+	if (pr == PROBE_PARSE_DONE)
+		answer_done(p, &a);
+	else if (pr == PROBE_PARSE_ERROR)
+		probe_done(p, LM_OUT_PROTOCOL_ERROR, "%s", a.why);
+	else
+		probe_set_bev_timeouts(p);
+	probe_answer_clear(&a);
+}
+
+void
+probe_exchange_start(struct probe *p)
+{
+	p->state = PS_EXCHANGE;
+	if (p->proto->request(p, bufferevent_get_output(p->bev)) != 0) {
+		probe_done(p, LM_OUT_LOCAL_ERROR, "cannot build the %s request",
+		    lm_service_name(p->res.service));
+		return;
+	}
+	if (p->proto->service == LM_SVC_TCP) {
+		/* a listener sends its identity line at once; a plain port sends nothing */
+		unsigned grace = probe_remaining_ms(p);
+		struct timeval tv = ms_tv(grace < PROBE_TCP_GRACE_MS ? grace : PROBE_TCP_GRACE_MS);
+		bufferevent_set_timeouts(p->bev, &tv, &tv);
+	} else
+		probe_set_bev_timeouts(p);
+	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	/* bytes may already wait in the input buffer (read during the handshake) */
+	if (evbuffer_get_length(bufferevent_get_input(p->bev)) > 0)
+		read_cb(p->bev, p);
+}
+
+/* The TLS 1.3 server had its say on our certificate (ticket), or kept quiet. */
+static void
+settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe *p = arg;
+
+	(void)fd;
+	(void)what;
+	if (p->finished || !p->settling)
+		return;
+	p->settling = false;
+	probe_debug(p, "%s", p->got_ticket ? "the server sent a session ticket: certificate accepted" :
+	    "no word from the server after the handshake; sending the request");
+	probe_exchange_start(p);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct probe *p = arg;
+	char errs[512], why[600];
+	int sockerr = EVUTIL_SOCKET_ERROR();
+	enum lm_outcome out;
+
+	(void)bev;
+	if (p->finished)
+		return;
+	if (what & BEV_EVENT_CONNECTED) {
+		/* on a TLS bufferevent: the handshake is complete */
+		p->handshake_done = true;
+		p->res.t_handshake_ms = lm_now_ms() - p->t_start;
+		if ((out = probe_tls_verify_outcome(p, why, sizeof why)) != LM_OUT_PASS) {
+			probe_done(p, out, "%s", why);
+			return;
+		}
+		if (SSL_version(p->ssl) == TLS1_3_VERSION && p->cert_requested && !p->got_ticket) {
+			unsigned ms = probe_remaining_ms(p);
+			struct timeval tv = ms_tv(ms < PROBE_SETTLE_MS ? ms : PROBE_SETTLE_MS);
+			p->settling = true;
+			if ((p->ev_settle = evtimer_new(p->eng->base, settle_cb, p)) == NULL) {
+				probe_done(p, LM_OUT_LOCAL_ERROR, "out of memory");
+				return;
+			}
+			evtimer_add(p->ev_settle, &tv);
+			return;
+		}
+		probe_exchange_start(p);
+		return;
+	}
+	probe_tls_errors(p, errs, sizeof errs);
+	if (what & BEV_EVENT_TIMEOUT)
+		snprintf(errs, sizeof errs, "no answer within %u ms", p->eng->timeout_ms);
+	else if ((what & BEV_EVENT_ERROR) && errs[0] == '\0')
+		snprintf(errs, sizeof errs, "%s", sockerr ? strerror(sockerr) : "connection error");
+	else if ((what & BEV_EVENT_EOF) && errs[0] == '\0')
+		snprintf(errs, sizeof errs, "connection closed by the peer");
+	if (p->state == PS_TLS && !p->handshake_done) {
+		out = probe_tls_failure_outcome(p, true, errs, why, sizeof why);
+		probe_done(p, out, "%s", why);
+		return;
+	}
+	exchange_ended(p, !(what & BEV_EVENT_TIMEOUT), errs);
+}
+
+/* ---- connect ------------------------------------------------------------- */
+
+static void
+connect_failed(struct probe *p, int err)
+{
+	const struct probe_result *r = &p->res;
+
+	switch (err) {
+	case ECONNREFUSED:
+		probe_done(p, LM_OUT_REFUSED, "connect to %s:%u: connection refused (TCP reset)",
+		    r->dst_addr, r->port);
+		break;
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case ENETDOWN:
+		probe_done(p, LM_OUT_UNREACHABLE, "connect to %s:%u: %s (ICMP unreachable or no route)",
+		    r->dst_addr, r->port, strerror(err));
+		break;
+	case ETIMEDOUT:
+		probe_done(p, LM_OUT_FILTERED, "connect to %s:%u: no answer (%s)", r->dst_addr,
+		    r->port, strerror(err));
+		break;
+	case EPERM:
+	case EACCES:
+		probe_done(p, LM_OUT_FILTERED, "connect to %s:%u: %s (this host's own firewall)",
+		    r->dst_addr, r->port, strerror(err));
+		break;
+	default:
+		probe_done(p, LM_OUT_LOCAL_ERROR, "connect to %s:%u: %s", r->dst_addr, r->port,
+		    strerror(err));
+		break;
+	}
+}
+
+static void
+connected(struct probe *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	char err[256];
+
+	p->res.t_connect_ms = lm_now_ms() - p->t_start;
+	if (getsockname(p->fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    sockaddr_text((struct sockaddr *)&ss, p->local_addr, sizeof p->local_addr,
+		&p->local_port) == 0) {
+		snprintf(p->local, sizeof p->local, "%s%s%s:%u", ss.ss_family == AF_INET6 ? "[" : "",
+		    p->local_addr, ss.ss_family == AF_INET6 ? "]" : "", p->local_port);
+		free(p->res.src_addr);
+		p->res.src_addr = strdup(p->local_addr);
+	}
+	probe_debug(p, "TCP connected from %s in %.1f ms", p->local, p->res.t_connect_ms);
+	if (lm_service_info(p->res.service)->tls) {
+		p->state = PS_TLS;
+		if (probe_tls_start(p, err, sizeof err) != 0) {
+			probe_done(p, LM_OUT_LOCAL_ERROR, "%s", err);
+			return;
+		}
+	} else {
+		p->bev = bufferevent_socket_new(p->eng->base, p->fd,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (p->bev == NULL) {
+			probe_done(p, LM_OUT_LOCAL_ERROR, "cannot create a bufferevent");
+			return;
+		}
+		p->fd = -1;
+	}
+	bufferevent_setcb(p->bev, read_cb, NULL, event_cb, p);
+	/* bound what a peer can make us buffer; read_cb refuses more */
+	bufferevent_setwatermark(p->bev, EV_READ, 0, PROBE_MAX_ANSWER + 4096);
+	probe_set_bev_timeouts(p);
+	if (p->ssl == NULL)
+		probe_exchange_start(p);
+	else
+		bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+}
+
+static void
+connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe *p = arg;
+	int err = 0;
+	socklen_t el = sizeof err;
+
+	if (what & EV_TIMEOUT) {
+		probe_done(p, LM_OUT_FILTERED, "no answer to TCP SYN within %u ms (dropped)",
+		    p->eng->timeout_ms);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
+		err = errno;
+	if (err != 0) {
+		connect_failed(p, err);
+		return;
+	}
+	event_free(p->ev_connect);
+	p->ev_connect = NULL;
+	connected(p);
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe *p = arg;
+	char why[600], errs[128];
+	enum lm_outcome out;
+
+	(void)fd;
+	(void)what;
+	snprintf(errs, sizeof errs, "no answer within %u ms", p->eng->timeout_ms);
+	switch (p->state) {
+	case PS_IDLE:
+	case PS_CONNECT:
+		probe_done(p, LM_OUT_FILTERED, "no answer to TCP SYN within %u ms (dropped)",
+		    p->eng->timeout_ms);
+		break;
+	case PS_TLS:
+		if (p->handshake_done) {
+			exchange_ended(p, false, errs);
+			break;
+		}
+		out = probe_tls_failure_outcome(p, true, errs, why, sizeof why);
+		probe_done(p, out, "%s", why);
+		break;
+	case PS_EXCHANGE:
+		exchange_ended(p, false, errs);
+		break;
+	case PS_DONE:
+		break;
+	}
+}
+
+static void
+probe_start(struct probe *p)
+{
+	struct probe_engine *e = p->eng;
+	struct timeval tv = ms_tv(e->timeout_ms);
+	int one = 1;
+
+	e->inflight++;
+	p->t_start = lm_now_ms();
+	p->deadline = p->t_start + e->timeout_ms;
+	p->state = PS_CONNECT;
+	if ((p->ev_deadline = evtimer_new(e->base, deadline_cb, p)) == NULL) {
+		probe_done(p, LM_OUT_LOCAL_ERROR, "out of memory");
+		return;
+	}
+	evtimer_add(p->ev_deadline, &tv);
+	if (p->res.detail != NULL) {
+		/* planned as a local error (bad port, unusable address) */
+		probe_done(p, LM_OUT_LOCAL_ERROR, "%s", p->res.detail);
+		return;
+	}
+	p->fd = socket(p->dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (p->fd == -1) {
+		probe_done(p, LM_OUT_LOCAL_ERROR, "socket: %s", strerror(errno));
+		return;
+	}
+	if (p->bind_src) {
+		setsockopt(p->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+		if (bind(p->fd, (struct sockaddr *)&p->src, p->srclen) == -1) {
+			probe_done(p, LM_OUT_LOCAL_ERROR, "bind to the source address %s: %s",
+			    p->res.src_addr ? p->res.src_addr : "?", strerror(errno));
+			return;
+		}
+	}
+	probe_debug(p, "connecting to %s port %u", p->res.dst_addr, p->res.port);
+	if (connect(p->fd, (struct sockaddr *)&p->dst, p->dstlen) == 0) {
+		connected(p);
+		return;
+	}
+	if (errno != EINPROGRESS) {
+		connect_failed(p, errno);
+		return;
+	}
+	p->ev_connect = event_new(e->base, p->fd, EV_WRITE, connect_cb, p);
+	if (p->ev_connect == NULL) {
+		probe_done(p, LM_OUT_LOCAL_ERROR, "out of memory");
+		return;
+	}
+	tv = ms_tv(probe_remaining_ms(p));
+	event_add(p->ev_connect, &tv);
+}
+
+/* ---- the engine ------------------------------------------------------------ */
+
+static void
+kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_engine *e = arg;
+
+	(void)fd;
+	(void)what;
+	while (!e->stopping && e->inflight < e->parallel && e->next < e->n)
+		probe_start(e->probes[e->next++]);
+	if (e->ndone == e->n || (e->stopping && e->inflight == 0))
+		event_base_loopbreak(e->base);
+}
+
+static void
+poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_engine *e = arg;
+
+	(void)fd;
+	(void)what;
+	if (e->o->interrupted != NULL && *e->o->interrupted) {
+		e->stopping = true;
+		event_base_loopbreak(e->base);
+	}
+}
+
+static void
+osip_trace_none(const char *file, int line, osip_trace_level_t level, const char *fmt, va_list ap)
+{
+	(void)file;
+	(void)line;
+	(void)level;
+	(void)fmt;
+	(void)ap;
+}
+
+void
+probe_osip_quiet(void)
+{
+	/* libosip2 prints parse errors on stdout/stderr; ours go into results */
+	osip_trace_initialize_func(OSIP_FATAL, osip_trace_none);
+	for (int l = 0; l < END_TRACE_LEVEL; l++)
+		osip_trace_disable_level((osip_trace_level_t)l);
+}
+
+static void
+engine_init(struct probe_engine *e, const struct probe_options *o)
+{
+	static bool osip_quiet;
+
+	memset(e, 0, sizeof *e);
+	e->o = o;
+	e->timeout_ms = o->timeout_ms ? o->timeout_ms : PROBE_DEFAULT_TIMEOUT_MS;
+	e->parallel = o->parallel ? o->parallel : PROBE_DEFAULT_PARALLEL;
+	if (!osip_quiet) {
+		probe_osip_quiet();
+		osip_quiet = true;
+	}
+}
+
+static void
+engine_clear(struct probe_engine *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		probe_free(e->probes[i]);
+	free(e->probes);
+	if (e->ev_kick)
+		event_free(e->ev_kick);
+	if (e->ev_poll)
+		event_free(e->ev_poll);
+	if (e->base)
+		event_base_free(e->base);
+	SSL_CTX_free(e->ctx);
+	memset(e, 0, sizeof *e);
+}
+
+static struct probe *
+engine_add(struct probe_engine *e)
+{
+	struct probe *p;
+
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 64;
+		struct probe **np = realloc(e->probes, cap * sizeof *np);
+		if (np == NULL)
+			return NULL;
+		e->probes = np;
+		e->cap = cap;
+	}
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		return NULL;
+	p->eng = e;
+	p->fd = -1;
+	p->index = e->n;
+	p->res.t_connect_ms = p->res.t_handshake_ms = p->res.t_first_ms = -1;
+	e->probes[e->n++] = p;
+	return p;
+}
+
+static void
+probe_free(struct probe *p)
+{
+	if (p == NULL)
+		return;
+	probe_release(p);
+	probe_result_clear(&p->res);
+	free(p->tls_name);
+	free(p->uri_host);
+	free(p->http_host);
+	free(p);
+}
+
+static int
+make_token(char *out)
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof b) != 1)
+		return -1;
+	for (size_t i = 0; i < sizeof b; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	return 0;
+}
+
+/* Runs the planned probes and moves the finished results into run. */
+static int
+engine_run(struct probe_engine *e, struct probe_run *run, char *err, size_t errlen)
+{
+	struct timeval poll = ms_tv(PROBE_POLL_MS);
+	double t0 = lm_now_ms();
+
+	if ((e->ev_kick = event_new(e->base, -1, 0, kick_cb, e)) == NULL ||
+	    (e->ev_poll = event_new(e->base, -1, EV_PERSIST, poll_cb, e)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (e->n > 0) {
+		event_add(e->ev_poll, &poll);
+		event_active(e->ev_kick, EV_TIMEOUT, 0);
+		event_base_dispatch(e->base);
+	}
+	run->duration_ms += lm_now_ms() - t0;
+	for (size_t i = 0; i < e->n; i++) {
+		struct probe *p = e->probes[i];
+		struct probe_result *r;
+
+		if (!p->finished) {
+			run->partial = true;
+			continue;
+		}
+		if ((r = probe_run_add(run)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		*r = p->res; /* ownership moves to the run */
+		memset(&p->res, 0, sizeof p->res);
+	}
+	return 0;
+}
+
+static bool
+in_list(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Can this machine bind addr? (Is it configured on a local interface?) */
+static int
+can_bind(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int rc, saved;
+
+	if (fd == -1)
+		return -1;
+	rc = bind(fd, (const struct sockaddr *)ss, len);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+static bool
+needs_tls(const struct probe_engine *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (lm_service_info(e->probes[i]->res.service)->tls)
+			return true;
+	return false;
+}
+
+static SSL_CTX *
+client_ctx(struct certs_paths *cp, const struct probe_options *o, char *err, size_t errlen)
+{
+	struct certs_tls_opts topts = {.client_cert = LM_CC_NONE, .min_version = TLS1_2_VERSION};
+	SSL_CTX *ctx;
+
+	if (o->no_client_cert)
+		cp->cert[0] = cp->key[0] = '\0';
+	ctx = certs_client_ctx(cp, &topts, err, errlen);
+	return ctx;
+}
+
+int
+probe_scenario(const struct scenario *sc, const struct scenario_host *host,
+    const struct probe_options *o, struct probe_run *run, char *err, size_t errlen)
+{
+	struct probe_engine e;
+	struct sockaddr_storage src;
+	socklen_t srclen = 0;
+	bool bind_src = false;
+	char fqdn[512];
+	int rc = -1;
+
+	engine_init(&e, o);
+	for (size_t i = 0; i < o->nonly_rules; i++) {
+		bool found = false;
+		for (size_t j = 0; j < sc->nrules && !found; j++)
+			found = strcmp(sc->rules[j].id, o->only_rules[i]) == 0;
+		if (!found) {
+			snprintf(err, errlen, "no rule %s in scenario %s", o->only_rules[i], sc->name);
+			goto out;
+		}
+	}
+	if (host->address != NULL && !o->no_bind) {
+		if (addr_parse(host->address, 0, &src, &srclen) == -1) {
+			snprintf(err, errlen, "%s: bad address %s", host->name, host->address);
+			goto out;
+		}
+		if (can_bind(&src, srclen) == 0)
+			bind_src = true;
+		else if (errno == EADDRNOTAVAIL) {
+			char note[512];
+			snprintf(note, sizeof note,
+			    "%s's address %s is not configured on this machine: probes leave from the default source address (use --no-bind to silence this)",
+			    host->name, host->address);
+			free(run->note);
+			run->note = strdup(note);
+		} else {
+			snprintf(err, errlen, "cannot bind %s's address %s: %s", host->name,
+			    host->address, strerror(errno));
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < sc->nrules; i++) {
+		const struct scenario_rule *rule = &sc->rules[i];
+
+		if (!scenario_rule_has_source(rule, host))
+			continue;
+		if (o->nonly_rules > 0 && !in_list(o->only_rules, o->nonly_rules, rule->id))
+			continue;
+		if (in_list(o->skip_rules, o->nskip_rules, rule->id))
+			continue;
+		for (size_t j = 0; j < rule->nto; j++) {
+			const struct scenario_host *dst = rule->to_hosts[j];
+			struct probe *p;
+			long port = (long)rule->port + o->port_offset;
+
+			if (dst == host)
+				continue;
+			if ((p = engine_add(&e)) == NULL || make_token(p->token) == -1)
+				goto oom;
+			p->proto = probe_proto_of(rule->service);
+			p->want_host = dst->name;
+			p->want_role = dst->role->name;
+			p->res.rule_id = strdup(rule->id);
+			p->res.service = rule->service;
+			p->res.port = (port >= 1 && port <= 65535) ? (uint16_t)port : 0;
+			p->res.src_host = strdup(host->name);
+			p->res.src_addr = xstrdup(host->address);
+			p->res.dst_host = strdup(dst->name);
+			p->res.dst_addr = xstrdup(dst->address);
+			p->res.expect_blocked = rule->expect_blocked;
+			/* the name sources use: the pool when there is one */
+			p->res.target = strdup(dst->pool ? dst->pool :
+			    scenario_host_fqdn(sc, dst, fqdn, sizeof fqdn));
+			p->tls_name = xstrdup(p->res.target);
+			p->uri_host = xstrdup(p->res.target);
+			if (p->res.rule_id == NULL || p->res.src_host == NULL || p->res.dst_host == NULL ||
+			    p->res.target == NULL || p->tls_name == NULL || p->uri_host == NULL)
+				goto oom;
+			if (port < 1 || port > 65535)
+				p->res.detail = strdup("port plus --port-offset is out of range");
+			else if (dst->address == NULL ||
+			    addr_parse(dst->address, (unsigned)port, &p->dst, &p->dstlen) == -1)
+				p->res.detail = strdup("the destination has no usable address");
+			else if (bind_src && src.ss_family != p->dst.ss_family)
+				p->res.detail = strdup("source and destination address families differ");
+			if (bind_src) {
+				p->bind_src = true;
+				p->src = src;
+				p->srclen = srclen;
+			}
+			if ((port == 80 && rule->service == LM_SVC_HTTP) ||
+			    (port == 443 && rule->service == LM_SVC_HTTPS))
+				p->http_host = strdup(p->uri_host);
+			else if (asprintf(&p->http_host, "%s:%ld", p->uri_host, port) == -1)
+				p->http_host = NULL;
+			if (p->http_host == NULL)
+				goto oom;
+		}
+	}
+	if (needs_tls(&e)) {
+		struct certs_paths cp;
+		certs_paths_for_host(&cp, o->certs_dir, host, o->ca, o->cert, o->key);
+		if ((e.ctx = client_ctx(&cp, o, err, errlen)) == NULL)
+			goto out;
+	}
+	if ((e.base = event_base_new()) == NULL) {
+		snprintf(err, errlen, "event_base_new failed");
+		goto out;
+	}
+	rc = engine_run(&e, run, err, errlen);
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	engine_clear(&e);
+	return rc;
+}
+
+/* ---- ad hoc: URLs ---------------------------------------------------------- */
+
+static int
+plan_url(struct probe_engine *e, const char *url, char *err, size_t errlen)
+{
+	struct evhttp_uri *u = evhttp_uri_parse_with_flags(url, 0);
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+	const char *scheme, *host;
+	enum lm_service svc;
+	struct probe *p;
+	char hostbuf[512], addr[INET6_ADDRSTRLEN];
+	unsigned char tmp[16];
+	unsigned dummy;
+	int port, gai, rc = -1;
+	bool v6lit;
+
+	if (u == NULL || (scheme = evhttp_uri_get_scheme(u)) == NULL ||
+	    (host = evhttp_uri_get_host(u)) == NULL || *host == '\0') {
+		snprintf(err, errlen, "%s: not a URL (want SCHEME://HOST[:PORT])", url);
+		goto out;
+	}
+	if (lm_service_from_name(scheme, &svc) == -1) {
+		snprintf(err, errlen, "%s: unknown scheme %s (http, https, sip-mtls, cls-mtls, tcp)",
+		    url, scheme);
+		goto out;
+	}
+	port = evhttp_uri_get_port(u);
+	if (port == -1) {
+		static const int defports[LM_SVC__COUNT] = {80, 443, 5061, 50001, -1};
+		port = defports[svc];
+	}
+	if (port < 1 || port > 65535) {
+		snprintf(err, errlen, "%s: a port is needed (1-65535)", url);
+		goto out;
+	}
+	/* libevent keeps the brackets of an IPv6 literal */
+	snprintf(hostbuf, sizeof hostbuf, "%s", host);
+	if (hostbuf[0] == '[' && hostbuf[strlen(hostbuf) - 1] == ']') {
+		memmove(hostbuf, hostbuf + 1, strlen(hostbuf) - 2);
+		hostbuf[strlen(host) - 2] = '\0';
+	}
+	v6lit = inet_pton(AF_INET6, hostbuf, tmp) == 1;
+	if ((gai = getaddrinfo(hostbuf, NULL, &hints, &ai)) != 0 || ai == NULL) {
+		snprintf(err, errlen, "%s: cannot resolve %s: %s", url, hostbuf, gai_strerror(gai));
+		goto out;
+	}
+	if ((p = engine_add(e)) == NULL || make_token(p->token) == -1)
+		goto oom;
+	memcpy(&p->dst, ai->ai_addr, ai->ai_addrlen);
+	p->dstlen = ai->ai_addrlen;
+	if (p->dst.ss_family == AF_INET)
+		((struct sockaddr_in *)&p->dst)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&p->dst)->sin6_port = htons((uint16_t)port);
+	if (sockaddr_text((struct sockaddr *)&p->dst, addr, sizeof addr, &dummy) == -1)
+		addr[0] = '\0';
+	p->adhoc = true;
+	p->proto = probe_proto_of(svc);
+	p->res.service = svc;
+	p->res.port = (uint16_t)port;
+	p->res.dst_host = strdup(hostbuf);
+	p->res.dst_addr = strdup(addr);
+	p->res.target = strdup(hostbuf);
+	p->tls_name = strdup(hostbuf);
+	p->tls_name_is_ip = v6lit || inet_pton(AF_INET, hostbuf, tmp) == 1;
+	if (asprintf(&p->uri_host, v6lit ? "[%s]" : "%s", hostbuf) == -1)
+		p->uri_host = NULL;
+	if (p->uri_host != NULL &&
+	    asprintf(&p->http_host, "%s:%d", p->uri_host, port) == -1)
+		p->http_host = NULL;
+	if (p->res.dst_host == NULL || p->res.dst_addr == NULL || p->res.target == NULL ||
+	    p->tls_name == NULL || p->uri_host == NULL || p->http_host == NULL)
+		goto oom;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	if (u != NULL)
+		evhttp_uri_free(u);
+	return rc;
+}
+
+int
+probe_urls(char *const *urls, size_t nurls, const struct probe_options *o, struct probe_run *run,
+    char *err, size_t errlen)
+{
+	struct probe_engine e;
+	int rc = -1;
+
+	engine_init(&e, o);
+	for (size_t i = 0; i < nurls; i++)
+		if (plan_url(&e, urls[i], err, errlen) == -1)
+			goto out;
+	if (needs_tls(&e)) {
+		struct certs_paths cp;
+		memset(&cp, 0, sizeof cp);
+		if (o->certs_dir != NULL)
+			snprintf(cp.ca, sizeof cp.ca, "%s/ca.pem", o->certs_dir);
+		if (o->ca != NULL)
+			snprintf(cp.ca, sizeof cp.ca, "%s", o->ca);
+		if (o->cert != NULL)
+			snprintf(cp.cert, sizeof cp.cert, "%s", o->cert);
+		if (o->key != NULL)
+			snprintf(cp.key, sizeof cp.key, "%s", o->key);
+		else if (o->cert != NULL)
+			snprintf(cp.key, sizeof cp.key, "%s", o->cert);
+		if ((e.ctx = client_ctx(&cp, o, err, errlen)) == NULL)
+			goto out;
+	}
+	if ((e.base = event_base_new()) == NULL) {
+		snprintf(err, errlen, "event_base_new failed");
+		goto out;
+	}
+	rc = engine_run(&e, run, err, errlen);
+out:
+	engine_clear(&e);
+	return rc;
+}

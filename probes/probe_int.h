@@ -1,0 +1,168 @@
+/*
+ * Probes, private: the per-probe state machine shared by the engine
+ * (probe.c), the TLS step (probe_tls.c) and one small file per service.
+ */
+#ifndef LM_PROBE_INT_H
+#define LM_PROBE_INT_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "probes/probes.h"
+
+/* Caps on what we read from a peer: a probe answer is small. */
+#define PROBE_MAX_ANSWER (64 * 1024)
+/* How long a tcp probe waits for a listener's identity line. */
+#define PROBE_TCP_GRACE_MS 300
+/* How long a TLS 1.3 probe waits for the server's ticket or alert. */
+#define PROBE_SETTLE_MS 300
+
+/* What a service parser made of the bytes read so far. */
+enum probe_parse { PROBE_PARSE_MORE, PROBE_PARSE_DONE, PROBE_PARSE_ERROR };
+
+/* A complete answer, as the service parser saw it. */
+struct probe_answer {
+	int status; /* HTTP or SIP status; 0 for line protocols */
+	char *body; /* the identity candidate (JSON text), malloc'd, or NULL */
+	size_t body_len;
+	bool token_header; /* SIP: X-Lyncmock-Token header present */
+	char *token_value; /* its value (malloc'd) */
+	char why[200]; /* PROBE_PARSE_ERROR: what was wrong */
+};
+void probe_answer_clear(struct probe_answer *a);
+
+/* The identity record a lyncmock listener sends (SPEC §2). */
+struct probe_identity {
+	char *service, *version, *scenario, *host, *role, *listener, *local, *peer, *token;
+	long port;
+};
+/* Parses JSON text; 0 when it is an object with "service":"lyncmock", 1 when
+ * it is valid JSON but not a lyncmock identity, -1 when not JSON. */
+int probe_identity_parse(const char *json, size_t len, struct probe_identity *id);
+void probe_identity_clear(struct probe_identity *id);
+
+/* Service parsers: the exact functions the probe and the fuzzer use.
+ * eof says the peer closed; they never read beyond len. */
+enum probe_parse probe_http_parse(const char *buf, size_t len, bool eof, struct probe_answer *a);
+enum probe_parse probe_sip_parse(const char *buf, size_t len, bool eof, struct probe_answer *a);
+enum probe_parse probe_cls_parse(const char *buf, size_t len, bool eof, struct probe_answer *a);
+
+struct probe;
+
+/* One service's part of a probe (relayd's check_* shape). */
+struct probe_proto {
+	enum lm_service service;
+	/* Appends the request to out (nothing for tcp). 0 or -1. */
+	int (*request)(struct probe *p, struct evbuffer *out);
+	enum probe_parse (*parse)(const char *buf, size_t len, bool eof, struct probe_answer *a);
+};
+extern const struct probe_proto probe_proto_http, probe_proto_sip, probe_proto_cls,
+    probe_proto_tcp;
+const struct probe_proto *probe_proto_of(enum lm_service svc);
+
+enum probe_state { PS_IDLE, PS_CONNECT, PS_TLS, PS_EXCHANGE, PS_DONE };
+
+/* An alert the peer sent us (from the message callback). */
+struct probe_alert {
+	bool seen;
+	int level; /* 1 warning, 2 fatal */
+	int desc; /* TLS AlertDescription */
+	bool after_handshake;
+};
+
+struct probe_engine;
+
+struct probe {
+	struct probe_engine *eng;
+	size_t index; /* position in the plan */
+	enum probe_state state;
+	const struct probe_proto *proto;
+	struct probe_result res; /* moved into the run when the probe finishes */
+	bool finished;
+
+	/* destination */
+	struct sockaddr_storage dst;
+	socklen_t dstlen;
+	struct sockaddr_storage src; /* bind address (when bind_src) */
+	socklen_t srclen;
+	bool bind_src;
+	char *tls_name; /* name to verify (FQDN), or NULL for an IP literal */
+	bool tls_name_is_ip;
+	char *uri_host; /* host part of URIs: FQDN, IPv4 or [IPv6] */
+	char *http_host; /* Host header value: uri_host[:port] */
+	char token[33];
+	bool adhoc; /* no scenario: identity optional */
+	/* what the identity must say (scenario probes) */
+	const char *want_host, *want_role;
+
+	/* runtime */
+	int fd; /* until a bufferevent owns it */
+	struct event *ev_connect;
+	struct event *ev_deadline;
+	struct bufferevent *bev;
+	SSL *ssl; /* owned by bev once it exists */
+	double t_start;
+	double deadline; /* lm_now_ms() value */
+	char local[INET6_ADDRSTRLEN + 8]; /* our address as "a:p" */
+	char local_addr[INET6_ADDRSTRLEN];
+	unsigned local_port;
+
+	/* TLS observations (msg/info/verify callbacks) */
+	bool tls_rx_any; /* any TLS record header received */
+	bool tls_rx_plain; /* the first bytes back were not a TLS record */
+	unsigned char tls_first_hdr[5];
+	bool cert_requested;
+	bool cert_msg_sent; /* we sent a Certificate message */
+	bool cert_msg_empty; /* ...and it carried no certificate */
+	struct probe_alert alert;
+	bool handshake_done;
+	/* verification errors, worst kept per class */
+	long verr_untrusted, verr_expired, verr_name, verr_other;
+	char verr_text[512]; /* first error: description, depth, subject */
+	char verr_untrusted_text[512], verr_expired_text[512], verr_name_text[512],
+	    verr_other_text[512];
+	/* TLS 1.3 with a certificate request: the server judges our certificate
+	 * after the handshake; wait for its verdict (a ticket or an alert) before
+	 * sending, so an alert is not lost to a reset caused by unread data */
+	struct event *ev_settle;
+	bool settling;
+	bool got_ticket;
+	bool exchange_sent;
+	bool got_bytes;
+};
+
+/* Silences libosip2's own trace output (parse errors are in our results). */
+void probe_osip_quiet(void);
+
+/* Engine entry points the steps call. */
+void probe_done(struct probe *p, enum lm_outcome out, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void probe_debug(struct probe *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool probe_debugging(const struct probe *p);
+/* Remaining time to the probe's deadline, at least 1 ms. */
+unsigned probe_remaining_ms(const struct probe *p);
+void probe_set_bev_timeouts(struct probe *p);
+/* Starts the application exchange on p->bev (TLS done or plain TCP). */
+void probe_exchange_start(struct probe *p);
+SSL_CTX *probe_engine_ctx(struct probe *p);
+
+/* TLS step (probe_tls.c). */
+int probe_tls_start(struct probe *p, char *err, size_t errlen);
+/* After the handshake: the verification verdict, or LM_OUT_PASS. */
+enum lm_outcome probe_tls_verify_outcome(struct probe *p, char *why, size_t whylen);
+/* A failure during the handshake or the first read: the outcome it means. */
+enum lm_outcome probe_tls_failure_outcome(struct probe *p, bool in_handshake, const char *errs,
+    char *why, size_t whylen);
+/* Copies version, cipher, chain and CA names into p->res.tls. */
+void probe_tls_collect(struct probe *p);
+/* Drains the bufferevent's OpenSSL errors into buf (for details only). */
+void probe_tls_errors(struct probe *p, char *buf, size_t len);
+/* True for alerts a server sends when it refuses the client's certificate. */
+bool probe_tls_alert_is_client_reject(int desc);
+
+#endif

@@ -1,0 +1,31 @@
+/* libFuzzer target: scenario_load_buffer on arbitrary bytes must never crash, leak or hang. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "scenarios/scenario.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char err[4096];
+	struct scenario *sc;
+
+	sc = scenario_load_buffer("fuzz.yaml", (const char *)data, size, err, sizeof(err));
+	if (sc != NULL) {
+		/* exercise the queries other modules rely on */
+		struct scenario_listen out[8];
+		char buf[300];
+		for (size_t i = 0; i < sc->nhosts; i++) {
+			(void)scenario_listens_of(sc, &sc->hosts[i], out, 8);
+			(void)scenario_host_fqdn(sc, &sc->hosts[i], buf, sizeof(buf));
+		}
+		(void)scenario_path_count(sc);
+		scenario_free(sc);
+	} else if (memchr(err, '\0', sizeof(err)) == NULL) {
+		__builtin_trap(); /* the message must always be terminated */
+	}
+	return 0;
+}

@@ -1,0 +1,291 @@
+/* SIP stream framing and libosip2-built answers (listeners/sip_stream.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <osipparser2/osip_parser.h>
+
+#include "listeners/listener_priv.h"
+
+#define MAX 4096
+
+static const struct lm_ident test_id = {
+    .scenario = "listen-lab",
+    .host = "dir01",
+    .role = "director",
+    .listener = "sip-mtls",
+    .port = 5061,
+    .local = "127.0.3.1:5061",
+    .peer = "127.0.3.3:40000",
+    .tls = true,
+    .tls_version = "TLSv1.3",
+    .tls_cipher = "TLS_AES_256_GCM_SHA384",
+    .client_cert = "CN=edge01-int.contoso.local",
+};
+
+static const char options_req[] = "OPTIONS sip:dir01.contoso.local SIP/2.0\r\n"
+                                  "Via: SIP/2.0/TLS 127.0.3.3:5061;branch=z9hG4bKaaa\r\n"
+                                  "Via: SIP/2.0/TLS 127.0.3.9:5061;branch=z9hG4bKbbb\r\n"
+                                  "From: <sip:edge01@contoso.local>;tag=f1\r\n"
+                                  "To: <sip:dir01@contoso.local>\r\n"
+                                  "Call-ID: call-1@edge01\r\n"
+                                  "CSeq: 7 OPTIONS\r\n"
+                                  "X-Lyncmock-Token: tok-42\r\n"
+                                  "Content-Length: 0\r\n\r\n";
+
+static int
+setup(void **state)
+{
+	(void)state;
+	parser_init();
+	sip_quiet();
+	return 0;
+}
+
+static void
+test_frame_keepalive(void **state)
+{
+	size_t n;
+
+	(void)state;
+	assert_int_equal(sip_stream_frame("\r\n\r\n", 4, MAX, &n), SIP_FRAME_KEEPALIVE);
+	assert_int_equal(n, 4);
+	assert_int_equal(sip_stream_frame("\r\n", 2, MAX, &n), SIP_FRAME_NEED_MORE);
+	assert_int_equal(sip_stream_frame("\r\nOP", 4, MAX, &n), SIP_FRAME_SKIP);
+	assert_int_equal(n, 2);
+}
+
+static void
+test_frame_split_reads(void **state)
+{
+	size_t n, len = strlen(options_req);
+
+	(void)state;
+	/* every proper prefix needs more; the whole message is one frame */
+	for (size_t i = 1; i < len; i++)
+		assert_int_equal(sip_stream_frame(options_req, i, MAX, &n), SIP_FRAME_NEED_MORE);
+	assert_int_equal(sip_stream_frame(options_req, len, MAX, &n), SIP_FRAME_MESSAGE);
+	assert_int_equal(n, len);
+}
+
+static void
+test_frame_body_and_two_messages(void **state)
+{
+	const char *m = "MESSAGE sip:a@b SIP/2.0\r\nl: 5\r\n\r\nhelloOPTIONS";
+	size_t n;
+
+	(void)state;
+	assert_int_equal(sip_stream_frame(m, strlen(m), MAX, &n), SIP_FRAME_MESSAGE);
+	assert_int_equal(n, strlen(m) - strlen("OPTIONS"));
+	/* body not complete yet */
+	assert_int_equal(sip_stream_frame(m, n - 1, MAX, &n), SIP_FRAME_NEED_MORE);
+}
+
+static void
+test_frame_limits(void **state)
+{
+	char big[MAX + 10];
+	size_t n;
+	const char *huge = "INVITE sip:a@b SIP/2.0\r\nContent-Length: 999999\r\n\r\n";
+	const char *bad = "INVITE sip:a@b SIP/2.0\r\nContent-Length: 12x\r\n\r\n";
+	const char *two = "INVITE sip:a@b SIP/2.0\r\nContent-Length: 1\r\nl: 2\r\n\r\nab";
+	const char *missing = "OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\nNEXT";
+
+	(void)state;
+	memset(big, 'A', sizeof big);
+	assert_int_equal(sip_stream_frame(big, sizeof big, MAX, &n), SIP_FRAME_TOO_LARGE);
+	assert_int_equal(sip_stream_frame(big, MAX - 1, MAX, &n), SIP_FRAME_NEED_MORE);
+	assert_int_equal(sip_stream_frame(huge, strlen(huge), MAX, &n), SIP_FRAME_TOO_LARGE);
+	assert_int_equal(n, strlen(huge)); /* the head, to answer from */
+	assert_int_equal(sip_stream_frame(bad, strlen(bad), MAX, &n), SIP_FRAME_BAD);
+	assert_int_equal(sip_stream_frame(two, strlen(two), MAX, &n), SIP_FRAME_BAD);
+	/* no Content-Length: no body */
+	assert_int_equal(sip_stream_frame(missing, strlen(missing), MAX, &n), SIP_FRAME_MESSAGE);
+	assert_int_equal(n, strlen(missing) - 4);
+}
+
+/* Parses a response we built back with libosip2. */
+static osip_message_t *
+parse_back(const char *s, size_t len)
+{
+	osip_message_t *m;
+
+	assert_int_equal(osip_message_init(&m), 0);
+	assert_int_equal(osip_message_parse(m, s, len), 0);
+	return m;
+}
+
+static void
+test_options_answer(void **state)
+{
+	char *resp;
+	size_t len;
+	osip_message_t *m;
+	osip_via_t *via;
+	osip_generic_param_t *tag = NULL;
+	osip_header_t *h = NULL;
+	osip_body_t *body;
+	osip_content_type_t *ct;
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(
+	    sip_handle_message(options_req, strlen(options_req), &test_id, &resp, &len), 200);
+	m = parse_back(resp, len);
+	assert_int_equal(m->status_code, 200);
+	assert_int_equal(osip_list_size(&m->vias), 2);
+	via = osip_list_get(&m->vias, 1);
+	assert_string_equal(via->host, "127.0.3.9");
+	assert_string_equal(m->call_id->number, "call-1");
+	assert_string_equal(m->cseq->number, "7");
+	assert_string_equal(m->cseq->method, "OPTIONS");
+	osip_to_get_tag(m->to, &tag);
+	assert_non_null(tag);
+	assert_true(strlen(tag->gvalue) >= 8);
+	osip_from_get_tag(m->from, &tag);
+	assert_string_equal(tag->gvalue, "f1");
+	assert_true(osip_message_header_get_byname(m, "x-lyncmock-token", 0, &h) >= 0);
+	assert_string_equal(h->hvalue, "tok-42");
+	ct = osip_message_get_content_type(m);
+	assert_string_equal(ct->type, "application");
+	assert_string_equal(ct->subtype, "json");
+	assert_int_equal(osip_message_get_body(m, 0, &body), 0);
+	j = json_loadb(body->body, body->length, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "token")), "tok-42");
+	assert_string_equal(json_string_value(json_object_get(j, "listener")), "sip-mtls");
+	assert_string_equal(json_string_value(json_object_get(j, "peer")), "127.0.3.3:40000");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(j, "tls"), "client_cert")),
+	    "CN=edge01-int.contoso.local");
+	json_decref(j);
+	osip_message_free(m);
+	osip_free(resp);
+}
+
+static char *
+request(const char *method, const char *cseq_method)
+{
+	char *s;
+
+	assert_true(asprintf(&s,
+	                     "%s sip:dir01@contoso.local SIP/2.0\r\n"
+	                     "Via: SIP/2.0/TLS 127.0.3.3;branch=z9hG4bKx\r\n"
+	                     "From: <sip:e@contoso.local>;tag=9\r\nTo: <sip:d@contoso.local>\r\n"
+	                     "Call-ID: q\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n",
+	                     method, cseq_method) > 0);
+	return s;
+}
+
+static void
+test_other_methods(void **state)
+{
+	static const struct {
+		const char *method, *cseq;
+		int code;
+	} cases[] = {{"INVITE", "INVITE", 405},
+	             {"REGISTER", "REGISTER", 405},
+	             {"FROBNICATE", "FROBNICATE", 501},
+	             {"ACK", "ACK", 0},
+	             {"OPTIONS", "INVITE", 400}};
+	char *req, *resp;
+	size_t len;
+	osip_message_t *m;
+	osip_allow_t *allow = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		req = request(cases[i].method, cases[i].cseq);
+		assert_int_equal(sip_handle_message(req, strlen(req), &test_id, &resp, &len),
+		                 cases[i].code);
+		if (cases[i].code == 0) {
+			assert_null(resp);
+		} else {
+			m = parse_back(resp, len);
+			assert_int_equal(m->status_code, cases[i].code);
+			assert_string_equal(m->call_id->number, "q");
+			if (cases[i].code == 405) {
+				assert_true(osip_message_get_allow(m, 0, &allow) >= 0);
+				assert_string_equal(allow->value, "OPTIONS");
+			}
+			osip_message_free(m);
+			osip_free(resp);
+		}
+		free(req);
+	}
+}
+
+static void
+test_garbage_then_options(void **state)
+{
+	struct evbuffer *out = evbuffer_new();
+	struct sip_stats st = {0};
+	char why[128] = "", *in, *text;
+	bool close;
+	size_t len, used;
+
+	(void)state;
+	assert_true(asprintf(&in,
+	                     "this is not SIP\r\n\r\n\r\n\r\nSIP/2.0 200 OK\r\nVia: x\r\n\r\n%s",
+	                     options_req) > 0);
+	len = strlen(in);
+	/* a valid OPTIONS after garbage on the same stream still gets its 200 */
+	used = sip_stream_process(in, len, MAX, &test_id, out, &st, &close, why, sizeof why);
+	assert_int_equal(used, len);
+	assert_false(close);
+	assert_int_equal(st.requests, 2);
+	assert_int_equal(st.keepalives, 1);
+	assert_int_equal(st.responses_ignored, 1);
+	assert_int_equal(st.errors, 1);
+	text = strndup((const char *)evbuffer_pullup(out, -1), evbuffer_get_length(out));
+	assert_non_null(strstr(text, "SIP/2.0 400 Bad Request\r\n"));
+	assert_non_null(strstr(text, "\r\n\r\n\r\nSIP/2.0 200 OK\r\n"));
+	assert_true(strstr(text, "400") < strstr(text, "200 OK"));
+	free(text);
+	free(in);
+	evbuffer_free(out);
+}
+
+static void
+test_too_large_closes(void **state)
+{
+	const char *in = "INVITE sip:a@b.c SIP/2.0\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bK1\r\n"
+	                 "Call-ID: big\r\nContent-Length: 100000\r\n\r\nxx";
+	struct evbuffer *out = evbuffer_new();
+	struct sip_stats st = {0};
+	char why[128] = "";
+	bool close;
+	osip_message_t *m;
+
+	(void)state;
+	sip_stream_process(in, strlen(in), MAX, &test_id, out, &st, &close, why, sizeof why);
+	assert_true(close);
+	assert_non_null(strstr(why, "larger"));
+	m = parse_back((const char *)evbuffer_pullup(out, -1), evbuffer_get_length(out));
+	assert_int_equal(m->status_code, 513);
+	/* the salvaged Via and Call-ID made it into the answer */
+	assert_int_equal(osip_list_size(&m->vias), 1);
+	assert_string_equal(m->call_id->number, "big");
+	osip_message_free(m);
+	evbuffer_free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_frame_keepalive),
+	    cmocka_unit_test(test_frame_split_reads),
+	    cmocka_unit_test(test_frame_body_and_two_messages),
+	    cmocka_unit_test(test_frame_limits),
+	    cmocka_unit_test(test_options_answer),
+	    cmocka_unit_test(test_other_methods),
+	    cmocka_unit_test(test_garbage_then_options),
+	    cmocka_unit_test(test_too_large_closes),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
