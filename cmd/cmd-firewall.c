@@ -12,39 +12,36 @@
 static int cmd_firewall_exec(int, char **);
 
 const struct cmd_entry cmd_firewall_entry = {
-	.name = "firewall",
-	.summary = "print firewall rules that open the scenario's paths",
-	.usage =
-	    "usage: lyncmock firewall [--scenario F] --format nft|iptables|powershell\n"
-	    "                         [--chain forward|input] [--host H] [--output FILE]\n"
-	    "\n"
-	    "Prints the rules that open exactly the scenario's open paths (every source\n"
-	    "host to every destination host of each rule, TCP to its port) and nothing\n"
-	    "else; `expect: blocked` rules get no accept (the default drop covers them).\n"
-	    "\n"
-	    "  --scenario F   scenario file or built-in name (default single-director)\n"
-	    "  --format nft   an `inet lyncmock` table for a Linux firewall between the\n"
-	    "                 zones (`nft -f FILE`); `lyncmock lab` loads this very output\n"
-	    "  --format iptables   iptables-restore input (filter table, IPv4)\n"
-	    "  --format powershell New-NetFirewallRule per inbound path, grouped by\n"
-	    "                 destination host (run each block on that Windows host)\n"
-	    "  --chain input  nft/iptables: a host firewall (input hook) instead of the\n"
-	    "                 forward chain of a router between zones\n"
-	    "  --host H       input chain / powershell: only the paths into host H\n"
-	    "  --output FILE  write to FILE (atomically) instead of stdout\n",
-	.exec = cmd_firewall_exec,
+    .name = "firewall",
+    .summary = "print firewall rules that open the scenario's paths",
+    .usage = "usage: lyncmock firewall [--scenario F] --format nft|iptables|ip6tables|powershell\n"
+             "                         [--chain forward|input] [--host H] [--output FILE]\n"
+             "\n"
+             "Prints the rules that open exactly the scenario's open paths (every source\n"
+             "host to every destination host of each rule, TCP to its port) and nothing\n"
+             "else; `expect: blocked` rules get no accept (the default drop covers them).\n"
+             "\n"
+             "  --scenario F   scenario file or built-in name (default single-director)\n"
+             "  --format nft   an `inet lyncmock` table for a Linux firewall between the\n"
+             "                 zones (`nft -f FILE`); `lyncmock lab` loads this very output\n"
+             "  --format iptables   iptables-restore input (filter table, IPv4 paths)\n"
+             "  --format ip6tables  ip6tables-restore input (filter table, IPv6 paths)\n"
+             "  --format powershell New-NetFirewallRule per inbound path, grouped by\n"
+             "                 destination host (run each block on that Windows host)\n"
+             "  --chain input  nft/iptables: a host firewall (input hook) instead of the\n"
+             "                 forward chain of a router between zones\n"
+             "  --host H       input chain / powershell: only the paths into host H\n"
+             "  --output FILE  write to FILE (atomically) instead of stdout\n",
+    .exec = cmd_firewall_exec,
 };
 
 static int
 cmd_firewall_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"scenario", required_argument, NULL, 's'},
-		{"format", required_argument, NULL, 'f'},
-		{"chain", required_argument, NULL, 'c'},
-		{"host", required_argument, NULL, 'H'},
-		{"output", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
+	    {"scenario", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
+	    {"chain", required_argument, NULL, 'c'},    {"host", required_argument, NULL, 'H'},
+	    {"output", required_argument, NULL, 'o'},   {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_firewall_entry;
 	const char *spec = NULL, *format = NULL, *output = NULL;
@@ -87,12 +84,13 @@ cmd_firewall_exec(int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage_error(e, "unexpected argument '%s'", argv[optind]);
 	if (format == NULL)
-		return cmd_usage_error(e, "--format is required (nft, iptables or powershell)");
+		return cmd_usage_error(
+		    e, "--format is required (nft, iptables, ip6tables or powershell)");
 	if (firewall_format_from_name(format, &fmt) == -1)
-		return cmd_usage_error(e, "unknown format '%s' (nft, iptables or powershell)",
-		    format);
+		return cmd_usage_error(
+		    e, "unknown format '%s' (nft, iptables, ip6tables or powershell)", format);
 	if (fo.input_chain && fmt == FIREWALL_POWERSHELL)
-		return cmd_usage_error(e, "--chain applies to nft and iptables only");
+		return cmd_usage_error(e, "--chain applies to nft and ip(6)tables only");
 	if (fo.only_host != NULL && !fo.input_chain && fmt != FIREWALL_POWERSHELL)
 		return cmd_usage_error(e, "--host needs --chain input (or --format powershell)");
 

@@ -10,60 +10,61 @@
 static int cmd_lab_exec(int, char **);
 
 const struct cmd_entry cmd_lab_entry = {
-	.name = "lab",
-	.summary = "run the whole matrix in network namespaces",
-	.usage =
-	    "usage: lyncmock lab [--scenario F] [--break RULE=KIND]... [--format FMT]\n"
-	    "                    [--output FILE] [--certs DIR | --key TYPE] [--timeout S]\n"
-	    "                    [--keep]\n"
-	    "\n"
-	    "On this Linux machine (as root): a network namespace per scenario host, each\n"
-	    "linked to one firewall namespace loaded with `lyncmock firewall --format nft`'s\n"
-	    "rules; `lyncmock listen` on every destination host and `lyncmock probe` from\n"
-	    "every source host in their namespaces; the merged matrix; then everything is\n"
-	    "torn down (also on failure and Ctrl-C). Addresses come from the scenario\n"
-	    "(the built-in ones use 198.18.0.0/15); no traffic leaves the namespaces.\n"
-	    "\n"
-	    "  --scenario F       scenario file or built-in name (default single-director)\n"
-	    "  --break RULE=KIND  inject a real fault into one open rule; the report must\n"
-	    "                     show it as the matching outcome, every other rule as usual:\n"
-	    "                       drop            firewall drops the paths   -> filtered\n"
-	    "                       reject          firewall sends TCP resets  -> refused\n"
-	    "                       nat             firewall masquerades them  -> nat-detected\n"
-	    "                       wrong-ca        listener cert from another CA -> tls-untrusted\n"
-	    "                       no-client-cert  sources send no client cert\n"
-	    "                                                       -> tls-client-rejected\n"
-	    "                       plaintext       the port served without TLS -> tls-failed\n"
-	    "  --format FMT       table (default), json, junit or dot\n"
-	    "  --output FILE      write the report to FILE instead of stdout\n"
-	    "  --certs DIR        use this PKI (as made by `lyncmock certs init`) instead\n"
-	    "                     of a fresh one\n"
-	    "  --key TYPE         key type of the fresh lab PKI: rsa2048 (default, what\n"
-	    "                     Lync uses), rsa4096 or ecdsa-p256 (faster: RSA key\n"
-	    "                     generation is most of the lab's run time)\n"
-	    "  --timeout S        per-probe timeout in seconds (default 2): a filtered\n"
-	    "                     path costs one timeout\n"
-	    "  --keep             leave namespaces and listeners up, print how to enter them\n"
-	    "\n"
-	    "Progress and a `lab: resources prefix=... netns=... pids=...` line go to stderr.\n"
-	    "Exit: 0 every verdict OK, 1 otherwise (or interrupted), 2 usage, scenario,\n"
-	    "setup errors, or not root.\n",
-	.exec = cmd_lab_exec,
+    .name = "lab",
+    .summary = "run the whole matrix in network namespaces",
+    .usage =
+        "usage: lyncmock lab [--scenario F] [--break RULE=KIND]... [--format FMT]\n"
+        "                    [--output FILE] [--certs DIR | --key TYPE] [--timeout S]\n"
+        "                    [--keep]\n"
+        "\n"
+        "On this Linux machine (as root): a network namespace per scenario host, each\n"
+        "linked to one firewall namespace loaded with `lyncmock firewall --format nft`'s\n"
+        "rules; `lyncmock listen` on every destination host and `lyncmock probe` from\n"
+        "every source host in their namespaces; the merged matrix; then everything is\n"
+        "torn down (also on failure and Ctrl-C). Addresses come from the scenario\n"
+        "(IPv4 or IPv6; the built-in ones use 198.18.0.0/15); no traffic leaves the\n"
+        "namespaces.\n"
+        "\n"
+        "  --scenario F       scenario file or built-in name (default single-director)\n"
+        "  --break RULE=KIND  inject a real fault into one open rule; the report must\n"
+        "                     show it as the matching outcome, every other rule as usual:\n"
+        "                       drop            firewall drops the paths     -> filtered\n"
+        "                       reject          firewall sends TCP resets    -> refused\n"
+        "                       nat             firewall masquerades them    -> nat-detected\n"
+        "                       wrong-ca        listener cert, another CA    -> tls-untrusted\n"
+        "                       no-client-cert  sources send no client cert  -> "
+        "tls-client-rejected\n"
+        "                       plaintext       port served without TLS      -> tls-failed\n"
+        "  --format FMT       table (default), json, junit or dot\n"
+        "  --output FILE      write the report to FILE instead of stdout\n"
+        "  --certs DIR        use this PKI (as made by `lyncmock certs init`) instead\n"
+        "                     of a fresh one\n"
+        "  --key TYPE         key type of the fresh lab PKI: rsa2048 (default, what\n"
+        "                     Lync uses), rsa4096 or ecdsa-p256 (faster: RSA key\n"
+        "                     generation is most of the lab's run time)\n"
+        "  --timeout S        per-probe timeout in seconds (default 2): a filtered\n"
+        "                     path costs one timeout\n"
+        "  --keep             leave namespaces and listeners up, print how to enter them\n"
+        "\n"
+        "Progress and a `lab: resources prefix=... netns=... pids=...` line go to stderr.\n"
+        "Exit: 0 every verdict OK, 1 otherwise (or interrupted), 2 usage, scenario,\n"
+        "setup errors, or not root.\n",
+    .exec = cmd_lab_exec,
 };
 
 static int
 cmd_lab_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"scenario", required_argument, NULL, 's'},
-		{"break", required_argument, NULL, 'b'},
-		{"format", required_argument, NULL, 'f'},
-		{"output", required_argument, NULL, 'o'},
-		{"certs", required_argument, NULL, 'c'},
-		{"timeout", required_argument, NULL, 't'},
-		{"keep", no_argument, NULL, 'k'},
-		{"key", required_argument, NULL, 'K'},
-		{NULL, 0, NULL, 0},
+	    {"scenario", required_argument, NULL, 's'},
+	    {"break", required_argument, NULL, 'b'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"certs", required_argument, NULL, 'c'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"keep", no_argument, NULL, 'k'},
+	    {"key", required_argument, NULL, 'K'},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_lab_entry;
 	struct lab_opts o;
@@ -87,9 +88,10 @@ cmd_lab_exec(int argc, char **argv)
 		case 'b':
 			if (o.nfaults == LAB_MAX_FAULTS)
 				return cmd_usage_error(e, "at most %d --break options",
-				    LAB_MAX_FAULTS);
+				                       LAB_MAX_FAULTS);
 			if (lab_fault_parse(optarg, &o.faults[o.nfaults]) == -1)
-				return cmd_usage_error(e,
+				return cmd_usage_error(
+				    e,
 				    "--break %s: expected RULE=KIND, KIND one of drop, reject, "
 				    "wrong-ca, no-client-cert, plaintext, nat",
 				    optarg);
@@ -97,8 +99,8 @@ cmd_lab_exec(int argc, char **argv)
 			break;
 		case 'f':
 			if (report_format_from_name(optarg, &o.format) == -1)
-				return cmd_usage_error(e, "unknown format '%s' (table, json, junit, dot)",
-				    optarg);
+				return cmd_usage_error(
+				    e, "unknown format '%s' (table, json, junit, dot)", optarg);
 			break;
 		case 'o':
 			o.output = optarg;
@@ -109,8 +111,8 @@ cmd_lab_exec(int argc, char **argv)
 		case 't':
 			t = strtod(optarg, &end);
 			if (end == optarg || *end != '\0' || !(t >= 0.05 && t <= 120))
-				return cmd_usage_error(e,
-				    "--timeout: seconds between 0.05 and 120, not '%s'", optarg);
+				return cmd_usage_error(
+				    e, "--timeout: seconds between 0.05 and 120, not '%s'", optarg);
 			o.timeout_ms = (unsigned)(t * 1000 + 0.5);
 			break;
 		case 'k':
@@ -118,8 +120,8 @@ cmd_lab_exec(int argc, char **argv)
 			break;
 		case 'K':
 			if (certs_key_type_from_name(optarg, &o.key_type) == -1)
-				return cmd_usage_error(e,
-				    "--key %s: expected rsa2048, rsa4096 or ecdsa-p256", optarg);
+				return cmd_usage_error(
+				    e, "--key %s: expected rsa2048, rsa4096 or ecdsa-p256", optarg);
 			key_set = true;
 			break;
 		case ':':

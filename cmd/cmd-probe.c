@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -38,9 +39,9 @@ progress_cb(void *arg, const struct probe_result *r, size_t done, size_t total)
 
 	if (!pg->tty)
 		return;
-	fprintf(stderr, "\r\033[K[%zu/%zu] %s %s->%s %s", done, total, r->rule_id ? r->rule_id : "url",
-	    r->src_host ? r->src_host : "local", r->dst_host ? r->dst_host : "?",
-	    lm_outcome_name(r->outcome));
+	fprintf(stderr, "\r\033[K[%zu/%zu] %s %s->%s %s", done, total,
+	        r->rule_id ? r->rule_id : "url", r->src_host ? r->src_host : "local",
+	        r->dst_host ? r->dst_host : "?", lm_outcome_name(r->outcome));
 	fflush(stderr);
 	pg->width = 1;
 }
@@ -51,10 +52,15 @@ static int
 output_writable(const char *path, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], tmpl[PATH_MAX + 32];
+	struct stat st;
 	int fd;
 
 	if (path == NULL || strcmp(path, "-") == 0)
 		return 0;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot write the report %s: it is a directory", path);
+		return -1;
+	}
 	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
@@ -99,24 +105,24 @@ static int
 cmd_probe_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"scenario", required_argument, NULL, 's'},
-		{"host", required_argument, NULL, 'H'},
-		{"certs", required_argument, NULL, 'c'},
-		{"ca", required_argument, NULL, 'A'},
-		{"cert", required_argument, NULL, 'C'},
-		{"key", required_argument, NULL, 'K'},
-		{"timeout", required_argument, NULL, 't'},
-		{"parallel", required_argument, NULL, 'p'},
-		{"format", required_argument, NULL, 'f'},
-		{"output", required_argument, NULL, 'o'},
-		{"debug-tls", no_argument, NULL, 'd'},
-		{"allow-foreign", no_argument, NULL, 'F'},
-		{"no-client-cert", no_argument, NULL, 'N'},
-		{"no-bind", no_argument, NULL, 'B'},
-		{"port-offset", required_argument, NULL, 'O'},
-		{"rule", required_argument, NULL, 'r'},
-		{"skip-rule", required_argument, NULL, 'S'},
-		{NULL, 0, NULL, 0},
+	    {"scenario", required_argument, NULL, 's'},
+	    {"host", required_argument, NULL, 'H'},
+	    {"certs", required_argument, NULL, 'c'},
+	    {"ca", required_argument, NULL, 'A'},
+	    {"cert", required_argument, NULL, 'C'},
+	    {"key", required_argument, NULL, 'K'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"parallel", required_argument, NULL, 'p'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"debug-tls", no_argument, NULL, 'd'},
+	    {"allow-foreign", no_argument, NULL, 'F'},
+	    {"no-client-cert", no_argument, NULL, 'N'},
+	    {"no-bind", no_argument, NULL, 'B'},
+	    {"port-offset", required_argument, NULL, 'O'},
+	    {"rule", required_argument, NULL, 'r'},
+	    {"skip-rule", required_argument, NULL, 'S'},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_probe_entry;
 	struct probe_options o = {.debug_out = stderr};
@@ -158,20 +164,23 @@ cmd_probe_exec(int argc, char **argv)
 		case 't':
 			errno = 0;
 			secs = strtod(optarg, &end);
-			if (errno != 0 || end == optarg || *end != '\0' || !(secs >= 0.05) || secs > 3600)
-				return cmd_usage_error(e, "--timeout: seconds between 0.05 and 3600, not '%s'",
+			if (errno != 0 || end == optarg || *end != '\0' || !(secs >= 0.05) ||
+			    secs > 3600)
+				return cmd_usage_error(
+				    e, "--timeout: seconds between 0.05 and 3600, not '%s'",
 				    optarg);
 			o.timeout_ms = (unsigned)(secs * 1000.0 + 0.5);
 			break;
 		case 'p':
 			if (parse_uint(optarg, 1, 65536, &v) == -1)
-				return cmd_usage_error(e, "--parallel: a number 1-65536, not '%s'", optarg);
+				return cmd_usage_error(e, "--parallel: a number 1-65536, not '%s'",
+				                       optarg);
 			o.parallel = (unsigned)v;
 			break;
 		case 'f':
 			if (report_format_from_name(optarg, &fmt) == -1)
-				return cmd_usage_error(e, "--format: table, json, junit or dot, not '%s'",
-				    optarg);
+				return cmd_usage_error(
+				    e, "--format: table, json, junit or dot, not '%s'", optarg);
 			break;
 		case 'o':
 			output = optarg;
@@ -190,8 +199,8 @@ cmd_probe_exec(int argc, char **argv)
 			break;
 		case 'O':
 			if (parse_uint(optarg, -65535, 65535, &v) == -1)
-				return cmd_usage_error(e, "--port-offset: a number -65535..65535, not '%s'",
-				    optarg);
+				return cmd_usage_error(
+				    e, "--port-offset: a number -65535..65535, not '%s'", optarg);
 			o.port_offset = (int)v;
 			break;
 		case 'r':
@@ -210,7 +219,8 @@ cmd_probe_exec(int argc, char **argv)
 	}
 	o.only_rules = only;
 	o.skip_rules = skip;
-	if (optind < argc && (scenario != NULL || hostname != NULL || o.nonly_rules || o.nskip_rules))
+	if (optind < argc &&
+	    (scenario != NULL || hostname != NULL || o.nonly_rules || o.nskip_rules))
 		return cmd_usage_error(e, "give either URLs or --scenario/--host, not both");
 	if (optind == argc && hostname == NULL)
 		return cmd_usage_error(e, "--host HOST (or URLs) is required");
@@ -227,11 +237,13 @@ cmd_probe_exec(int argc, char **argv)
 		}
 		if ((host = scenario_host_find(sc, hostname)) == NULL) {
 			fprintf(stderr, "lyncmock probe: no host '%s' in scenario %s\n", hostname,
-			    sc->name);
+			        sc->name);
 			goto out;
 		}
 	}
 	raise_nofile();
+	if (o.debug_tls)
+		pg.tty = false; /* the trace owns stderr */
 	o.progress = progress_cb;
 	o.progress_arg = &pg;
 	o.interrupted = &probe_interrupted;
@@ -254,14 +266,14 @@ cmd_probe_exec(int argc, char **argv)
 		fprintf(stderr, "\r\033[K");
 	if (prc == -1) {
 		fprintf(stderr, "lyncmock probe: %s%s\n", err,
-		    strstr(err, "CA file") ? " (give --certs DIR or --ca FILE)" : "");
+		        strstr(err, "CA file") ? " (give --certs DIR or --ca FILE)" : "");
 		goto restore;
 	}
 	if (run->note != NULL)
 		fprintf(stderr, "lyncmock probe: note: %s\n", run->note);
 	if (run->partial)
 		fprintf(stderr, "lyncmock probe: interrupted: reporting the %zu finished probes\n",
-		    run->n);
+		        run->n);
 	if (report_write(run, fmt, output, err, sizeof err) == -1) {
 		fprintf(stderr, "lyncmock probe: %s\n", err);
 		rc = LM_EXIT_FAIL;
@@ -278,37 +290,37 @@ out:
 }
 
 const struct cmd_entry cmd_probe_entry = {
-	.name = "probe",
-	.summary = "probe every path from one host (or URLs)",
-	.usage =
-	    "usage: lyncmock probe --host HOST [--scenario FILE|NAME] [options]\n"
-	    "       lyncmock probe URL... [--ca FILE] [--cert FILE --key FILE] [options]\n"
-	    "\n"
-	    "Runs every rule of the scenario whose source is HOST against each of its\n"
-	    "destinations, concurrently, and reports per path: pass, filtered, refused,\n"
-	    "unreachable, tls-untrusted, tls-name-mismatch, tls-expired,\n"
-	    "tls-client-rejected, tls-failed, protocol-error, wrong-responder,\n"
-	    "nat-detected (and foreign-peer with --allow-foreign).\n"
-	    "URLs: http://H[:P] https://H[:P] sip-mtls://H[:P] cls-mtls://H[:P] tcp://H:P\n"
-	    "(H an address or a name; TLS verifies that name).\n"
-	    "\n"
-	    "  --scenario FILE|NAME  scenario (default: the built-in single-director)\n"
-	    "  --host HOST           the source host this runs on\n"
-	    "  --certs DIR           lab PKI from `lyncmock certs init` (DIR/ca.pem, DIR/HOST.pem)\n"
-	    "  --ca FILE --cert FILE --key FILE   your own CA / client certificate\n"
-	    "  --no-client-cert      present no client certificate\n"
-	    "  --timeout SECONDS     per probe, all steps (default 3)\n"
-	    "  --parallel N          probes in flight (default 1024)\n"
-	    "  --port-offset N       added to every destination port\n"
-	    "  --no-bind             do not bind HOST's scenario address as the source\n"
-	    "  --rule ID             run only this rule (repeatable)\n"
-	    "  --skip-rule ID        skip this rule (repeatable)\n"
-	    "  --allow-foreign       a valid answer from a non-mock server is OK (foreign-peer)\n"
-	    "  --format table|json|junit|dot   report format (default table)\n"
-	    "  --output FILE         write the report to FILE atomically (default stdout)\n"
-	    "  --debug-tls           print each TLS handshake step by step on stderr\n"
-	    "\n"
-	    "Exit: 0 every verdict OK, 1 a verdict failed or the run was interrupted,\n"
-	    "2 usage or configuration error.\n",
-	.exec = cmd_probe_exec,
+    .name = "probe",
+    .summary = "probe every path from one host (or URLs)",
+    .usage =
+        "usage: lyncmock probe --host HOST [--scenario FILE|NAME] [options]\n"
+        "       lyncmock probe URL... [--ca FILE] [--cert FILE --key FILE] [options]\n"
+        "\n"
+        "Runs every rule of the scenario whose source is HOST against each of its\n"
+        "destinations, concurrently, and reports per path: pass, filtered, refused,\n"
+        "unreachable, tls-untrusted, tls-name-mismatch, tls-expired,\n"
+        "tls-client-rejected, tls-failed, protocol-error, wrong-responder,\n"
+        "nat-detected (and foreign-peer with --allow-foreign).\n"
+        "URLs: http://H[:P] https://H[:P] sip-mtls://H[:P] cls-mtls://H[:P] tcp://H:P\n"
+        "(H an address or a name; TLS verifies that name).\n"
+        "\n"
+        "  --scenario FILE|NAME  scenario (default: the built-in single-director)\n"
+        "  --host HOST           the source host this runs on\n"
+        "  --certs DIR           lab PKI from `lyncmock certs init` (DIR/ca.pem, DIR/HOST.pem)\n"
+        "  --ca FILE --cert FILE --key FILE   your own CA / client certificate\n"
+        "  --no-client-cert      present no client certificate\n"
+        "  --timeout SECONDS     per probe, all steps (default 3)\n"
+        "  --parallel N          probes in flight (default 1024)\n"
+        "  --port-offset N       added to every destination port\n"
+        "  --no-bind             do not bind HOST's scenario address as the source\n"
+        "  --rule ID             run only this rule (repeatable)\n"
+        "  --skip-rule ID        skip this rule (repeatable)\n"
+        "  --allow-foreign       a valid answer from a non-mock server is OK (foreign-peer)\n"
+        "  --format table|json|junit|dot   report format (default table)\n"
+        "  --output FILE         write the report to FILE atomically (default stdout)\n"
+        "  --debug-tls           print each TLS handshake step by step on stderr\n"
+        "\n"
+        "Exit: 0 every verdict OK, 1 a verdict failed or the run was interrupted,\n"
+        "2 usage or configuration error.\n",
+    .exec = cmd_probe_exec,
 };

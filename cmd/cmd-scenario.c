@@ -63,7 +63,7 @@ scenario_check(const char *spec)
 	if (sc == NULL)
 		return LM_EXIT_USAGE;
 	printf("%s: ok: %zu hosts, %zu rules, %zu paths\n", sc->file, sc->nhosts, sc->nrules,
-	    scenario_path_count(sc));
+	       scenario_path_count(sc));
 	scenario_free(sc);
 	return LM_EXIT_OK;
 }
@@ -76,7 +76,7 @@ scenario_show(const char *spec)
 	if (sc == NULL)
 		return LM_EXIT_USAGE;
 	printf("scenario %s (%s), domain %s: %zu hosts, %zu rules, %zu paths\n\n", sc->name,
-	    sc->file, sc->domain, sc->nhosts, sc->nrules, scenario_path_count(sc));
+	       sc->file, sc->domain, sc->nhosts, sc->nrules, scenario_path_count(sc));
 	scenario_print_table(sc, stdout);
 	scenario_free(sc);
 	return LM_EXIT_OK;
@@ -86,7 +86,8 @@ static int
 scenario_list(void)
 {
 	for (const struct lm_builtin *b = lm_builtin_scenarios; b->name != NULL; b++)
-		printf("%s%s\n", b->name, strcmp(b->name, LM_DEFAULT_SCENARIO) == 0 ? " (default)" : "");
+		printf("%s%s\n", b->name,
+		       strcmp(b->name, LM_DEFAULT_SCENARIO) == 0 ? " (default)" : "");
 	return LM_EXIT_OK;
 }
 
@@ -96,9 +97,10 @@ scenario_dump(const char *name)
 	const struct lm_builtin *b = lm_builtin_find(name);
 
 	if (b == NULL) {
-		fprintf(stderr, "lyncmock scenario: no built-in scenario '%s' (see `lyncmock "
-				"scenario list`)\n",
-		    name);
+		fprintf(stderr,
+		        "lyncmock scenario: no built-in scenario '%s' (see `lyncmock "
+		        "scenario list`)\n",
+		        name);
 		return LM_EXIT_USAGE;
 	}
 	if (fwrite(b->text, 1, b->len, stdout) != b->len)
@@ -112,7 +114,8 @@ cmd_scenario_exec(int argc, char **argv)
 	const char *verb, *arg;
 
 	if (argc < 2)
-		return cmd_usage_error(&cmd_scenario_entry, "missing action (check, show, list, dump)");
+		return cmd_usage_error(&cmd_scenario_entry,
+		                       "missing action (check, show, list, dump)");
 	verb = argv[1];
 	if (argc > 3)
 		return cmd_usage_error(&cmd_scenario_entry, "too many arguments");
@@ -130,15 +133,16 @@ cmd_scenario_exec(int argc, char **argv)
 	}
 	if (strcmp(verb, "dump") == 0) {
 		if (arg == NULL)
-			return cmd_usage_error(&cmd_scenario_entry, "dump needs a built-in scenario name");
+			return cmd_usage_error(&cmd_scenario_entry,
+			                       "dump needs a built-in scenario name");
 		return scenario_dump(arg);
 	}
 	return cmd_usage_error(&cmd_scenario_entry, "unknown action '%s'", verb);
 }
 
 const struct cmd_entry cmd_scenario_entry = {
-	.name = "scenario",
-	.summary = "check, show, list and dump scenarios",
-	.usage = scenario_usage,
-	.exec = cmd_scenario_exec,
+    .name = "scenario",
+    .summary = "check, show, list and dump scenarios",
+    .usage = scenario_usage,
+    .exec = cmd_scenario_exec,
 };

@@ -13,6 +13,8 @@ firewall_format_from_name(const char *name, enum firewall_format *fmt)
 		*fmt = FIREWALL_NFT;
 	else if (strcmp(name, "iptables") == 0)
 		*fmt = FIREWALL_IPTABLES;
+	else if (strcmp(name, "ip6tables") == 0)
+		*fmt = FIREWALL_IP6TABLES;
 	else if (strcmp(name, "powershell") == 0 || strcmp(name, "ps") == 0)
 		*fmt = FIREWALL_POWERSHELL;
 	else
@@ -44,7 +46,7 @@ firewall_label(const char *s, char *buf, size_t len)
 	for (; s != NULL && *s != '\0' && i + 1 < len; s++) {
 		char c = *s;
 		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
+		         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
 		buf[i++] = ok ? c : '_';
 	}
 	buf[i] = '\0';
@@ -69,12 +71,13 @@ specificity(const struct scenario_endpoint *e)
  */
 static int
 path_is_blocked(const struct scenario *sc, const struct scenario_rule *r,
-    const struct scenario_host *src, const struct scenario_host *dst)
+                const struct scenario_host *src, const struct scenario_host *dst)
 {
 	for (size_t i = 0; i < sc->nrules; i++) {
 		const struct scenario_rule *b = &sc->rules[i];
 		if (b->expect_blocked && b->port == r->port && scenario_rule_has_source(b, src) &&
-		    scenario_rule_has_dest(b, dst) && specificity(&b->from) >= specificity(&r->from))
+		    scenario_rule_has_dest(b, dst) &&
+		    specificity(&b->from) >= specificity(&r->from))
 			return 1;
 	}
 	return 0;
@@ -82,7 +85,7 @@ path_is_blocked(const struct scenario *sc, const struct scenario_rule *r,
 
 static int
 path_seen(const struct firewall_path *p, size_t n, const struct scenario_host *src,
-    const struct scenario_host *dst, uint16_t port)
+          const struct scenario_host *dst, uint16_t port)
 {
 	for (size_t i = 0; i < n; i++)
 		if (p[i].src == src && p[i].dst == dst && p[i].rule->port == port)
@@ -132,13 +135,16 @@ fail:
 
 int
 firewall_render(const struct scenario *sc, enum firewall_format fmt,
-    const struct firewall_opts *opts, char **out, size_t *outlen, char *err, size_t errlen)
+                const struct firewall_opts *opts, char **out, size_t *outlen, char *err,
+                size_t errlen)
 {
 	switch (fmt) {
 	case FIREWALL_NFT:
 		return firewall_nft(sc, opts, out, outlen, err, errlen);
 	case FIREWALL_IPTABLES:
 		return firewall_iptables(sc, opts, out, outlen, err, errlen);
+	case FIREWALL_IP6TABLES:
+		return firewall_ip6tables(sc, opts, out, outlen, err, errlen);
 	case FIREWALL_POWERSHELL:
 		return firewall_powershell(sc, opts, out, outlen, err, errlen);
 	}

@@ -12,7 +12,7 @@
 
 #include "scenarios/scenario.h"
 
-enum firewall_format { FIREWALL_NFT, FIREWALL_IPTABLES, FIREWALL_POWERSHELL };
+enum firewall_format { FIREWALL_NFT, FIREWALL_IPTABLES, FIREWALL_IP6TABLES, FIREWALL_POWERSHELL };
 int firewall_format_from_name(const char *name, enum firewall_format *fmt);
 
 /* One open path: a TCP flow from src to dst on the rule's port. */
@@ -31,9 +31,9 @@ int firewall_paths(const struct scenario *sc, struct firewall_path **out, size_t
 
 /* Faults the lab injects into one rule's paths. */
 enum firewall_fault {
-	FIREWALL_FAULT_DROP, /* drop instead of accept: filtered */
+	FIREWALL_FAULT_DROP,   /* drop instead of accept: filtered */
 	FIREWALL_FAULT_REJECT, /* reject with tcp reset: refused */
-	FIREWALL_FAULT_NAT /* accept, and masquerade the path: nat-detected */
+	FIREWALL_FAULT_NAT     /* accept, and masquerade the path: nat-detected */
 };
 struct firewall_fault_spec {
 	const char *rule_id;
@@ -41,7 +41,7 @@ struct firewall_fault_spec {
 };
 
 struct firewall_opts {
-	bool input_chain; /* nft/iptables: a host firewall (input hook) instead of forward */
+	bool input_chain;      /* nft/iptables: a host firewall (input hook) instead of forward */
 	const char *only_host; /* input chain: just the paths into this host (NULL: all) */
 	const struct firewall_fault_spec *faults; /* nft only (the lab) */
 	size_t nfaults;
@@ -50,14 +50,18 @@ struct firewall_opts {
 /* Each renders into a malloc'd string (*out, *outlen); 0, or -1 with a
  * message in err. opts may be NULL. */
 int firewall_nft(const struct scenario *sc, const struct firewall_opts *opts, char **out,
-    size_t *outlen, char *err, size_t errlen);
+                 size_t *outlen, char *err, size_t errlen);
+/* iptables-restore input for the IPv4 paths; ip6tables-restore input for the IPv6 ones. */
 int firewall_iptables(const struct scenario *sc, const struct firewall_opts *opts, char **out,
-    size_t *outlen, char *err, size_t errlen);
+                      size_t *outlen, char *err, size_t errlen);
+int firewall_ip6tables(const struct scenario *sc, const struct firewall_opts *opts, char **out,
+                       size_t *outlen, char *err, size_t errlen);
 int firewall_powershell(const struct scenario *sc, const struct firewall_opts *opts, char **out,
-    size_t *outlen, char *err, size_t errlen);
+                        size_t *outlen, char *err, size_t errlen);
 /* Dispatches on fmt. */
 int firewall_render(const struct scenario *sc, enum firewall_format fmt,
-    const struct firewall_opts *opts, char **out, size_t *outlen, char *err, size_t errlen);
+                    const struct firewall_opts *opts, char **out, size_t *outlen, char *err,
+                    size_t errlen);
 
 /* Helpers the format writers share: AF_INET/AF_INET6 of an address
  * literal (-1 if neither), and a copy of s safe inside any quoted comment

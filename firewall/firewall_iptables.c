@@ -1,4 +1,4 @@
-/* iptables-restore input (filter table) for a scenario's open IPv4 paths. */
+/* iptables-restore / ip6tables-restore input (filter table) for a scenario's open paths. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,9 +6,9 @@
 
 #include "firewall/firewall.h"
 
-int
-firewall_iptables(const struct scenario *sc, const struct firewall_opts *o, char **out,
-    size_t *outlen, char *err, size_t errlen)
+static int
+render(const struct scenario *sc, const struct firewall_opts *o, int family, char **out,
+       size_t *outlen, char *err, size_t errlen)
 {
 	struct firewall_path *paths = NULL;
 	size_t npaths = 0, len = 0;
@@ -16,6 +16,10 @@ firewall_iptables(const struct scenario *sc, const struct firewall_opts *o, char
 	FILE *f;
 	int input = o != NULL && o->input_chain;
 	const char *chain = input ? "INPUT" : "FORWARD";
+	const char *tool = family == AF_INET6 ? "ip6tables" : "iptables";
+	const char *other = family == AF_INET6 ? "iptables" : "ip6tables";
+	const char *fam = family == AF_INET6 ? "IPv6" : "IPv4";
+	const char *plen = family == AF_INET6 ? "128" : "32";
 
 	if (firewall_paths(sc, &paths, &npaths) == -1) {
 		snprintf(err, errlen, "out of memory");
@@ -26,43 +30,51 @@ firewall_iptables(const struct scenario *sc, const struct firewall_opts *o, char
 		free(paths);
 		return -1;
 	}
-	fprintf(f, "# lyncmock %s: iptables rules for scenario \"%s\": the %s chain opens exactly\n"
-		   "# the scenario's open IPv4 paths (%zu) and drops everything else.\n"
-		   "# Load with `iptables-restore < FILE` (replaces the filter table).\n",
-	    LM_VERSION, firewall_label(sc->name, id, sizeof id), chain, npaths);
+	fprintf(f,
+	        "# lyncmock %s: %s rules for scenario \"%s\": the %s chain opens exactly\n"
+	        "# the scenario's open %s paths and drops everything else.\n"
+	        "# Load with `%s-restore < FILE` (replaces the filter table).\n",
+	        LM_VERSION, tool, firewall_label(sc->name, id, sizeof id), chain, fam, tool);
 	fprintf(f, "*filter\n:INPUT %s [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n",
-	    input ? "DROP" : "ACCEPT");
+	        input ? "DROP" : "ACCEPT");
 	fprintf(f, "-A %s -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n", chain);
 	if (input)
-		fprintf(f, "-A INPUT -i lo -j ACCEPT\n-A INPUT -p icmp -j ACCEPT\n");
+		fprintf(f, "-A INPUT -i lo -j ACCEPT\n-A INPUT -p %s -j ACCEPT\n",
+		        family == AF_INET6 ? "ipv6-icmp" : "icmp");
 	for (size_t i = 0; i < sc->nrules; i++) {
 		const struct scenario_rule *r = &sc->rules[i];
 
 		firewall_label(r->id, id, sizeof id);
 		if (r->expect_blocked) {
-			fprintf(f, "# %s (expect: blocked, %s %u/tcp, %s -> %s): no ACCEPT, the "
-				   "policy DROP covers it\n",
-			    id, lm_service_name(r->service), (unsigned)r->port, r->from.text,
-			    r->to.text);
+			fprintf(f,
+			        "# %s (expect: blocked, %s %u/tcp, %s -> %s): no ACCEPT, the "
+			        "policy DROP covers it\n",
+			        id, lm_service_name(r->service), (unsigned)r->port, r->from.text,
+			        r->to.text);
 			continue;
 		}
 		fprintf(f, "# %s: %s %u/tcp, %s -> %s\n", id, lm_service_name(r->service),
-		    (unsigned)r->port, r->from.text, r->to.text);
+		        (unsigned)r->port, r->from.text, r->to.text);
 		for (size_t j = 0; j < npaths; j++) {
 			const struct firewall_path *p = &paths[j];
 			if (p->rule != r)
 				continue;
-			if (input && o->only_host != NULL && strcmp(o->only_host, p->dst->name) != 0)
+			if (input && o->only_host != NULL &&
+			    strcmp(o->only_host, p->dst->name) != 0)
 				continue;
-			if (firewall_addr_family(p->src->address) != AF_INET ||
-			    firewall_addr_family(p->dst->address) != AF_INET) {
-				fprintf(f, "# %s -> %s is not IPv4: put it in ip6tables-restore input\n",
-				    p->src->name, p->dst->name);
+			if (firewall_addr_family(p->src->address) != family ||
+			    firewall_addr_family(p->dst->address) != family) {
+				fprintf(
+				    f,
+				    "# %s -> %s is not %s: see `lyncmock firewall --format %s`\n",
+				    p->src->name, p->dst->name, fam, other);
 				continue;
 			}
-			fprintf(f, "-A %s -s %s/32 -d %s/32 -p tcp -m tcp --dport %u -m comment "
-				   "--comment \"%s\" -j ACCEPT\n",
-			    chain, p->src->address, p->dst->address, (unsigned)r->port, id);
+			fprintf(f,
+			        "-A %s -s %s/%s -d %s/%s -p tcp -m tcp --dport %u -m comment "
+			        "--comment \"%s\" -j ACCEPT\n",
+			        chain, p->src->address, plen, p->dst->address, plen,
+			        (unsigned)r->port, id);
 		}
 	}
 	fprintf(f, "COMMIT\n");
@@ -77,4 +89,18 @@ firewall_iptables(const struct scenario *sc, const struct firewall_opts *o, char
 	*out = buf;
 	*outlen = len;
 	return 0;
+}
+
+int
+firewall_iptables(const struct scenario *sc, const struct firewall_opts *o, char **out,
+                  size_t *outlen, char *err, size_t errlen)
+{
+	return render(sc, o, AF_INET, out, outlen, err, errlen);
+}
+
+int
+firewall_ip6tables(const struct scenario *sc, const struct firewall_opts *o, char **out,
+                   size_t *outlen, char *err, size_t errlen)
+{
+	return render(sc, o, AF_INET6, out, outlen, err, errlen);
 }

@@ -48,7 +48,7 @@ match(const struct firewall_path *p, char *buf, size_t len)
 	if (fs == -1 || fs != fd)
 		return NULL;
 	snprintf(buf, len, "%s saddr %s %s daddr %s tcp dport %u", kw, p->src->address, kw,
-	    p->dst->address, (unsigned)p->rule->port);
+	         p->dst->address, (unsigned)p->rule->port);
 	return buf;
 }
 
@@ -60,7 +60,7 @@ wanted(const struct firewall_opts *o, const struct firewall_path *p)
 
 static void
 write_rules(FILE *f, const struct scenario *sc, const struct firewall_opts *o,
-    const struct firewall_path *paths, size_t npaths)
+            const struct firewall_path *paths, size_t npaths)
 {
 	char m[256], id[128];
 
@@ -70,14 +70,15 @@ write_rules(FILE *f, const struct scenario *sc, const struct firewall_opts *o,
 
 		firewall_label(r->id, id, sizeof id);
 		if (r->expect_blocked) {
-			fprintf(f, "\t\t# %s (expect: blocked, %s %u/tcp, %s -> %s): no accept, "
-				   "the policy drop covers it\n",
-			    id, lm_service_name(r->service), (unsigned)r->port, r->from.text,
-			    r->to.text);
+			fprintf(f,
+			        "\t\t# %s (expect: blocked, %s %u/tcp, %s -> %s): no accept, "
+			        "the policy drop covers it\n",
+			        id, lm_service_name(r->service), (unsigned)r->port, r->from.text,
+			        r->to.text);
 			continue;
 		}
 		fprintf(f, "\t\t# %s: %s %u/tcp, %s -> %s\n", id, lm_service_name(r->service),
-		    (unsigned)r->port, r->from.text, r->to.text);
+		        (unsigned)r->port, r->from.text, r->to.text);
 		for (size_t j = 0; j < npaths; j++) {
 			const struct firewall_path *p = &paths[j];
 			const struct firewall_fault_spec *fs;
@@ -85,28 +86,32 @@ write_rules(FILE *f, const struct scenario *sc, const struct firewall_opts *o,
 				continue;
 			written++;
 			if (match(p, m, sizeof m) == NULL) {
-				fprintf(f, "\t\t# %s -> %s skipped: addresses of different families\n",
-				    p->src->name, p->dst->name);
+				fprintf(f,
+				        "\t\t# %s -> %s skipped: addresses of different families\n",
+				        p->src->name, p->dst->name);
 				continue;
 			}
 			fs = path_fault(sc, o, p);
 			if (fs != NULL && fs->kind == FIREWALL_FAULT_DROP)
 				fprintf(f, "\t\t%s drop comment \"%s lab-fault=drop\"\n", m, id);
 			else if (fs != NULL && fs->kind == FIREWALL_FAULT_REJECT)
-				fprintf(f, "\t\t%s reject with tcp reset comment \"%s lab-fault=reject\"\n",
-				    m, id);
+				fprintf(f,
+				        "\t\t%s reject with tcp reset comment \"%s "
+				        "lab-fault=reject\"\n",
+				        m, id);
 			else
 				fprintf(f, "\t\t%s accept comment \"%s\"\n", m, id);
 		}
 		if (written == 0)
-			fprintf(f, "\t\t# (no path of its own: opened by a rule above, or shut by an "
-				   "expect: blocked rule)\n");
+			fprintf(f,
+			        "\t\t# (no path of its own: opened by a rule above, or shut by an "
+			        "expect: blocked rule)\n");
 	}
 }
 
 int
 firewall_nft(const struct scenario *sc, const struct firewall_opts *o, char **out, size_t *outlen,
-    char *err, size_t errlen)
+             char *err, size_t errlen)
 {
 	struct firewall_path *paths = NULL;
 	size_t npaths = 0, nnat = 0;
@@ -124,40 +129,43 @@ firewall_nft(const struct scenario *sc, const struct firewall_opts *o, char **ou
 		free(paths);
 		return -1;
 	}
-	fprintf(f, "# lyncmock %s: nftables rules for scenario \"%s\": the %s chain opens exactly\n"
-		   "# the scenario's open paths (%zu) and drops everything else.\n"
-		   "# Load with `nft -f FILE`: the table inet lyncmock is replaced atomically.\n",
-	    LM_VERSION, firewall_label(sc->name, id, sizeof id), input ? "input" : "forward",
-	    npaths);
+	fprintf(f,
+	        "# lyncmock %s: nftables rules for scenario \"%s\": the %s chain opens exactly\n"
+	        "# the scenario's open paths (%zu) and drops everything else.\n"
+	        "# Load with `nft -f FILE`: the table inet lyncmock is replaced atomically.\n",
+	        LM_VERSION, firewall_label(sc->name, id, sizeof id), input ? "input" : "forward",
+	        npaths);
 	/* add + delete first makes the file idempotent on nft without `destroy` */
 	fprintf(f, "table inet lyncmock\ndelete table inet lyncmock\n\n");
 	fprintf(f, "table inet lyncmock {\n");
 	if (input) {
 		fprintf(f, "\tchain input {\n"
-			   "\t\ttype filter hook input priority filter; policy drop;\n"
-			   "\t\tct state established,related accept\n"
-			   "\t\tiif \"lo\" accept\n"
-			   "\t\tmeta l4proto { icmp, ipv6-icmp } accept\n");
+		           "\t\ttype filter hook input priority filter; policy drop;\n"
+		           "\t\tct state established,related accept\n"
+		           "\t\tiif \"lo\" accept\n"
+		           "\t\tmeta l4proto { icmp, ipv6-icmp } accept\n");
 		if (o->only_host != NULL)
 			fprintf(f, "\t\t# paths into host %s only\n",
-			    firewall_label(o->only_host, id, sizeof id));
+			        firewall_label(o->only_host, id, sizeof id));
 	} else {
 		fprintf(f, "\tchain forward {\n"
-			   "\t\ttype filter hook forward priority filter; policy drop;\n"
-			   "\t\tct state established,related accept\n");
+		           "\t\ttype filter hook forward priority filter; policy drop;\n"
+		           "\t\tct state established,related accept\n");
 	}
 	write_rules(f, sc, o, paths, npaths);
 	fprintf(f, "\t}\n");
 
 	for (size_t j = 0; !input && j < npaths; j++) {
 		const struct firewall_fault_spec *fs = path_fault(sc, o, &paths[j]);
-		if (fs == NULL || fs->kind != FIREWALL_FAULT_NAT || match(&paths[j], m, sizeof m) == NULL)
+		if (fs == NULL || fs->kind != FIREWALL_FAULT_NAT ||
+		    match(&paths[j], m, sizeof m) == NULL)
 			continue;
 		if (nnat++ == 0)
-			fprintf(f, "\n\tchain postrouting {\n"
-				   "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+			fprintf(f,
+			        "\n\tchain postrouting {\n"
+			        "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
 		fprintf(f, "\t\t%s masquerade comment \"%s lab-fault=%s\"\n", m,
-		    firewall_label(paths[j].rule->id, id, sizeof id), fault_name(fs->kind));
+		        firewall_label(paths[j].rule->id, id, sizeof id), fault_name(fs->kind));
 	}
 	if (nnat > 0)
 		fprintf(f, "\t}\n");

@@ -8,7 +8,7 @@
 /* One New-NetFirewallRule for rule r into host h, all its sources in one list. */
 static int
 write_rule(FILE *f, const struct scenario_rule *r, const struct scenario_host *h,
-    const struct firewall_path *paths, size_t npaths)
+           const struct firewall_path *paths, size_t npaths)
 {
 	char id[128];
 	size_t nsrc = 0;
@@ -19,10 +19,11 @@ write_rule(FILE *f, const struct scenario_rule *r, const struct scenario_host *h
 	if (nsrc == 0)
 		return 0;
 	fprintf(f, "# %s: %s %u/tcp from %s\n", firewall_label(r->id, id, sizeof id),
-	    lm_service_name(r->service), (unsigned)r->port, r->from.text);
-	fprintf(f, "New-NetFirewallRule -DisplayName \"lyncmock %s (%u)\" -Group \"lyncmock\" "
-		   "-Direction Inbound -Protocol TCP -LocalPort %u -RemoteAddress ",
-	    id, (unsigned)r->port, (unsigned)r->port);
+	        lm_service_name(r->service), (unsigned)r->port, r->from.text);
+	fprintf(f,
+	        "New-NetFirewallRule -DisplayName \"lyncmock %s (%u)\" -Group \"lyncmock\" "
+	        "-Direction Inbound -Protocol TCP -LocalPort %u -RemoteAddress ",
+	        id, (unsigned)r->port, (unsigned)r->port);
 	nsrc = 0;
 	for (size_t j = 0; j < npaths; j++)
 		if (paths[j].rule == r && paths[j].dst == h)
@@ -33,7 +34,7 @@ write_rule(FILE *f, const struct scenario_rule *r, const struct scenario_host *h
 
 int
 firewall_powershell(const struct scenario *sc, const struct firewall_opts *o, char **out,
-    size_t *outlen, char *err, size_t errlen)
+                    size_t *outlen, char *err, size_t errlen)
 {
 	struct firewall_path *paths = NULL;
 	size_t npaths = 0, len = 0;
@@ -49,11 +50,12 @@ firewall_powershell(const struct scenario *sc, const struct firewall_opts *o, ch
 		free(paths);
 		return -1;
 	}
-	fprintf(f, "# lyncmock %s: Windows Firewall rules for scenario \"%s\".\n"
-		   "# Run each host's block in an elevated PowerShell on that host: it allows\n"
-		   "# exactly the inbound paths the scenario opens to it. Undo with\n"
-		   "# Remove-NetFirewallRule -Group \"lyncmock\".\n",
-	    LM_VERSION, firewall_label(sc->name, id, sizeof id));
+	fprintf(f,
+	        "# lyncmock %s: Windows Firewall rules for scenario \"%s\".\n"
+	        "# Run each host's block in an elevated PowerShell on that host: it allows\n"
+	        "# exactly the inbound paths the scenario opens to it. Undo with\n"
+	        "# Remove-NetFirewallRule -Group \"lyncmock\".\n",
+	        LM_VERSION, firewall_label(sc->name, id, sizeof id));
 	for (size_t i = 0; i < sc->nhosts; i++) {
 		const struct scenario_host *h = &sc->hosts[i];
 		size_t n = 0;
@@ -65,8 +67,9 @@ firewall_powershell(const struct scenario *sc, const struct firewall_opts *o, ch
 				n++;
 		if (n == 0)
 			continue;
-		fprintf(f, "\n# ---- host %s (%s, %s) ----\n", firewall_label(h->name, hn, sizeof hn),
-		    h->role != NULL ? h->role->name : "?", h->address);
+		fprintf(f, "\n# ---- host %s (%s, %s) ----\n",
+		        firewall_label(h->name, hn, sizeof hn),
+		        h->role != NULL ? h->role->name : "?", h->address);
 		for (size_t k = 0; k < sc->nrules; k++) {
 			const struct scenario_rule *r = &sc->rules[k];
 			if (!r->expect_blocked) {
@@ -74,9 +77,11 @@ firewall_powershell(const struct scenario *sc, const struct firewall_opts *o, ch
 				continue;
 			}
 			if (scenario_rule_has_dest(r, h))
-				fprintf(f, "# %s (expect: blocked, %u/tcp from %s): no rule, the "
-					   "default inbound block covers it\n",
-				    firewall_label(r->id, id, sizeof id), (unsigned)r->port, r->from.text);
+				fprintf(f,
+				        "# %s (expect: blocked, %u/tcp from %s): no rule, the "
+				        "default inbound block covers it\n",
+				        firewall_label(r->id, id, sizeof id), (unsigned)r->port,
+				        r->from.text);
 		}
 	}
 	free(paths);

@@ -17,12 +17,13 @@
 
 /* --break RULE=KIND: a real fault for one rule, and the outcome it must show. */
 enum lab_fault_kind {
-	LAB_FAULT_DROP, /* the firewall drops the rule's paths: filtered */
-	LAB_FAULT_REJECT, /* the firewall resets them: refused */
-	LAB_FAULT_WRONG_CA, /* the listener's certificate is from another CA: tls-untrusted */
-	LAB_FAULT_NO_CLIENT_CERT, /* the source presents no client certificate: tls-client-rejected */
-	LAB_FAULT_PLAINTEXT, /* the port is served without TLS: tls-failed */
-	LAB_FAULT_NAT, /* the firewall masquerades the paths: nat-detected */
+	LAB_FAULT_DROP,           /* the firewall drops the rule's paths: filtered */
+	LAB_FAULT_REJECT,         /* the firewall resets them: refused */
+	LAB_FAULT_WRONG_CA,       /* the listener's certificate is from another CA: tls-untrusted */
+	LAB_FAULT_NO_CLIENT_CERT, /* the source presents no client certificate: tls-client-rejected
+	                           */
+	LAB_FAULT_PLAINTEXT,      /* the port is served without TLS: tls-failed */
+	LAB_FAULT_NAT,            /* the firewall masquerades the paths: nat-detected */
 	LAB_FAULT__COUNT
 };
 
@@ -43,18 +44,18 @@ struct lab_opts {
 	struct lab_fault faults[LAB_MAX_FAULTS];
 	size_t nfaults;
 	enum report_format format;
-	const char *output; /* NULL or "-": stdout */
-	const char *certs_dir; /* NULL: a fresh lab PKI in the temp dir */
+	const char *output;           /* NULL or "-": stdout */
+	const char *certs_dir;        /* NULL: a fresh lab PKI in the temp dir */
 	enum certs_key_type key_type; /* of that fresh PKI (RSA 2048 like Lync's) */
-	bool keep; /* leave namespaces and listeners up */
-	unsigned timeout_ms; /* per probe (default 2000) */
-	FILE *log; /* progress and resource lines (stderr) */
+	bool keep;                    /* leave namespaces and listeners up */
+	unsigned timeout_ms;          /* per probe (default 2000) */
+	FILE *log;                    /* progress and resource lines (stderr) */
 };
 
 /* Runs the lab; while it runs, SIGINT/SIGTERM/SIGHUP stop it (what finished is
- * reported, partial) and SIGCHLD is its own. Returns LM_EXIT_OK (every verdict OK), LM_EXIT_FAIL, or
- * LM_EXIT_USAGE with a message in err (bad scenario or --break, not root,
- * a namespace, listener or probe that could not start). */
+ * reported, partial) and SIGCHLD is its own. Returns LM_EXIT_OK (every verdict OK), LM_EXIT_FAIL,
+ * or LM_EXIT_USAGE with a message in err (bad scenario or --break, not root, a namespace, listener
+ * or probe that could not start). */
 int lab_run(const struct lab_opts *o, char *err, size_t errlen);
 
 #endif

@@ -11,12 +11,12 @@ static const struct {
 	const char *name;
 	enum lm_outcome outcome;
 } fault_table[LAB_FAULT__COUNT] = {
-	[LAB_FAULT_DROP] = {"drop", LM_OUT_FILTERED},
-	[LAB_FAULT_REJECT] = {"reject", LM_OUT_REFUSED},
-	[LAB_FAULT_WRONG_CA] = {"wrong-ca", LM_OUT_TLS_UNTRUSTED},
-	[LAB_FAULT_NO_CLIENT_CERT] = {"no-client-cert", LM_OUT_TLS_CLIENT_REJECTED},
-	[LAB_FAULT_PLAINTEXT] = {"plaintext", LM_OUT_TLS_FAILED},
-	[LAB_FAULT_NAT] = {"nat", LM_OUT_NAT_DETECTED},
+    [LAB_FAULT_DROP] = {"drop", LM_OUT_FILTERED},
+    [LAB_FAULT_REJECT] = {"reject", LM_OUT_REFUSED},
+    [LAB_FAULT_WRONG_CA] = {"wrong-ca", LM_OUT_TLS_UNTRUSTED},
+    [LAB_FAULT_NO_CLIENT_CERT] = {"no-client-cert", LM_OUT_TLS_CLIENT_REJECTED},
+    [LAB_FAULT_PLAINTEXT] = {"plaintext", LM_OUT_TLS_FAILED},
+    [LAB_FAULT_NAT] = {"nat", LM_OUT_NAT_DETECTED},
 };
 
 const char *
@@ -84,14 +84,14 @@ rule_has_open_path(const struct scenario *sc, const struct scenario_rule *r)
 		return true; /* out of memory: let the run find out */
 	for (size_t i = 0; i < n && !found; i++)
 		found = p[i].rule->port == r->port && scenario_rule_has_source(r, p[i].src) &&
-		    scenario_rule_has_dest(r, p[i].dst);
+		        scenario_rule_has_dest(r, p[i].dst);
 	free(p);
 	return found;
 }
 
 int
 lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size_t nfaults,
-    FILE *log, char *err, size_t errlen)
+                 FILE *log, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < nfaults; i++) {
 		const struct lab_fault *f = &faults[i];
@@ -100,7 +100,7 @@ lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size
 
 		if (r == NULL) {
 			snprintf(err, errlen, "--break %s=%s: no rule '%s' in scenario %s",
-			    f->rule_id, kind, f->rule_id, sc->name);
+			         f->rule_id, kind, f->rule_id, sc->name);
 			return -1;
 		}
 		for (size_t j = 0; j < i; j++) {
@@ -110,23 +110,28 @@ lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size
 			}
 		}
 		if (r->expect_blocked) {
-			snprintf(err, errlen,
+			snprintf(
+			    err, errlen,
 			    "--break %s=%s: the rule expects the path blocked; only open rules can "
-			    "be broken", r->id, kind);
+			    "be broken",
+			    r->id, kind);
 			return -1;
 		}
 		if ((f->kind == LAB_FAULT_WRONG_CA || f->kind == LAB_FAULT_PLAINTEXT ||
-			f->kind == LAB_FAULT_NO_CLIENT_CERT) &&
+		     f->kind == LAB_FAULT_NO_CLIENT_CERT) &&
 		    !lm_service_info(r->service)->tls) {
-			snprintf(err, errlen, "--break %s=%s: %s on port %u does not use TLS", r->id,
-			    kind, lm_service_name(r->service), (unsigned)r->port);
+			snprintf(err, errlen, "--break %s=%s: %s on port %u does not use TLS",
+			         r->id, kind, lm_service_name(r->service), (unsigned)r->port);
 			return -1;
 		}
 		if (f->kind == LAB_FAULT_NO_CLIENT_CERT) {
 			for (size_t d = 0; d < r->nto; d++) {
-				if (listener_policy(sc, r->to_hosts[d], r->port) != LM_CC_REQUIRED) {
-					snprintf(err, errlen,
-					    "--break %s=no-client-cert: %s:%u does not require a client "
+				if (listener_policy(sc, r->to_hosts[d], r->port) !=
+				    LM_CC_REQUIRED) {
+					snprintf(
+					    err, errlen,
+					    "--break %s=no-client-cert: %s:%u does not require a "
+					    "client "
 					    "certificate, so going without one changes nothing",
 					    r->id, r->to_hosts[d]->name, (unsigned)r->port);
 					return -1;
@@ -134,28 +139,34 @@ lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size
 			}
 		}
 		if ((f->kind == LAB_FAULT_DROP || f->kind == LAB_FAULT_REJECT ||
-			f->kind == LAB_FAULT_NAT) &&
+		     f->kind == LAB_FAULT_NAT) &&
 		    !rule_has_open_path(sc, r)) {
-			snprintf(err, errlen,
+			snprintf(
+			    err, errlen,
 			    "--break %s=%s: the rule opens no path of its own (an expect: blocked "
-			    "rule keeps every one shut)", r->id, kind);
+			    "rule keeps every one shut)",
+			    r->id, kind);
 			return -1;
 		}
 		if (f->kind == LAB_FAULT_WRONG_CA || f->kind == LAB_FAULT_PLAINTEXT) {
-			/* one listener socket cannot be both served in plaintext and with another CA */
+			/* one listener socket cannot be both served in plaintext and with another
+			 * CA */
 			for (size_t j = 0; j < i; j++) {
 				const struct lab_fault *g = &faults[j];
 				const struct scenario_rule *r2 = lab_rule_find(sc, g->rule_id);
-				if ((g->kind != LAB_FAULT_WRONG_CA && g->kind != LAB_FAULT_PLAINTEXT) ||
+				if ((g->kind != LAB_FAULT_WRONG_CA &&
+				     g->kind != LAB_FAULT_PLAINTEXT) ||
 				    r2->port != r->port)
 					continue;
 				for (size_t d = 0; d < r->nto; d++) {
 					if (scenario_rule_has_dest(r2, r->to_hosts[d])) {
 						snprintf(err, errlen,
-						    "--break %s=%s and %s=%s both change the listener "
-						    "%s:%u: break one of them",
-						    r2->id, lab_fault_name(g->kind), r->id, kind,
-						    r->to_hosts[d]->name, (unsigned)r->port);
+						         "--break %s=%s and %s=%s both change the "
+						         "listener "
+						         "%s:%u: break one of them",
+						         r2->id, lab_fault_name(g->kind), r->id,
+						         kind, r->to_hosts[d]->name,
+						         (unsigned)r->port);
 						return -1;
 					}
 				}
@@ -168,11 +179,13 @@ lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size
 				for (size_t d = 0; d < r->nto; d++) {
 					if (scenario_rule_has_dest(r2, r->to_hosts[d])) {
 						if (log != NULL)
-							fprintf(log, "lab: note: --break %s=%s also "
-								     "affects rule %s (same listener "
-								     "%s:%u)\n",
-							    r->id, kind, r2->id, r->to_hosts[d]->name,
-							    (unsigned)r->port);
+							fprintf(log,
+							        "lab: note: --break %s=%s also "
+							        "affects rule %s (same listener "
+							        "%s:%u)\n",
+							        r->id, kind, r2->id,
+							        r->to_hosts[d]->name,
+							        (unsigned)r->port);
 						break;
 					}
 				}

@@ -17,7 +17,7 @@ ns_name(char *buf, size_t len, const char *prefix, const char *host, size_t idx)
 	for (size_t i = 0; tame && i < n; i++) {
 		char c = host[i];
 		tame = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.';
+		       c == '-' || c == '_' || c == '.';
 	}
 	if (tame)
 		snprintf(buf, len, "%s-%s", prefix, host);
@@ -63,7 +63,7 @@ addr_taken(const struct scenario *sc, const struct lab_addr *a)
  */
 static int
 gateway(const struct scenario *sc, const struct scenario_host *h, char *gw, size_t len, char *err,
-    size_t errlen)
+        size_t errlen)
 {
 	struct lab_addr a, c;
 	size_t last;
@@ -88,7 +88,7 @@ gateway(const struct scenario *sc, const struct scenario_host *h, char *gw, size
 		return 0;
 	}
 	snprintf(err, errlen, "host %s: no free address left in its /%s for the lab's gateway",
-	    h->name, a.family == AF_INET ? "24" : "64");
+	         h->name, a.family == AF_INET ? "24" : "64");
 	return -1;
 }
 
@@ -121,7 +121,8 @@ netns_add(const char *ns, char *err, size_t errlen)
 	snprintf(path, sizeof path, "/run/netns/%s", ns);
 	if (access(path, F_OK) == 0) {
 		snprintf(err, errlen,
-		    "namespace %s already exists (left by a killed lab? `ip netns del %s`)", ns, ns);
+		         "namespace %s already exists (left by a killed lab? `ip netns del %s`)",
+		         ns, ns);
 		return -1;
 	}
 	return lab_cmd(NULL, argv, NULL, 0, err, errlen);
@@ -129,7 +130,7 @@ netns_add(const char *ns, char *err, size_t errlen)
 
 int
 lab_net_up(struct lab_net *net, const struct scenario *sc, const char *prefix, char *err,
-    size_t errlen)
+           size_t errlen)
 {
 	char *fw = NULL, *hs = NULL;
 	size_t fwlen = 0, hslen = 0;
@@ -156,7 +157,7 @@ lab_net_up(struct lab_net *net, const struct scenario *sc, const char *prefix, c
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(net->hosts[j].ns, nh->ns) == 0) {
 				snprintf(err, errlen, "hosts %s and %s map to one namespace name",
-				    net->hosts[j].host->name, nh->host->name);
+				         net->hosts[j].host->name, nh->host->name);
 				return -1;
 			}
 		}
@@ -175,8 +176,9 @@ lab_net_up(struct lab_net *net, const struct scenario *sc, const char *prefix, c
 	for (size_t i = 0; v6 && i <= net->nhosts; i++) {
 		const char *ns = i < net->nhosts ? net->hosts[i].ns : net->fw_ns;
 		if (lab_ns_sysctl(ns, "/proc/sys/net/ipv6/conf/default/accept_dad", "0", err,
-			errlen) == -1 ||
-		    lab_ns_sysctl(ns, "/proc/sys/net/ipv6/conf/all/accept_dad", "0", err, errlen) == -1)
+		                  errlen) == -1 ||
+		    lab_ns_sysctl(ns, "/proc/sys/net/ipv6/conf/all/accept_dad", "0", err, errlen) ==
+		        -1)
 			goto fail;
 	}
 
@@ -188,13 +190,13 @@ lab_net_up(struct lab_net *net, const struct scenario *sc, const char *prefix, c
 		const struct lab_nshost *nh = &net->hosts[i];
 		const char *plen = nh->family == AF_INET6 ? "128" : "32";
 		fprintf(f,
-		    "link add %s type veth peer name eth0 netns %s\n"
-		    "addr add %s/%s dev %s%s\n"
-		    "link set %s up\n"
-		    "route add %s/%s dev %s\n",
-		    nh->fw_if, nh->ns, nh->gw, plen, nh->fw_if,
-		    nh->family == AF_INET6 ? " nodad" : "", nh->fw_if, nh->host->address, plen,
-		    nh->fw_if);
+		        "link add %s type veth peer name eth0 netns %s\n"
+		        "addr add %s/%s dev %s%s\n"
+		        "link set %s up\n"
+		        "route add %s/%s dev %s\n",
+		        nh->fw_if, nh->ns, nh->gw, plen, nh->fw_if,
+		        nh->family == AF_INET6 ? " nodad" : "", nh->fw_if, nh->host->address, plen,
+		        nh->fw_if);
 	}
 	if (fclose(f) != 0) {
 		f = NULL;
@@ -206,7 +208,7 @@ lab_net_up(struct lab_net *net, const struct scenario *sc, const char *prefix, c
 	if (lab_ns_sysctl(net->fw_ns, "/proc/sys/net/ipv4/ip_forward", "1", err, errlen) == -1)
 		goto fail;
 	if (v6 && lab_ns_sysctl(net->fw_ns, "/proc/sys/net/ipv6/conf/all/forwarding", "1", err,
-		      errlen) == -1)
+	                        errlen) == -1)
 		goto fail;
 
 	/* the host side: its address alone on the link, everything via the firewall */
@@ -218,18 +220,18 @@ lab_net_up(struct lab_net *net, const struct scenario *sc, const char *prefix, c
 			goto oom;
 		if (nh->family == AF_INET6)
 			fprintf(f,
-			    "link set lo up\n"
-			    "addr add %s/128 dev eth0 nodad\n"
-			    "link set eth0 up\n"
-			    "route add ::/0 via %s dev eth0 onlink\n",
-			    nh->host->address, nh->gw);
+			        "link set lo up\n"
+			        "addr add %s/128 dev eth0 nodad\n"
+			        "link set eth0 up\n"
+			        "route add ::/0 via %s dev eth0 onlink\n",
+			        nh->host->address, nh->gw);
 		else
 			fprintf(f,
-			    "link set lo up\n"
-			    "addr add %s/32 dev eth0\n"
-			    "link set eth0 up\n"
-			    "route add default via %s dev eth0 onlink\n",
-			    nh->host->address, nh->gw);
+			        "link set lo up\n"
+			        "addr add %s/32 dev eth0\n"
+			        "link set eth0 up\n"
+			        "route add default via %s dev eth0 onlink\n",
+			        nh->host->address, nh->gw);
 		if (fclose(f) != 0) {
 			f = NULL;
 			goto oom;

@@ -15,7 +15,7 @@
  */
 int
 lab_pki_init(const struct scenario *sc, const char *dir, const struct certs_init_opts *co,
-    char *err, size_t errlen)
+             char *err, size_t errlen)
 {
 	struct scenario part = *sc;
 	pid_t pids[8];

@@ -1,4 +1,5 @@
-/* Child processes of the lab: commands run to completion and long-lived children, in a namespace. */
+/* Child processes of the lab: commands run to completion and long-lived children, in a namespace.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -54,7 +55,9 @@ child_fd(int fd, int target)
 }
 
 /* The child reports a failure before exec through the close-on-exec pipe. */
-static void __attribute__((noreturn))
+static void child_fail(int statusfd, const char *what) __attribute__((noreturn));
+
+static void
 child_fail(int statusfd, const char *what)
 {
 	char msg[256];
@@ -99,7 +102,7 @@ wait_pid(pid_t pid, int *status)
 
 int
 lab_cmd(const char *ns, char *const argv[], const char *input, size_t inlen, char *err,
-    size_t errlen)
+        size_t errlen)
 {
 	int in[2] = {-1, -1}, ep[2] = {-1, -1}, st[2] = {-1, -1}, nsfd = -1, status = 0;
 	char out[2048];
@@ -151,7 +154,7 @@ lab_cmd(const char *ns, char *const argv[], const char *input, size_t inlen, cha
 
 		if (left <= 0) {
 			snprintf(err, errlen, "%s did not finish in %d s", argv[0],
-			    LAB_CMD_TIMEOUT_MS / 1000);
+			         LAB_CMD_TIMEOUT_MS / 1000);
 			kill(pid, SIGKILL);
 			goto fail;
 		}
@@ -211,7 +214,7 @@ lab_cmd(const char *ns, char *const argv[], const char *input, size_t inlen, cha
 	while (outlen > 0 && (out[outlen - 1] == '\n' || out[outlen - 1] == ' '))
 		out[--outlen] = '\0';
 	snprintf(err, errlen, "`%s%s%s` failed: %s", argv[0], argv[1] ? " " : "",
-	    argv[1] ? argv[1] : "", outlen > 0 ? out : "no message");
+	         argv[1] ? argv[1] : "", outlen > 0 ? out : "no message");
 	return -1;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -300,7 +303,8 @@ lab_spawn(const struct lab_spawn *s, char *const argv[], char *err, size_t errle
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 		child_signals();
-		/* its own group: a terminal's Ctrl-C reaches the lab, which stops children in order */
+		/* its own group: a terminal's Ctrl-C reaches the lab, which stops children in order
+		 */
 		setpgid(0, 0);
 		if (s->die_with_parent) {
 			if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)

@@ -18,9 +18,9 @@
 #include "lab/lab_int.h"
 #include "scenarios/scenario.h"
 
-#define LAB_READY_MS 20000 /* every listener binds in well under this */
+#define LAB_READY_MS 20000       /* every listener binds in well under this */
 #define LAB_PROBE_SLACK_MS 30000 /* beyond the probe timeout, before probes are stopped */
-#define LAB_KILL_MS 3000 /* SIGTERM to SIGKILL */
+#define LAB_KILL_MS 3000         /* SIGTERM to SIGKILL */
 
 /* ---- signals: one self-pipe wakes the loops, a flag says stop -------------- */
 static volatile sig_atomic_t lab_stop;
@@ -57,8 +57,8 @@ struct lab_child {
 	const struct scenario_host *host;
 	char label[128];
 	char outpath[PATH_MAX]; /* its stdout + stderr */
-	char json[PATH_MAX]; /* probes: the report it writes */
-	int ready_fd; /* listeners: read end of the ready pipe, -1 once read */
+	char json[PATH_MAX];    /* probes: the report it writes */
+	int ready_fd;           /* listeners: read end of the ready pipe, -1 once read */
 	char ready[256];
 	size_t readylen;
 	bool is_ready;
@@ -84,8 +84,7 @@ struct lab {
 	double t0;
 };
 
-static void
-lab_note(struct lab *lab, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void lab_note(struct lab *lab, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 lab_note(struct lab *lab, const char *fmt, ...)
@@ -276,14 +275,16 @@ lab_teardown(struct lab *lab)
 	if (keep && lab->net.fw_created) {
 		stop_children(lab, LAB_PROBE);
 		fprintf(l, "lab: --keep: the lab stays up. Enter a namespace with:\n");
-		fprintf(l, "  ip netns exec %s nft list ruleset    # the firewall\n", lab->net.fw_ns);
+		fprintf(l, "  ip netns exec %s nft list ruleset    # the firewall\n",
+		        lab->net.fw_ns);
 		for (size_t i = 0; i < lab->net.nhosts; i++)
 			fprintf(l, "  ip netns exec %s bash    # %s %s\n", lab->net.hosts[i].ns,
-			    lab->net.hosts[i].host->name, lab->net.hosts[i].host->address);
+			        lab->net.hosts[i].host->name, lab->net.hosts[i].host->address);
 		fprintf(l, "lab: listeners:");
 		for (size_t i = 0; i < lab->nkids; i++)
 			if (lab->kids[i].kind == LAB_LISTENER && !lab->kids[i].exited)
-				fprintf(l, " %ld (%s)", (long)lab->kids[i].pid, lab->kids[i].host->name);
+				fprintf(l, " %ld (%s)", (long)lab->kids[i].pid,
+				        lab->kids[i].host->name);
 		fprintf(l, "\nlab: tear down with: kill");
 		for (size_t i = 0; i < lab->nkids; i++)
 			if (lab->kids[i].kind == LAB_LISTENER && !lab->kids[i].exited)
@@ -398,7 +399,7 @@ describe_exit(const struct lab_child *k, char *buf, size_t len)
 
 static int
 spawn(struct lab *lab, struct lab_child *k, const char *ns, struct argv_vec *a, int fd3,
-    bool die_with_parent, char *err, size_t errlen)
+      bool die_with_parent, char *err, size_t errlen)
 {
 	struct lab_spawn s;
 	int out;
@@ -482,8 +483,8 @@ start_listeners(struct lab *lab, char *err, size_t errlen)
 				bare.cert = bare.key = NULL;
 				certs_paths_for_host(&p, lab->pki_other, &bare, NULL, NULL, NULL);
 				arg(&a, "--port-cert");
-				arg(&a, lm_fmt(buf, sizeof buf, "%u,%s,%s", (unsigned)r->port, p.cert,
-					    p.key));
+				arg(&a, lm_fmt(buf, sizeof buf, "%u,%s,%s", (unsigned)r->port,
+				               p.cert, p.key));
 			}
 		}
 		if (pipe2(rp, O_CLOEXEC) == -1) {
@@ -520,14 +521,16 @@ start_listeners(struct lab *lab, char *err, size_t errlen)
 			if (k->kind != LAB_LISTENER || k->ready_fd == -1)
 				continue;
 			n = read(k->ready_fd, k->ready + k->readylen,
-			    sizeof k->ready - 1 - k->readylen);
+			         sizeof k->ready - 1 - k->readylen);
 			if (n > 0) {
 				k->readylen += (size_t)n;
 				k->ready[k->readylen] = '\0';
-				if (strchr(k->ready, '\n') != NULL || k->readylen == sizeof k->ready - 1) {
+				if (strchr(k->ready, '\n') != NULL ||
+				    k->readylen == sizeof k->ready - 1) {
 					if (strncmp(k->ready, "ready", 5) != 0) {
-						snprintf(err, errlen, "%s: unexpected ready line: %s",
-						    k->label, k->ready);
+						snprintf(err, errlen,
+						         "%s: unexpected ready line: %s", k->label,
+						         k->ready);
 						return -1;
 					}
 					k->is_ready = true;
@@ -542,8 +545,8 @@ start_listeners(struct lab *lab, char *err, size_t errlen)
 				wait_child(lab, k, LAB_KILL_MS);
 				describe_exit(k, how, sizeof how);
 				child_tail(k, tail, sizeof tail);
-				snprintf(err, errlen, "%s stopped before it was ready (%s): %s", k->label,
-				    how, tail[0] ? tail : "no output");
+				snprintf(err, errlen, "%s stopped before it was ready (%s): %s",
+				         k->label, how, tail[0] ? tail : "no output");
 				return -1;
 			}
 			waiting++;
@@ -555,7 +558,8 @@ start_listeners(struct lab *lab, char *err, size_t errlen)
 			return -1;
 		}
 		if (lm_now_ms() >= deadline) {
-			snprintf(err, errlen, "listeners not ready after %d s", LAB_READY_MS / 1000);
+			snprintf(err, errlen, "listeners not ready after %d s",
+			         LAB_READY_MS / 1000);
 			return -1;
 		}
 		wait_event(lab, deadline);
@@ -576,7 +580,7 @@ rule_is_ncc(const struct lab *lab, const struct scenario_rule *r)
 
 static int
 start_probe(struct lab *lab, const struct scenario_host *h, const struct scenario_rule *only,
-    char *err, size_t errlen)
+            char *err, size_t errlen)
 {
 	const struct lab_nshost *nh = lab_net_host(&lab->net, h);
 	struct argv_vec a = {.n = 0};
@@ -589,9 +593,9 @@ start_probe(struct lab *lab, const struct scenario_host *h, const struct scenari
 		return -1;
 	}
 	snprintf(k->label, sizeof k->label, "probe from %s%s%s", h->name,
-	    only ? " without client certificate for " : "", only ? only->id : "");
+	         only ? " without client certificate for " : "", only ? only->id : "");
 	snprintf(k->outpath, sizeof k->outpath, "%s/probe-%s-%zu.out", lab->tmpdir, nh->ns,
-	    lab->nkids);
+	         lab->nkids);
 	snprintf(k->json, sizeof k->json, "%s/probe-%s-%zu.json", lab->tmpdir, nh->ns, lab->nkids);
 	common_args(lab, &a, "probe", h);
 	arg(&a, "--format");
@@ -649,7 +653,7 @@ run_probes(struct lab *lab, char *err, size_t errlen)
 		}
 	}
 	lab_note(lab, "%zu probe processes started (timeout %g s)", nprobes,
-	    lab->o->timeout_ms / 1000.0);
+	         lab->o->timeout_ms / 1000.0);
 
 	deadline = lm_now_ms() + lab->o->timeout_ms + LAB_PROBE_SLACK_MS;
 	for (;;) {
@@ -667,7 +671,7 @@ run_probes(struct lab *lab, char *err, size_t errlen)
 		}
 		if (lm_now_ms() >= deadline) {
 			lab_note(lab, "probes still running after %u ms: stopping them",
-			    lab->o->timeout_ms + LAB_PROBE_SLACK_MS);
+			         lab->o->timeout_ms + LAB_PROBE_SLACK_MS);
 			stop_children(lab, LAB_PROBE);
 			lab_stop = SIGALRM; /* report what finished, as partial */
 			break;
@@ -686,7 +690,8 @@ merge_reports(struct lab *lab, char *err, size_t errlen)
 		struct lab_child *k = &lab->kids[i];
 		char tail[1024], how[64];
 		bool verdict_exit = k->exited && WIFEXITED(k->status) &&
-		    (WEXITSTATUS(k->status) == LM_EXIT_OK || WEXITSTATUS(k->status) == LM_EXIT_FAIL);
+		                    (WEXITSTATUS(k->status) == LM_EXIT_OK ||
+		                     WEXITSTATUS(k->status) == LM_EXIT_FAIL);
 
 		if (k->kind != LAB_PROBE)
 			continue;
@@ -737,7 +742,8 @@ make_pki(struct lab *lab, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	lab_note(lab, "PKI ready in %s%s", lab->pki, other ? " (and a second CA for wrong-ca)" : "");
+	lab_note(lab, "PKI ready in %s%s", lab->pki,
+	         other ? " (and a second CA for wrong-ca)" : "");
 	return 0;
 }
 
@@ -775,7 +781,7 @@ load_firewall(struct lab *lab, char *err, size_t errlen)
 	free(text);
 	if (rc == 0)
 		lab_note(lab, "firewall rules loaded in %s (%zu fault%s)", lab->net.fw_ns, n,
-		    n == 1 ? "" : "s");
+		         n == 1 ? "" : "s");
 	return rc;
 }
 
@@ -806,8 +812,8 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 		goto out;
 	for (size_t i = 0; i < o->nfaults; i++)
 		lab_note(&lab, "fault: %s on rule %s (expected outcome: %s)",
-		    lab_fault_name(o->faults[i].kind), o->faults[i].rule_id,
-		    lm_outcome_name(lab_fault_outcome(o->faults[i].kind)));
+		         lab_fault_name(o->faults[i].kind), o->faults[i].rule_id,
+		         lm_outcome_name(lab_fault_outcome(o->faults[i].kind)));
 	if (signals_install(&lab, err, errlen) == -1)
 		goto out;
 	/* the real path names the children "lyncmock" in ps; /proc/self/exe if it is gone */

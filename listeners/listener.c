@@ -22,6 +22,7 @@
 
 #define LISTEN_BACKLOG 511
 #define MAX_LISTENS 64
+#define LINGER_MS 1000 /* reading after our close, for the client's FIN */
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 
@@ -215,8 +216,8 @@ conn_write(struct lm_conn *c, struct evbuffer *data)
 void
 conn_close_after_write(struct lm_conn *c)
 {
+	/* reading goes on (and is discarded): see conn_closed */
 	c->state = CONN_CLOSING;
-	bufferevent_disable(c->bev, EV_READ);
 }
 
 void
@@ -240,6 +241,42 @@ conn_ident(const struct lm_conn *c, struct lm_ident *id)
 	}
 }
 
+static void
+conn_linger_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_free(arg);
+}
+
+/* A closing connection whose answer is flushed: close_notify (so the
+ * client tells our close from a cut) and FIN, then read and discard until
+ * the client closes too, for at most LINGER_MS. Closing at once with
+ * unread input would send a reset, and a reset can destroy the answer
+ * before the client reads it. */
+static void
+conn_closed(struct lm_conn *c)
+{
+	struct timeval tv = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (c->ssl != NULL)
+		SSL_shutdown(c->ssl);
+	if (fd < 0 || shutdown(fd, SHUT_WR) == -1) {
+		conn_free(c);
+		return;
+	}
+	c->state = CONN_LINGER;
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if ((c->timer = evtimer_new(c->l->set->base, conn_linger_done, c)) == NULL ||
+	    evtimer_add(c->timer, &tv) == -1) {
+		conn_free(c);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+}
+
 /* After a hook: free on request, or once a closing connection is flushed. */
 static void
 conn_after_hook(struct lm_conn *c, int rc)
@@ -252,7 +289,7 @@ conn_after_hook(struct lm_conn *c, int rc)
 	}
 	if (c->state == CONN_CLOSING) {
 		if (evbuffer_get_length(out) == 0)
-			conn_free(c);
+			conn_closed(c);
 		return;
 	}
 	/* a client that sends without reading stops being read */
@@ -272,7 +309,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 
 	c->bytes_in += len - c->in_left;
 	if (c->state != CONN_ACTIVE) {
-		/* closing: nothing more is read */
+		/* closing: what comes now is discarded */
 		evbuffer_drain(in, len);
 		c->in_left = 0;
 		return;
@@ -290,10 +327,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
 		return;
 	if (c->state == CONN_CLOSING) {
-		/* close_notify, so the client tells our close from a cut */
-		if (c->ssl != NULL)
-			SSL_shutdown(c->ssl);
-		conn_free(c);
+		conn_closed(c);
 		return;
 	}
 	if (c->read_paused) {
@@ -337,6 +371,11 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		conn_ready(c);
+		return;
+	}
+	if (c->state == CONN_LINGER) {
+		/* the client closed too (or the socket failed): we are done */
+		conn_free(c);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
@@ -662,7 +701,8 @@ listener_set_free(struct listener_set *ls)
 		/* evhttp frees its connections (their close callbacks log them) */
 		listener_http_stop(l);
 		while ((c = TAILQ_FIRST(&l->conns)) != NULL) {
-			conn_outcome(c, "listener shut down");
+			if (c->state != CONN_LINGER) /* a lingering one was served */
+				conn_outcome(c, "listener shut down");
 			conn_free(c);
 		}
 		if (l->kind != NULL && l->lev != NULL)

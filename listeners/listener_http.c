@@ -205,10 +205,11 @@ method_name(enum evhttp_cmd_type t)
 	return "?";
 }
 
-static void http_setup(struct lm_conn *c);
+static int http_setup(struct lm_conn *c, bool in_request);
 
+/* The record of evcon; *refused when the caps refuse it (answer 503). */
 static struct lm_conn *
-http_conn_of(struct listener *l, struct evhttp_connection *evcon)
+http_conn_of(struct listener *l, struct evhttp_connection *evcon, bool *refused)
 {
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
 	struct lm_conn *c;
@@ -222,8 +223,8 @@ http_conn_of(struct listener *l, struct evhttp_connection *evcon)
 	TAILQ_FOREACH(c, &l->conns, entry)
 	{
 		if (c->bev == bev && !c->http_setup) {
-			http_setup(c);
-			return c->evcon == evcon ? c : NULL;
+			*refused = http_setup(c, true) == -1;
+			return c;
 		}
 	}
 	return NULL;
@@ -234,12 +235,15 @@ http_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct listener *l = arg;
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	struct lm_conn *c = evcon != NULL ? http_conn_of(l, evcon) : NULL;
+	bool refused = false;
+	struct lm_conn *c = evcon != NULL ? http_conn_of(l, evcon, &refused) : NULL;
 	struct http_answer ans;
 	struct lm_ident id;
 	struct evbuffer *out;
 
-	if (c == NULL) {
+	if (c == NULL || refused) {
+		/* evhttp closes the connection after this answer */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 		evhttp_send_error(req, 503, "Service Unavailable");
 		return;
 	}
@@ -296,10 +300,13 @@ http_handshake_timeout(evutil_socket_t fd, short what, void *arg)
 	evhttp_connection_free(c->evcon); /* its close callback frees c */
 }
 
-/* One loop turn after the bufferevent callback: evhttp has made its
- * connection by now (or already dropped it). */
-static void
-http_setup(struct lm_conn *c)
+/* One loop turn after the bufferevent callback (or at the first request,
+ * if that comes first): evhttp has made its connection by now, or already
+ * dropped it. Returns 0 when c is served; 1 when evhttp had dropped it (c
+ * freed); -1 when the caps refuse it: then c is freed, except in_request,
+ * where the caller answers 503 and evhttp's close ends it. */
+static int
+http_setup(struct lm_conn *c, bool in_request)
 {
 	struct listener *l = c->l;
 	struct bufferevent *bev = c->bev;
@@ -332,15 +339,17 @@ http_setup(struct lm_conn *c)
 		bufferevent_decref(bev);
 		c->bev = NULL;
 		conn_free(c);
-		return;
+		return 1;
 	}
 	bufferevent_decref(bev);
 	c->evcon = arg;
 	evhttp_connection_set_closecb(c->evcon, http_close_cb, c);
 	if (!listener_admit(l, c, why, sizeof why)) {
 		conn_outcome(c, "%s", why);
-		evhttp_connection_free(c->evcon);
-		return;
+		/* never free evhttp's connection from inside its own callback */
+		if (!in_request)
+			evhttp_connection_free(c->evcon); /* its close callback frees c */
+		return -1;
 	}
 	if (c->ssl != NULL && !SSL_is_init_finished(c->ssl)) {
 		event_free(c->timer);
@@ -348,6 +357,7 @@ http_setup(struct lm_conn *c)
 		if (c->timer != NULL)
 			evtimer_add(c->timer, &tv);
 	}
+	return 0;
 }
 
 static void
@@ -358,7 +368,7 @@ http_setup_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!c->http_setup)
-		http_setup(c);
+		(void)http_setup(c, false);
 }
 
 static struct bufferevent *

@@ -103,7 +103,8 @@ void http_answer_clear(struct http_answer *ans);
 enum lm_conn_state {
 	CONN_HANDSHAKE, /* TLS handshake running */
 	CONN_ACTIVE,    /* serving requests */
-	CONN_CLOSING    /* flushing the last answer, then conn_free */
+	CONN_CLOSING,   /* flushing the last answer */
+	CONN_LINGER     /* answer sent, write side shut: reading what is left, then conn_free */
 };
 
 struct lm_conn;

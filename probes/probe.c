@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/http.h>
@@ -54,8 +55,9 @@ probe_debug(struct probe *p, const char *fmt, ...)
 	if (!probe_debugging(p))
 		return;
 	fprintf(f, "[%s %s->%s:%u] ", p->res.rule_id ? p->res.rule_id : "probe",
-	    p->res.src_host ? p->res.src_host : "local",
-	    p->res.dst_host ? p->res.dst_host : (p->res.target ? p->res.target : "?"), p->res.port);
+	        p->res.src_host ? p->res.src_host : "local",
+	        p->res.dst_host ? p->res.dst_host : (p->res.target ? p->res.target : "?"),
+	        p->res.port);
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);
@@ -178,10 +180,10 @@ leaf_names(const struct probe_result *r, char *buf, size_t len)
 		return "no names";
 	for (size_t i = 0; i < r->tls.chain[0].nsans && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
-		    r->tls.chain[0].sans[i]);
+		                        r->tls.chain[0].sans[i]);
 	if (off == 0)
-		snprintf(buf, len, "only the subject %s", r->tls.chain[0].subject ?
-		    r->tls.chain[0].subject : "?");
+		snprintf(buf, len, "only the subject %s",
+		         r->tls.chain[0].subject ? r->tls.chain[0].subject : "?");
 	return buf;
 }
 
@@ -198,74 +200,89 @@ fix_sentence(const struct probe *p)
 
 	if (r->expect_blocked && r->outcome != LM_OUT_LOCAL_ERROR) {
 		snprintf(buf, sizeof buf,
-		    "Block TCP %u from %s to %s (%s): rule %s must stay closed, but the path is open (%s).",
-		    r->port, src, dst, daddr, r->rule_id ? r->rule_id : "?",
-		    lm_outcome_name(r->outcome));
+		         "Block TCP %u from %s to %s (%s): rule %s must stay closed, but the path "
+		         "is open (%s).",
+		         r->port, src, dst, daddr, r->rule_id ? r->rule_id : "?",
+		         lm_outcome_name(r->outcome));
 		return strdup(buf);
 	}
 	switch (r->outcome) {
 	case LM_OUT_FILTERED:
 		snprintf(buf, sizeof buf,
-		    "Open TCP %u from %s to %s (%s) on every firewall between them: packets are dropped silently.",
-		    r->port, src, dst, daddr);
+		         "Open TCP %u from %s to %s (%s) on every firewall between them: packets "
+		         "are dropped silently.",
+		         r->port, src, dst, daddr);
 		break;
 	case LM_OUT_REFUSED:
 		snprintf(buf, sizeof buf,
-		    "Start the %s listener on %s (%s) port %u, or remove the REJECT rule that resets connections from %s.",
-		    svc, dst, daddr, r->port, src);
+		         "Start the %s listener on %s (%s) port %u, or remove the REJECT rule that "
+		         "resets connections from %s.",
+		         svc, dst, daddr, r->port, src);
 		break;
 	case LM_OUT_UNREACHABLE:
 		snprintf(buf, sizeof buf,
-		    "Fix routing from %s to %s (%s), or the firewall rule that answers TCP %u with ICMP unreachable.",
-		    src, dst, daddr, r->port);
+		         "Fix routing from %s to %s (%s), or the firewall rule that answers TCP %u "
+		         "with ICMP unreachable.",
+		         src, dst, daddr, r->port);
 		break;
 	case LM_OUT_TLS_UNTRUSTED:
 		snprintf(buf, sizeof buf,
-		    "Issue %s's certificate (issuer %s) from the CA %s trusts, or install that CA's root and intermediates on %s.",
-		    dst, r->tls.nchain ? r->tls.chain[0].issuer : "unknown", src, src);
+		         "Issue %s's certificate (issuer %s) from the CA %s trusts, or install "
+		         "that CA's root and intermediates on %s.",
+		         dst, r->tls.nchain ? r->tls.chain[0].issuer : "unknown", src, src);
 		break;
 	case LM_OUT_TLS_NAME_MISMATCH:
 		snprintf(buf, sizeof buf,
-		    "Add %s to the subject alternative names of %s's certificate on port %u (it names %s).",
-		    r->target ? r->target : "the FQDN the sources use", dst, r->port,
-		    leaf_names(r, names, sizeof names));
+		         "Add %s to the subject alternative names of %s's certificate on port %u "
+		         "(it names %s).",
+		         r->target ? r->target : "the FQDN the sources use", dst, r->port,
+		         leaf_names(r, names, sizeof names));
 		break;
 	case LM_OUT_TLS_EXPIRED:
 		snprintf(buf, sizeof buf,
-		    "Renew the certificate %s presents on port %u (%s), or fix the clock on %s or %s.",
-		    dst, r->port, r->tls.verify_error ? r->tls.verify_error : "expired", dst, src);
+		         "Renew the certificate %s presents on port %u (%s), or fix the clock on "
+		         "%s or %s.",
+		         dst, r->port, r->tls.verify_error ? r->tls.verify_error : "expired", dst,
+		         src);
 		break;
 	case LM_OUT_TLS_CLIENT_REJECTED: {
 		size_t off = 0;
 		names[0] = '\0';
 		for (size_t i = 0; i < r->tls.nca_names && off < sizeof names; i++)
-			off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", i ? "; " : "",
-			    r->tls.ca_names[i]);
+			off += (size_t)snprintf(names + off, sizeof names - off, "%s%s",
+			                        i ? "; " : "", r->tls.ca_names[i]);
 		snprintf(buf, sizeof buf,
-		    "Give %s a client certificate from a CA that %s trusts for MTLS on port %u%s%s%s%s.", src,
-		    dst, r->port, names[0] ? " (it accepts: " : "", names, names[0] ? ")" : "",
-		    r->tls.client_cert_sent ? "" : "; none was presented");
+		         "Give %s a client certificate from a CA that %s trusts for MTLS on port "
+		         "%u%s%s%s%s.",
+		         src, dst, r->port, names[0] ? " (it accepts: " : "", names,
+		         names[0] ? ")" : "",
+		         r->tls.client_cert_sent ? "" : "; none was presented");
 		break;
 	}
 	case LM_OUT_TLS_FAILED:
 		snprintf(buf, sizeof buf,
-		    "Check that %s port %u really serves %s over TLS 1.2 or later with a cipher %s shares.",
-		    dst, r->port, svc, src);
+		         "Check that %s port %u really serves %s over TLS 1.2 or later with a "
+		         "cipher %s shares.",
+		         dst, r->port, svc, src);
 		break;
 	case LM_OUT_PROTOCOL_ERROR:
 		snprintf(buf, sizeof buf,
-		    "Check which service listens on %s (%s) port %u: it does not answer %s as expected.", dst,
-		    daddr, r->port, svc);
+		         "Check which service listens on %s (%s) port %u: it does not answer %s as "
+		         "expected.",
+		         dst, daddr, r->port, svc);
 		break;
 	case LM_OUT_WRONG_RESPONDER:
 		snprintf(buf, sizeof buf,
-		    "Fix the address, DNS record or NAT/port-forward that sends %s:%u to another host or service instead of %s's %s listener.",
-		    daddr, r->port, dst, svc);
+		         "Fix the address, DNS record or NAT/port-forward that sends %s:%u to "
+		         "another host or service instead of %s's %s listener.",
+		         daddr, r->port, dst, svc);
 		break;
 	case LM_OUT_NAT_DETECTED:
 		snprintf(buf, sizeof buf,
-		    "Remove the NAT between %s (%s) and %s: the listener saw %s; Lync needs the real source address on this path.",
-		    src, r->src_addr ? r->src_addr : "?", dst, r->peer_seen ? r->peer_seen : "another address");
+		         "Remove the NAT between %s (%s) and %s: the listener saw %s; Lync needs "
+		         "the real source address on this path.",
+		         src, r->src_addr ? r->src_addr : "?", dst,
+		         r->peer_seen ? r->peer_seen : "another address");
 		break;
 	default:
 		return strdup(lm_outcome_info(r->outcome)->fix);
@@ -322,7 +339,7 @@ probe_done(struct probe *p, enum lm_outcome out, const char *fmt, ...)
 		r->ok = oi->blocked;
 	else
 		r->ok = out == LM_OUT_PASS ||
-		    (out == LM_OUT_FOREIGN_PEER && (e->o->allow_foreign || p->adhoc));
+		        (out == LM_OUT_FOREIGN_PEER && (e->o->allow_foreign || p->adhoc));
 	probe_tls_collect(p);
 	free(r->fix);
 	r->fix = r->ok ? strdup("") : fix_sentence(p);
@@ -355,50 +372,55 @@ answer_done(struct probe *p, struct probe_answer *a)
 	ir = probe_identity_parse(a->body, a->body_len, &id);
 	if (ir != 0) {
 		if (r->service == LM_SVC_TCP)
-			probe_done(p, LM_OUT_PASS, "TCP %u open (the peer is not a lyncmock listener)",
-			    r->port);
+			probe_done(p, LM_OUT_PASS,
+			           "TCP %u open (the peer is not a lyncmock listener)", r->port);
 		else if (r->service == LM_SVC_CLS_MTLS)
 			probe_done(p, LM_OUT_PROTOCOL_ERROR,
-			    "the answer line is not a lyncmock identity record");
+			           "the answer line is not a lyncmock identity record");
 		else if (foreign_ok)
 			probe_done(p, LM_OUT_FOREIGN_PEER, "reached a non-mock peer (%s %d)",
-			    r->service == LM_SVC_SIP_MTLS ? "SIP" : "HTTP", a->status);
+			           r->service == LM_SVC_SIP_MTLS ? "SIP" : "HTTP", a->status);
 		else
 			probe_done(p, LM_OUT_WRONG_RESPONDER,
-			    "%s %d without a lyncmock identity: a non-mock service answered (--allow-foreign accepts it)",
-			    r->service == LM_SVC_SIP_MTLS ? "SIP" : "HTTP", a->status);
+			           "%s %d without a lyncmock identity: a non-mock service answered "
+			           "(--allow-foreign accepts it)",
+			           r->service == LM_SVC_SIP_MTLS ? "SIP" : "HTTP", a->status);
 		return;
 	}
 	r->identity = strndup(a->body, a->body_len);
 	r->peer_seen = xstrdup(id.peer);
 	/* a tcp listener speaks first: it cannot know our token */
-	if (r->service != LM_SVC_TCP && (id.token == NULL || strcmp(id.token, p->token) != 0 ||
-	    (a->token_header && (a->token_value == NULL || strcmp(a->token_value, p->token) != 0)))) {
-		probe_done(p, LM_OUT_WRONG_RESPONDER,
+	if (r->service != LM_SVC_TCP &&
+	    (id.token == NULL || strcmp(id.token, p->token) != 0 ||
+	     (a->token_header &&
+	      (a->token_value == NULL || strcmp(a->token_value, p->token) != 0)))) {
+		probe_done(
+		    p, LM_OUT_WRONG_RESPONDER,
 		    "the answer from %s (%s) carries another token: not an answer to this probe",
 		    id.host ? id.host : "?", id.role ? id.role : "?");
 		goto out;
 	}
 	if (a->status != 0 && a->status != 200) {
 		probe_done(p, LM_OUT_PROTOCOL_ERROR, "the listener answered %s status %d", svc,
-		    a->status);
+		           a->status);
 		goto out;
 	}
-	if (!p->adhoc && (id.host == NULL || strcmp(id.host, p->want_host) != 0 || id.role == NULL ||
-	    strcmp(id.role, p->want_role) != 0)) {
+	if (!p->adhoc && (id.host == NULL || strcmp(id.host, p->want_host) != 0 ||
+	                  id.role == NULL || strcmp(id.role, p->want_role) != 0)) {
 		probe_done(p, LM_OUT_WRONG_RESPONDER, "reached %s (%s) instead of %s (%s)",
-		    id.host ? id.host : "?", id.role ? id.role : "?", p->want_host, p->want_role);
+		           id.host ? id.host : "?", id.role ? id.role : "?", p->want_host,
+		           p->want_role);
 		goto out;
 	}
 	if (id.listener == NULL || strcmp(id.listener, svc) != 0) {
 		probe_done(p, LM_OUT_WRONG_RESPONDER, "reached %s's %s listener instead of %s",
-		    id.host ? id.host : "?", id.listener ? id.listener : "?", svc);
+		           id.host ? id.host : "?", id.listener ? id.listener : "?", svc);
 		goto out;
 	}
 	if (id.port != (long)r->port) {
 		probe_done(p, LM_OUT_WRONG_RESPONDER,
-		    "reached %s's listener on port %ld instead of %u (port forwarding?)",
-		    id.host ? id.host : "?", id.port, r->port);
+		           "reached %s's listener on port %ld instead of %u (port forwarding?)",
+		           id.host ? id.host : "?", id.port, r->port);
 		goto out;
 	}
 	if (id.peer == NULL) {
@@ -407,11 +429,11 @@ answer_done(struct probe *p, struct probe_answer *a)
 	}
 	if (!same_endpoint(id.peer, p->local_addr, p->local_port, &addr_same)) {
 		probe_done(p, LM_OUT_NAT_DETECTED, "the listener saw %s, we are %s (%s translated)",
-		    id.peer, p->local, addr_same ? "port" : "address");
+		           id.peer, p->local, addr_same ? "port" : "address");
 		goto out;
 	}
 	probe_done(p, LM_OUT_PASS, "reached %s (%s) %s listener%s", id.host ? id.host : "?",
-	    id.role ? id.role : "?", svc, p->ssl ? " over verified TLS" : "");
+	           id.role ? id.role : "?", svc, p->ssl ? " over verified TLS" : "");
 out:
 	probe_identity_clear(&id);
 }
@@ -428,8 +450,8 @@ exchange_ended(struct probe *p, bool closed, const char *why)
 	enum lm_outcome out;
 
 	/* TLS 1.3: the rejection of our certificate arrives here, as an alert */
-	if (p->ssl != NULL &&
-	    (out = probe_tls_failure_outcome(p, false, why, tls_why, sizeof tls_why)) != LM_OUT__COUNT) {
+	if (p->ssl != NULL && (out = probe_tls_failure_outcome(p, false, why, tls_why,
+	                                                       sizeof tls_why)) != LM_OUT__COUNT) {
 		probe_done(p, out, "%s", tls_why);
 		return;
 	}
@@ -445,8 +467,11 @@ exchange_ended(struct probe *p, bool closed, const char *why)
 	if (p->ssl != NULL && closed && len == 0 && p->cert_requested && !p->got_ticket &&
 	    SSL_version(p->ssl) == TLS1_3_VERSION) {
 		probe_done(p, LM_OUT_TLS_CLIENT_REJECTED,
-		    "the server closed the connection without an answer right after a TLS 1.3 handshake in which it asked for a client certificate (%s; %s)",
-		    p->cert_msg_sent && !p->cert_msg_empty ? "ours was refused" : "we sent none", why);
+		           "the server closed the connection without an answer right after a TLS "
+		           "1.3 handshake in which it asked for a client certificate (%s; %s)",
+		           p->cert_msg_sent && !p->cert_msg_empty ? "ours was refused"
+		                                                  : "we sent none",
+		           why);
 		return;
 	}
 	/* an empty buffer pulls up to NULL: the parsers get "" instead */
@@ -455,7 +480,7 @@ exchange_ended(struct probe *p, bool closed, const char *why)
 		answer_done(p, &a);
 	else if (len == 0)
 		probe_done(p, LM_OUT_PROTOCOL_ERROR, "no answer to the %s request (%s)",
-		    lm_service_name(p->res.service), why);
+		           lm_service_name(p->res.service), why);
 	else
 		probe_done(p, LM_OUT_PROTOCOL_ERROR, "%s (%s)", a.why, why);
 	probe_answer_clear(&a);
@@ -477,7 +502,8 @@ read_cb(struct bufferevent *bev, void *arg)
 		p->res.t_first_ms = lm_now_ms() - p->t_start;
 	}
 	if (len > PROBE_MAX_ANSWER + 4096) {
-		probe_done(p, LM_OUT_PROTOCOL_ERROR, "answer larger than %d bytes", PROBE_MAX_ANSWER);
+		probe_done(p, LM_OUT_PROTOCOL_ERROR, "answer larger than %d bytes",
+		           PROBE_MAX_ANSWER);
 		return;
 	}
 	pr = p->proto->parse((const char *)evbuffer_pullup(in, -1), len, false, &a);
@@ -496,7 +522,7 @@ probe_exchange_start(struct probe *p)
 	p->state = PS_EXCHANGE;
 	if (p->proto->request(p, bufferevent_get_output(p->bev)) != 0) {
 		probe_done(p, LM_OUT_LOCAL_ERROR, "cannot build the %s request",
-		    lm_service_name(p->res.service));
+		           lm_service_name(p->res.service));
 		return;
 	}
 	if (p->proto->service == LM_SVC_TCP) {
@@ -523,8 +549,10 @@ settle_cb(evutil_socket_t fd, short what, void *arg)
 	if (p->finished || !p->settling)
 		return;
 	p->settling = false;
-	probe_debug(p, "%s", p->got_ticket ? "the server sent a session ticket: certificate accepted" :
-	    "no word from the server after the handshake; sending the request");
+	probe_debug(p, "%s",
+	            p->got_ticket
+	                ? "the server sent a session ticket: certificate accepted"
+	                : "no word from the server after the handshake; sending the request");
 	probe_exchange_start(p);
 }
 
@@ -586,27 +614,28 @@ connect_failed(struct probe *p, int err)
 	switch (err) {
 	case ECONNREFUSED:
 		probe_done(p, LM_OUT_REFUSED, "connect to %s:%u: connection refused (TCP reset)",
-		    r->dst_addr, r->port);
+		           r->dst_addr, r->port);
 		break;
 	case EHOSTUNREACH:
 	case ENETUNREACH:
 	case EHOSTDOWN:
 	case ENETDOWN:
-		probe_done(p, LM_OUT_UNREACHABLE, "connect to %s:%u: %s (ICMP unreachable or no route)",
-		    r->dst_addr, r->port, strerror(err));
+		probe_done(p, LM_OUT_UNREACHABLE,
+		           "connect to %s:%u: %s (ICMP unreachable or no route)", r->dst_addr,
+		           r->port, strerror(err));
 		break;
 	case ETIMEDOUT:
 		probe_done(p, LM_OUT_FILTERED, "connect to %s:%u: no answer (%s)", r->dst_addr,
-		    r->port, strerror(err));
+		           r->port, strerror(err));
 		break;
 	case EPERM:
 	case EACCES:
 		probe_done(p, LM_OUT_FILTERED, "connect to %s:%u: %s (this host's own firewall)",
-		    r->dst_addr, r->port, strerror(err));
+		           r->dst_addr, r->port, strerror(err));
 		break;
 	default:
 		probe_done(p, LM_OUT_LOCAL_ERROR, "connect to %s:%u: %s", r->dst_addr, r->port,
-		    strerror(err));
+		           strerror(err));
 		break;
 	}
 }
@@ -621,9 +650,10 @@ connected(struct probe *p)
 	p->res.t_connect_ms = lm_now_ms() - p->t_start;
 	if (getsockname(p->fd, (struct sockaddr *)&ss, &sl) == 0 &&
 	    sockaddr_text((struct sockaddr *)&ss, p->local_addr, sizeof p->local_addr,
-		&p->local_port) == 0) {
-		snprintf(p->local, sizeof p->local, "%s%s%s:%u", ss.ss_family == AF_INET6 ? "[" : "",
-		    p->local_addr, ss.ss_family == AF_INET6 ? "]" : "", p->local_port);
+	                  &p->local_port) == 0) {
+		snprintf(p->local, sizeof p->local, "%s%s%s:%u",
+		         ss.ss_family == AF_INET6 ? "[" : "", p->local_addr,
+		         ss.ss_family == AF_INET6 ? "]" : "", p->local_port);
 		free(p->res.src_addr);
 		p->res.src_addr = strdup(p->local_addr);
 	}
@@ -636,7 +666,7 @@ connected(struct probe *p)
 		}
 	} else {
 		p->bev = bufferevent_socket_new(p->eng->base, p->fd,
-		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 		if (p->bev == NULL) {
 			probe_done(p, LM_OUT_LOCAL_ERROR, "cannot create a bufferevent");
 			return;
@@ -662,7 +692,7 @@ connect_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (what & EV_TIMEOUT) {
 		probe_done(p, LM_OUT_FILTERED, "no answer to TCP SYN within %u ms (dropped)",
-		    p->eng->timeout_ms);
+		           p->eng->timeout_ms);
 		return;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
@@ -690,7 +720,7 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	case PS_IDLE:
 	case PS_CONNECT:
 		probe_done(p, LM_OUT_FILTERED, "no answer to TCP SYN within %u ms (dropped)",
-		    p->eng->timeout_ms);
+		           p->eng->timeout_ms);
 		break;
 	case PS_TLS:
 		if (p->handshake_done) {
@@ -738,7 +768,7 @@ probe_start(struct probe *p)
 		setsockopt(p->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
 		if (bind(p->fd, (struct sockaddr *)&p->src, p->srclen) == -1) {
 			probe_done(p, LM_OUT_LOCAL_ERROR, "bind to the source address %s: %s",
-			    p->res.src_addr ? p->res.src_addr : "?", strerror(errno));
+			           p->res.src_addr ? p->res.src_addr : "?", strerror(errno));
 			return;
 		}
 	}
@@ -771,8 +801,10 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while (!e->stopping && e->inflight < e->parallel && e->next < e->n)
 		probe_start(e->probes[e->next++]);
-	if (e->ndone == e->n || (e->stopping && e->inflight == 0))
-		event_base_loopbreak(e->base);
+	/* all done: let the loop run dry, so that libevent's deferred frees of
+	 * the last bufferevents still happen, and return by itself */
+	if (e->ndone == e->n && e->ev_poll != NULL)
+		event_del(e->ev_poll);
 }
 
 static void
@@ -811,11 +843,16 @@ static void
 engine_init(struct probe_engine *e, const struct probe_options *o)
 {
 	static bool osip_quiet;
+	struct rlimit rl;
 
 	memset(e, 0, sizeof *e);
 	e->o = o;
 	e->timeout_ms = o->timeout_ms ? o->timeout_ms : PROBE_DEFAULT_TIMEOUT_MS;
 	e->parallel = o->parallel ? o->parallel : PROBE_DEFAULT_PARALLEL;
+	/* one descriptor per probe in flight: stay under the limit */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    e->parallel > rl.rlim_cur - 32)
+		e->parallel = rl.rlim_cur > 64 ? (unsigned)(rl.rlim_cur - 32) : 16;
 	if (!osip_quiet) {
 		probe_osip_quiet();
 		osip_quiet = true;
@@ -825,9 +862,17 @@ engine_init(struct probe_engine *e, const struct probe_options *o)
 static void
 engine_clear(struct probe_engine *e)
 {
+	e->stopping = true;
 	for (size_t i = 0; i < e->n; i++)
 		probe_free(e->probes[i]);
 	free(e->probes);
+	if (e->base != NULL) {
+		/* bufferevents freed above finish freeing in the loop */
+		if (e->ev_poll != NULL)
+			event_del(e->ev_poll);
+		for (int i = 0; i < 4; i++)
+			event_base_loop(e->base, EVLOOP_NONBLOCK);
+	}
 	if (e->ev_kick)
 		event_free(e->ev_kick);
 	if (e->ev_poll)
@@ -970,7 +1015,7 @@ client_ctx(struct certs_paths *cp, const struct probe_options *o, char *err, siz
 
 int
 probe_scenario(const struct scenario *sc, const struct scenario_host *host,
-    const struct probe_options *o, struct probe_run *run, char *err, size_t errlen)
+               const struct probe_options *o, struct probe_run *run, char *err, size_t errlen)
 {
 	struct probe_engine e;
 	struct sockaddr_storage src;
@@ -985,7 +1030,8 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 		for (size_t j = 0; j < sc->nrules && !found; j++)
 			found = strcmp(sc->rules[j].id, o->only_rules[i]) == 0;
 		if (!found) {
-			snprintf(err, errlen, "no rule %s in scenario %s", o->only_rules[i], sc->name);
+			snprintf(err, errlen, "no rule %s in scenario %s", o->only_rules[i],
+			         sc->name);
 			goto out;
 		}
 	}
@@ -999,13 +1045,14 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 		else if (errno == EADDRNOTAVAIL) {
 			char note[512];
 			snprintf(note, sizeof note,
-			    "%s's address %s is not configured on this machine: probes leave from the default source address (use --no-bind to silence this)",
-			    host->name, host->address);
+			         "%s's address %s is not configured on this machine: probes leave "
+			         "from the default source address (use --no-bind to silence this)",
+			         host->name, host->address);
 			free(run->note);
 			run->note = strdup(note);
 		} else {
 			snprintf(err, errlen, "cannot bind %s's address %s: %s", host->name,
-			    host->address, strerror(errno));
+			         host->address, strerror(errno));
 			goto out;
 		}
 	}
@@ -1039,20 +1086,22 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 			p->res.dst_addr = xstrdup(dst->address);
 			p->res.expect_blocked = rule->expect_blocked;
 			/* the name sources use: the pool when there is one */
-			p->res.target = strdup(dst->pool ? dst->pool :
-			    scenario_host_fqdn(sc, dst, fqdn, sizeof fqdn));
+			p->res.target = strdup(
+			    dst->pool ? dst->pool : scenario_host_fqdn(sc, dst, fqdn, sizeof fqdn));
 			p->tls_name = xstrdup(p->res.target);
 			p->uri_host = xstrdup(p->res.target);
-			if (p->res.rule_id == NULL || p->res.src_host == NULL || p->res.dst_host == NULL ||
-			    p->res.target == NULL || p->tls_name == NULL || p->uri_host == NULL)
+			if (p->res.rule_id == NULL || p->res.src_host == NULL ||
+			    p->res.dst_host == NULL || p->res.target == NULL ||
+			    p->tls_name == NULL || p->uri_host == NULL)
 				goto oom;
 			if (port < 1 || port > 65535)
 				p->res.detail = strdup("port plus --port-offset is out of range");
-			else if (dst->address == NULL ||
-			    addr_parse(dst->address, (unsigned)port, &p->dst, &p->dstlen) == -1)
+			else if (dst->address == NULL || addr_parse(dst->address, (unsigned)port,
+			                                            &p->dst, &p->dstlen) == -1)
 				p->res.detail = strdup("the destination has no usable address");
 			else if (bind_src && src.ss_family != p->dst.ss_family)
-				p->res.detail = strdup("source and destination address families differ");
+				p->res.detail =
+				    strdup("source and destination address families differ");
 			if (bind_src) {
 				p->bind_src = true;
 				p->src = src;
@@ -1108,8 +1157,9 @@ plan_url(struct probe_engine *e, const char *url, char *err, size_t errlen)
 		goto out;
 	}
 	if (lm_service_from_name(scheme, &svc) == -1) {
-		snprintf(err, errlen, "%s: unknown scheme %s (http, https, sip-mtls, cls-mtls, tcp)",
-		    url, scheme);
+		snprintf(err, errlen,
+		         "%s: unknown scheme %s (http, https, sip-mtls, cls-mtls, tcp)", url,
+		         scheme);
 		goto out;
 	}
 	port = evhttp_uri_get_port(u);
@@ -1153,8 +1203,7 @@ plan_url(struct probe_engine *e, const char *url, char *err, size_t errlen)
 	p->tls_name_is_ip = v6lit || inet_pton(AF_INET, hostbuf, tmp) == 1;
 	if (asprintf(&p->uri_host, v6lit ? "[%s]" : "%s", hostbuf) == -1)
 		p->uri_host = NULL;
-	if (p->uri_host != NULL &&
-	    asprintf(&p->http_host, "%s:%d", p->uri_host, port) == -1)
+	if (p->uri_host != NULL && asprintf(&p->http_host, "%s:%d", p->uri_host, port) == -1)
 		p->http_host = NULL;
 	if (p->res.dst_host == NULL || p->res.dst_addr == NULL || p->res.target == NULL ||
 	    p->tls_name == NULL || p->uri_host == NULL || p->http_host == NULL)
@@ -1173,7 +1222,7 @@ out:
 
 int
 probe_urls(char *const *urls, size_t nurls, const struct probe_options *o, struct probe_run *run,
-    char *err, size_t errlen)
+           char *err, size_t errlen)
 {
 	struct probe_engine e;
 	int rc = -1;

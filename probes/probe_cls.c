@@ -11,9 +11,9 @@ cls_request(struct probe *p, struct evbuffer *out)
 }
 
 const struct probe_proto probe_proto_cls = {
-	.service = LM_SVC_CLS_MTLS,
-	.request = cls_request,
-	.parse = probe_cls_parse,
+    .service = LM_SVC_CLS_MTLS,
+    .request = cls_request,
+    .parse = probe_cls_parse,
 };
 
 /* Copies at most n bytes of s into out, printable ASCII only. */
@@ -30,7 +30,8 @@ printable(char *out, size_t outlen, const char *s, size_t n)
 enum probe_parse
 probe_cls_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 {
-	const char *nl = memchr(buf, '\n', len);
+	/* memchr(NULL, …, 0) is undefined: an empty buffer has no line yet */
+	const char *nl = len ? memchr(buf, '\n', len) : NULL;
 	size_t n;
 
 	if (nl == NULL) {
@@ -39,8 +40,8 @@ probe_cls_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 			return PROBE_PARSE_ERROR;
 		}
 		if (eof) {
-			strcpy(a->why, len ? "connection closed inside the answer line" :
-					     "connection closed without an answer");
+			strcpy(a->why, len ? "connection closed inside the answer line"
+			                   : "connection closed without an answer");
 			return PROBE_PARSE_ERROR;
 		}
 		return PROBE_PARSE_MORE;

@@ -10,19 +10,21 @@ static int
 http_request(struct probe *p, struct evbuffer *out)
 {
 	return evbuffer_add_printf(out,
-	    "GET /lyncmock/probe?token=%s HTTP/1.1\r\n"
-	    "Host: %s\r\n"
-	    "User-Agent: lyncmock/" LM_VERSION "\r\n"
-	    "Accept: application/json\r\n"
-	    "Connection: close\r\n"
-	    "\r\n",
-	    p->token, p->http_host) < 0 ? -1 : 0;
+	                           "GET /lyncmock/probe?token=%s HTTP/1.1\r\n"
+	                           "Host: %s\r\n"
+	                           "User-Agent: lyncmock/" LM_VERSION "\r\n"
+	                           "Accept: application/json\r\n"
+	                           "Connection: close\r\n"
+	                           "\r\n",
+	                           p->token, p->http_host) < 0
+	           ? -1
+	           : 0;
 }
 
 const struct probe_proto probe_proto_http = {
-	.service = LM_SVC_HTTP,
-	.request = http_request,
-	.parse = probe_http_parse,
+    .service = LM_SVC_HTTP,
+    .request = http_request,
+    .parse = probe_http_parse,
 };
 
 /* Finds "\r\n\r\n"; returns the offset just past it, or 0. */
@@ -30,7 +32,8 @@ static size_t
 end_of_headers(const char *buf, size_t len)
 {
 	for (size_t i = 0; i + 3 < len; i++) {
-		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n')
+		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' &&
+		    buf[i + 3] == '\n')
 			return i + 4;
 	}
 	return 0;
@@ -76,8 +79,9 @@ dechunk(const char *b, const char *e, struct probe_answer *a)
 		for (q = b; q < nl && isxdigit((unsigned char)*q); q++) {
 			if (++digits > 7)
 				goto bad;
-			sz = sz * 16 + (size_t)(isdigit((unsigned char)*q) ? *q - '0' :
-			    tolower((unsigned char)*q) - 'a' + 10);
+			sz = sz * 16 + (size_t)(isdigit((unsigned char)*q)
+			                            ? *q - '0'
+			                            : tolower((unsigned char)*q) - 'a' + 10);
 		}
 		if (digits == 0 || (q < nl && *q != ';' && *q != '\r' && *q != ' '))
 			goto bad;
@@ -150,16 +154,17 @@ probe_http_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 			if (len > PROBE_MAX_ANSWER)
 				return fail(a, "HTTP headers too long");
 			if (eof)
-				return fail(a, "connection closed before the HTTP headers were complete");
+				return fail(
+				    a, "connection closed before the HTTP headers were complete");
 			return PROBE_PARSE_MORE;
 		}
 		he = buf + hlen - 2; /* the final CRLF */
 		le = memchr(buf, '\n', hlen);
 		/* "HTTP/1.x 200 reason" */
-		if (le - buf < 13 || buf[5] != '1' || buf[6] != '.' || !isdigit((unsigned char)buf[7]) ||
-		    buf[8] != ' ' || !isdigit((unsigned char)buf[9]) ||
-		    !isdigit((unsigned char)buf[10]) || !isdigit((unsigned char)buf[11]) ||
-		    (buf[12] != ' ' && buf[12] != '\r'))
+		if (le - buf < 13 || buf[5] != '1' || buf[6] != '.' ||
+		    !isdigit((unsigned char)buf[7]) || buf[8] != ' ' ||
+		    !isdigit((unsigned char)buf[9]) || !isdigit((unsigned char)buf[10]) ||
+		    !isdigit((unsigned char)buf[11]) || (buf[12] != ' ' && buf[12] != '\r'))
 			return fail(a, "malformed HTTP status line");
 		status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
 		if (status < 100)
@@ -178,18 +183,21 @@ probe_http_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 				if (!isgraph((unsigned char)*c))
 					return fail(a, "malformed HTTP header name");
 			}
-			if ((size_t)(colon - line) == 14 && strncasecmp(line, "Content-Length", 14) == 0) {
+			if ((size_t)(colon - line) == 14 &&
+			    strncasecmp(line, "Content-Length", 14) == 0) {
 				size_t v;
-				if (parse_decimal(colon + 1, vend, &v) == -1 || (have_clen && v != clen))
+				if (parse_decimal(colon + 1, vend, &v) == -1 ||
+				    (have_clen && v != clen))
 					return fail(a, "malformed Content-Length");
 				clen = v;
 				have_clen = true;
 			} else if ((size_t)(colon - line) == 17 &&
-			    strncasecmp(line, "Transfer-Encoding", 17) == 0) {
+			           strncasecmp(line, "Transfer-Encoding", 17) == 0) {
 				const char *v = colon + 1;
 				while (v < vend && *v == ' ')
 					v++;
-				if ((size_t)(vend - v) >= 7 && strncasecmp(vend - 7, "chunked", 7) == 0)
+				if ((size_t)(vend - v) >= 7 &&
+				    strncasecmp(vend - 7, "chunked", 7) == 0)
 					chunked = true;
 			}
 			line = eol + 1;
@@ -215,13 +223,14 @@ probe_http_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 			if (clen > PROBE_MAX_ANSWER)
 				return fail(a, "HTTP body too large");
 			if (len - hlen < clen)
-				return eof ? fail(a, "connection closed inside the HTTP body") :
-					     PROBE_PARSE_MORE;
+				return eof ? fail(a, "connection closed inside the HTTP body")
+				           : PROBE_PARSE_MORE;
 		} else {
 			/* no length: the body runs to the close */
 			if (!eof)
-				return len - hlen > PROBE_MAX_ANSWER ? fail(a, "HTTP body too large") :
-								       PROBE_PARSE_MORE;
+				return len - hlen > PROBE_MAX_ANSWER
+				           ? fail(a, "HTTP body too large")
+				           : PROBE_PARSE_MORE;
 			clen = len - hlen;
 		}
 		if ((a->body = malloc(clen + 1)) == NULL)

@@ -32,7 +32,7 @@ struct probe_answer {
 	size_t body_len;
 	bool token_header; /* SIP: X-Lyncmock-Token header present */
 	char *token_value; /* its value (malloc'd) */
-	char why[200]; /* PROBE_PARSE_ERROR: what was wrong */
+	char why[200];     /* PROBE_PARSE_ERROR: what was wrong */
 };
 void probe_answer_clear(struct probe_answer *a);
 
@@ -61,8 +61,7 @@ struct probe_proto {
 	int (*request)(struct probe *p, struct evbuffer *out);
 	enum probe_parse (*parse)(const char *buf, size_t len, bool eof, struct probe_answer *a);
 };
-extern const struct probe_proto probe_proto_http, probe_proto_sip, probe_proto_cls,
-    probe_proto_tcp;
+extern const struct probe_proto probe_proto_http, probe_proto_sip, probe_proto_cls, probe_proto_tcp;
 const struct probe_proto *probe_proto_of(enum lm_service svc);
 
 enum probe_state { PS_IDLE, PS_CONNECT, PS_TLS, PS_EXCHANGE, PS_DONE };
@@ -71,7 +70,7 @@ enum probe_state { PS_IDLE, PS_CONNECT, PS_TLS, PS_EXCHANGE, PS_DONE };
 struct probe_alert {
 	bool seen;
 	int level; /* 1 warning, 2 fatal */
-	int desc; /* TLS AlertDescription */
+	int desc;  /* TLS AlertDescription */
 	bool after_handshake;
 };
 
@@ -93,7 +92,7 @@ struct probe {
 	bool bind_src;
 	char *tls_name; /* name to verify (FQDN), or NULL for an IP literal */
 	bool tls_name_is_ip;
-	char *uri_host; /* host part of URIs: FQDN, IPv4 or [IPv6] */
+	char *uri_host;  /* host part of URIs: FQDN, IPv4 or [IPv6] */
 	char *http_host; /* Host header value: uri_host[:port] */
 	char token[33];
 	bool adhoc; /* no scenario: identity optional */
@@ -107,17 +106,17 @@ struct probe {
 	struct bufferevent *bev;
 	SSL *ssl; /* owned by bev once it exists */
 	double t_start;
-	double deadline; /* lm_now_ms() value */
+	double deadline;                  /* lm_now_ms() value */
 	char local[INET6_ADDRSTRLEN + 8]; /* our address as "a:p" */
 	char local_addr[INET6_ADDRSTRLEN];
 	unsigned local_port;
 
 	/* TLS observations (msg/info/verify callbacks) */
-	bool tls_rx_any; /* any TLS record header received */
+	bool tls_rx_any;   /* any TLS record header received */
 	bool tls_rx_plain; /* the first bytes back were not a TLS record */
 	unsigned char tls_first_hdr[5];
 	bool cert_requested;
-	bool cert_msg_sent; /* we sent a Certificate message */
+	bool cert_msg_sent;  /* we sent a Certificate message */
 	bool cert_msg_empty; /* ...and it carried no certificate */
 	struct probe_alert alert;
 	bool handshake_done;
@@ -157,7 +156,7 @@ int probe_tls_start(struct probe *p, char *err, size_t errlen);
 enum lm_outcome probe_tls_verify_outcome(struct probe *p, char *why, size_t whylen);
 /* A failure during the handshake or the first read: the outcome it means. */
 enum lm_outcome probe_tls_failure_outcome(struct probe *p, bool in_handshake, const char *errs,
-    char *why, size_t whylen);
+                                          char *why, size_t whylen);
 /* Copies version, cipher, chain and CA names into p->res.tls. */
 void probe_tls_collect(struct probe *p);
 /* Drains the bufferevent's OpenSSL errors into buf (for details only). */

@@ -30,11 +30,11 @@ sip_request(struct probe *p, struct evbuffer *out)
 	osip_message_set_uri(m, uri);
 	uri = NULL;
 	snprintf(buf, sizeof buf, "SIP/2.0/TLS %s%s%s:%u;branch=z9hG4bK%s", v6 ? "[" : "",
-	    p->local_addr, v6 ? "]" : "", p->local_port, p->token);
+	         p->local_addr, v6 ? "]" : "", p->local_port, p->token);
 	if (osip_message_set_via(m, buf) != 0)
 		goto fail;
 	snprintf(buf, sizeof buf, "<sip:lyncmock-probe@%s%s%s>;tag=%.10s", v6 ? "[" : "",
-	    p->local_addr, v6 ? "]" : "", p->token);
+	         p->local_addr, v6 ? "]" : "", p->token);
 	if (osip_message_set_from(m, buf) != 0)
 		goto fail;
 	snprintf(buf, sizeof buf, "<sip:%s:%u>", p->uri_host, port);
@@ -60,9 +60,9 @@ fail:
 }
 
 const struct probe_proto probe_proto_sip = {
-	.service = LM_SVC_SIP_MTLS,
-	.request = sip_request,
-	.parse = probe_sip_parse,
+    .service = LM_SVC_SIP_MTLS,
+    .request = sip_request,
+    .parse = probe_sip_parse,
 };
 
 static enum probe_parse
@@ -77,8 +77,8 @@ fail(struct probe_answer *a, const char *why)
  * CRLFs, take the headers up to CRLFCRLF, let libosip2 parse them for
  * Content-Length, then wait for that many body bytes.
  */
-static enum probe_parse sip_parse_one(const char *buf, size_t len, bool eof,
-    struct probe_answer *a, size_t *used);
+static enum probe_parse sip_parse_one(const char *buf, size_t len, bool eof, struct probe_answer *a,
+                                      size_t *used);
 
 enum probe_parse
 probe_sip_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
@@ -123,7 +123,8 @@ head_content_length(const char *head, size_t hlen)
 				int digits = 0;
 				for (v = colon + 1; v < ve && (*v == ' ' || *v == '\t'); v++)
 					;
-				for (; v < ve && *v >= '0' && *v <= '9' && digits < 9; v++, digits++)
+				for (; v < ve && *v >= '0' && *v <= '9' && digits < 9;
+				     v++, digits++)
 					v_ = v_ * 10 + (*v - '0');
 				while (v < ve && (*v == ' ' || *v == '\t'))
 					v++;
@@ -162,8 +163,8 @@ sip_parse_one(const char *buf, size_t len, bool eof, struct probe_answer *a, siz
 			return fail(a, "the answer is not SIP");
 		if (len > PROBE_MAX_ANSWER)
 			return fail(a, "SIP headers too long");
-		return eof ? fail(a, "connection closed before the SIP headers were complete") :
-			     PROBE_PARSE_MORE;
+		return eof ? fail(a, "connection closed before the SIP headers were complete")
+		           : PROBE_PARSE_MORE;
 	}
 	if ((cl = head_content_length(buf, hlen)) < 0 || cl > PROBE_MAX_ANSWER)
 		return fail(a, "malformed SIP Content-Length");

@@ -27,9 +27,9 @@ tcp_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 }
 
 const struct probe_proto probe_proto_tcp = {
-	.service = LM_SVC_TCP,
-	.request = tcp_request,
-	.parse = tcp_parse,
+    .service = LM_SVC_TCP,
+    .request = tcp_request,
+    .parse = tcp_parse,
 };
 
 const struct probe_proto *

@@ -34,22 +34,38 @@ static const char *
 hs_name(int type)
 {
 	switch (type) {
-	case 0: return "HelloRequest";
-	case 1: return "ClientHello";
-	case 2: return "ServerHello";
-	case 4: return "NewSessionTicket";
-	case 5: return "EndOfEarlyData";
-	case 8: return "EncryptedExtensions";
-	case 11: return "Certificate";
-	case 12: return "ServerKeyExchange";
-	case 13: return "CertificateRequest";
-	case 14: return "ServerHelloDone";
-	case 15: return "CertificateVerify";
-	case 16: return "ClientKeyExchange";
-	case 20: return "Finished";
-	case 24: return "KeyUpdate";
-	case 254: return "message_hash";
-	default: return "unknown handshake message";
+	case 0:
+		return "HelloRequest";
+	case 1:
+		return "ClientHello";
+	case 2:
+		return "ServerHello";
+	case 4:
+		return "NewSessionTicket";
+	case 5:
+		return "EndOfEarlyData";
+	case 8:
+		return "EncryptedExtensions";
+	case 11:
+		return "Certificate";
+	case 12:
+		return "ServerKeyExchange";
+	case 13:
+		return "CertificateRequest";
+	case 14:
+		return "ServerHelloDone";
+	case 15:
+		return "CertificateVerify";
+	case 16:
+		return "ClientKeyExchange";
+	case 20:
+		return "Finished";
+	case 24:
+		return "KeyUpdate";
+	case 254:
+		return "message_hash";
+	default:
+		return "unknown handshake message";
 	}
 }
 
@@ -58,10 +74,14 @@ static const char *
 alert_name(int desc)
 {
 	switch (desc) {
-	case 109: return "missing extension";
-	case 116: return "certificate required";
-	case 120: return "no application protocol";
-	default: return SSL_alert_desc_string_long(desc);
+	case 109:
+		return "missing extension";
+	case 116:
+		return "certificate required";
+	case 120:
+		return "no application protocol";
+	default:
+		return SSL_alert_desc_string_long(desc);
 	}
 }
 
@@ -111,7 +131,7 @@ debug_ca_names(struct probe *p)
 
 static void
 msg_cb(int write_p, int version, int content_type, const void *vbuf, size_t len, SSL *ssl,
-    void *arg)
+       void *arg)
 {
 	struct probe *p = arg;
 	const unsigned char *buf = vbuf;
@@ -131,7 +151,7 @@ msg_cb(int write_p, int version, int content_type, const void *vbuf, size_t len,
 		if (len < 4)
 			return;
 		probe_debug(p, "%s %s (%zu bytes)", write_p ? ">>> sent" : "<<< received",
-		    hs_name(buf[0]), len);
+		            hs_name(buf[0]), len);
 		if (!write_p && buf[0] == 13)
 			p->cert_requested = true;
 		if (!write_p && buf[0] == 4) {
@@ -146,13 +166,14 @@ msg_cb(int write_p, int version, int content_type, const void *vbuf, size_t len,
 			if (version == TLS1_3_VERSION)
 				off += len > 4 ? 1 + (size_t)buf[4] : 1;
 			p->cert_msg_sent = true;
-			p->cert_msg_empty = len < off + 3 ||
-			    (buf[off] == 0 && buf[off + 1] == 0 && buf[off + 2] == 0);
+			p->cert_msg_empty = len < off + 3 || (buf[off] == 0 && buf[off + 1] == 0 &&
+			                                      buf[off + 2] == 0);
 			if (p->cert_requested && probe_debugging(p)) {
 				debug_ca_names(p);
 				probe_debug(p, "  our Certificate is %s",
-				    p->cert_msg_empty ? "EMPTY (no client certificate to send)" :
-							"a client certificate");
+				            p->cert_msg_empty
+				                ? "EMPTY (no client certificate to send)"
+				                : "a client certificate");
 			}
 		}
 		return;
@@ -160,7 +181,7 @@ msg_cb(int write_p, int version, int content_type, const void *vbuf, size_t len,
 		if (len < 2)
 			return;
 		probe_debug(p, "%s alert %s %s (%d)", write_p ? ">>> sent" : "<<< received",
-		    buf[0] == 2 ? "fatal" : "warning", alert_name(buf[1]), buf[1]);
+		            buf[0] == 2 ? "fatal" : "warning", alert_name(buf[1]), buf[1]);
 		if (!write_p && (!p->alert.seen || buf[1] != ALERT_CLOSE_NOTIFY)) {
 			p->alert.seen = true;
 			p->alert.level = buf[0];
@@ -188,7 +209,7 @@ info_cb(const SSL *ssl, int where, int ret)
 		probe_debug(p, "handshake start");
 	if (where & SSL_CB_HANDSHAKE_DONE)
 		probe_debug(p, "handshake done: %s, %s", SSL_get_version(ssl),
-		    SSL_get_cipher_name(ssl));
+		            SSL_get_cipher_name(ssl));
 	if ((where & SSL_CB_EXIT) && ret == 0)
 		probe_debug(p, "handshake stopped in state: %s", SSL_state_string_long(ssl));
 }
@@ -232,7 +253,7 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	cert = X509_STORE_CTX_get_current_cert(xs);
 	name_of(cert ? X509_get_subject_name(cert) : NULL, subj, sizeof subj);
 	snprintf(text, sizeof text, "%s (depth %d, %s)", X509_verify_cert_error_string(err), depth,
-	    subj);
+	         subj);
 	probe_debug(p, "verify error: %s", text);
 	switch (verr_class(err)) {
 	case LM_OUT_TLS_EXPIRED:
@@ -285,7 +306,7 @@ probe_tls_start(struct probe *p, char *err, size_t errlen)
 			return -1;
 		}
 	} else if (p->tls_name != NULL &&
-	    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), p->tls_name) != 1) {
+	           X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), p->tls_name) != 1) {
 		snprintf(err, errlen, "cannot set the expected IP address %s", p->tls_name);
 		SSL_free(ssl);
 		return -1;
@@ -296,7 +317,8 @@ probe_tls_start(struct probe *p, char *err, size_t errlen)
 	if (probe_debugging(p))
 		SSL_set_info_callback(ssl, info_cb);
 	p->bev = bufferevent_openssl_socket_new(event_get_base(p->ev_deadline), p->fd, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	                                        BUFFEREVENT_SSL_CONNECTING,
+	                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (p->bev == NULL) {
 		/* libevent freed the SSL; the fd is still ours (probe_done closes it) */
 		snprintf(err, errlen, "cannot create the TLS bufferevent");
@@ -306,7 +328,7 @@ probe_tls_start(struct probe *p, char *err, size_t errlen)
 	p->ssl = ssl;
 	bufferevent_openssl_set_allow_dirty_shutdown(p->bev, 1);
 	probe_debug(p, "TLS to %s, verifying the name %s", p->res.dst_addr ? p->res.dst_addr : "?",
-	    p->tls_name ? p->tls_name : "(none)");
+	            p->tls_name ? p->tls_name : "(none)");
 	return 0;
 }
 
@@ -323,7 +345,7 @@ probe_tls_verify_outcome(struct probe *p, char *why, size_t whylen)
 	}
 	if (p->verr_name != X509_V_OK) {
 		snprintf(why, whylen, "server certificate does not name %s: %s",
-		    p->tls_name ? p->tls_name : "?", p->verr_name_text);
+		         p->tls_name ? p->tls_name : "?", p->verr_name_text);
 		return LM_OUT_TLS_NAME_MISMATCH;
 	}
 	if (p->handshake_done && p->ssl != NULL && SSL_get0_peer_certificate(p->ssl) == NULL) {
@@ -343,7 +365,7 @@ printable_hdr(const unsigned char *h, char *out)
 
 enum lm_outcome
 probe_tls_failure_outcome(struct probe *p, bool in_handshake, const char *errs, char *why,
-    size_t whylen)
+                          size_t whylen)
 {
 	bool no_cert = !p->cert_msg_sent || p->cert_msg_empty;
 	enum lm_outcome vo;
@@ -353,16 +375,17 @@ probe_tls_failure_outcome(struct probe *p, bool in_handshake, const char *errs, 
 		if (probe_tls_alert_is_client_reject(p->alert.desc) ||
 		    (p->alert.desc == ALERT_HANDSHAKE_FAILURE && p->cert_requested && no_cert)) {
 			snprintf(why, whylen, "the server sent alert %s %s%s", d,
-			    p->alert.after_handshake ? "on the first read after the handshake " : "",
-			    no_cert ? "(we sent no client certificate)" :
-				      "(it refused our client certificate)");
+			         p->alert.after_handshake ? "on the first read after the handshake "
+			                                  : "",
+			         no_cert ? "(we sent no client certificate)"
+			                 : "(it refused our client certificate)");
 			return LM_OUT_TLS_CLIENT_REJECTED;
 		}
 		/* a server-side certificate problem we also saw beats a vague alert */
 		if ((vo = probe_tls_verify_outcome(p, why, whylen)) != LM_OUT_PASS && p->tls_rx_any)
 			return vo;
 		snprintf(why, whylen, "the server sent alert %s%s%s", d, errs && *errs ? ": " : "",
-		    errs ? errs : "");
+		         errs ? errs : "");
 		return LM_OUT_TLS_FAILED;
 	}
 	if (!in_handshake)
@@ -373,24 +396,22 @@ probe_tls_failure_outcome(struct probe *p, bool in_handshake, const char *errs, 
 		snprintf(why, whylen, "the port answered without TLS (first bytes \"%s\")", h);
 		return LM_OUT_TLS_FAILED;
 	}
-	if (p->tls_rx_any && (vo = probe_tls_verify_outcome(p, why, whylen)) != LM_OUT_PASS &&
-	    vo != LM_OUT_TLS_UNTRUSTED)
+	/* a server certificate problem we saw explains the failure best */
+	if ((vo = probe_tls_verify_outcome(p, why, whylen)) != LM_OUT_PASS)
 		return vo;
-	if (p->verr_untrusted != X509_V_OK)
-		return probe_tls_verify_outcome(p, why, whylen);
 	if (!p->tls_rx_any) {
 		snprintf(why, whylen, "no TLS answer to our ClientHello%s%s",
-		    errs && *errs ? ": " : "", errs ? errs : "");
+		         errs && *errs ? ": " : "", errs ? errs : "");
 		return LM_OUT_TLS_FAILED;
 	}
 	if (p->cert_requested && p->cert_msg_sent) {
 		snprintf(why, whylen, "the server closed the handshake after our %s",
-		    no_cert ? "empty Certificate (we had no client certificate)" :
-			      "client certificate");
+		         no_cert ? "empty Certificate (we had no client certificate)"
+		                 : "client certificate");
 		return LM_OUT_TLS_CLIENT_REJECTED;
 	}
 	snprintf(why, whylen, "TLS handshake failed%s%s", errs && *errs ? ": " : "",
-	    errs ? errs : "");
+	         errs ? errs : "");
 	return LM_OUT_TLS_FAILED;
 }
 
@@ -436,9 +457,18 @@ cert_sans(X509 *x, struct probe_cert *c)
 		const ASN1_STRING *v = GENERAL_NAME_get0_value(g, &type);
 
 		switch (type) {
-		case GEN_DNS: kind = "DNS"; s = v; break;
-		case GEN_URI: kind = "URI"; s = v; break;
-		case GEN_EMAIL: kind = "email"; s = v; break;
+		case GEN_DNS:
+			kind = "DNS";
+			s = v;
+			break;
+		case GEN_URI:
+			kind = "URI";
+			s = v;
+			break;
+		case GEN_EMAIL:
+			kind = "email";
+			s = v;
+			break;
 		case GEN_IPADD: {
 			const unsigned char *d = ASN1_STRING_get0_data(v);
 			int l = ASN1_STRING_length(v);
@@ -449,7 +479,8 @@ cert_sans(X509 *x, struct probe_cert *c)
 			}
 			continue;
 		}
-		default: continue;
+		default:
+			continue;
 		}
 		{
 			const unsigned char *d = ASN1_STRING_get0_data(s);
@@ -486,8 +517,8 @@ void
 probe_tls_collect(struct probe *p)
 {
 	struct probe_tls *t = &p->res.tls;
-	STACK_OF(X509) *chain;
-	STACK_OF(X509_NAME) *cas;
+	STACK_OF(X509) * chain;
+	STACK_OF(X509_NAME) * cas;
 	char buf[512];
 
 	if (p->ssl == NULL)
@@ -527,10 +558,10 @@ probe_tls_collect(struct probe *p)
 	else
 		t->verify_result = p->tls_rx_any ? SSL_get_verify_result(p->ssl) : X509_V_OK;
 	if (t->verify_result != X509_V_OK) {
-		const char *txt = p->verr_untrusted ? p->verr_untrusted_text :
-		    p->verr_expired		     ? p->verr_expired_text :
-		    p->verr_name		     ? p->verr_name_text :
-							X509_verify_cert_error_string(t->verify_result);
+		const char *txt = p->verr_untrusted ? p->verr_untrusted_text
+		                  : p->verr_expired ? p->verr_expired_text
+		                  : p->verr_name    ? p->verr_name_text
+		                                 : X509_verify_cert_error_string(t->verify_result);
 		t->verify_error = strdup(txt);
 	}
 }

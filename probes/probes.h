@@ -53,23 +53,23 @@ struct probe_result {
 	char *target; /* the name used for TLS verification (FQDN) */
 	bool expect_blocked;
 	enum lm_outcome outcome;
-	bool ok; /* the verdict: outcome matches the expectation */
+	bool ok;      /* the verdict: outcome matches the expectation */
 	char *detail; /* technical: "connect: Connection refused", "alert unknown_ca"… */
-	char *fix; /* one human sentence: what to fix (empty when ok) */
+	char *fix;    /* one human sentence: what to fix (empty when ok) */
 	double t_connect_ms, t_handshake_ms, t_first_ms; /* < 0: not reached */
 	struct probe_tls tls;
 	char *peer_seen; /* the source address the listener reported */
-	char *identity; /* the identity record received (JSON text), or NULL */
+	char *identity;  /* the identity record received (JSON text), or NULL */
 };
 
 /* A set of results from one probe run (or merged runs). */
 struct probe_run {
 	char *scenario;
 	char *source_host; /* NULL for merged/ad-hoc */
-	char *started; /* ISO 8601 UTC */
+	char *started;     /* ISO 8601 UTC */
 	double duration_ms;
 	bool partial; /* interrupted: only finished probes are present */
-	char *note; /* one line worth telling the user (e.g. source not bound), or NULL */
+	char *note;   /* one line worth telling the user (e.g. source not bound), or NULL */
 	struct probe_result *results;
 	size_t n, cap;
 };
@@ -84,14 +84,14 @@ size_t probe_run_failures(const struct probe_run *run);
 
 struct probe_options {
 	unsigned timeout_ms; /* per probe, all steps (default 3000) */
-	unsigned parallel; /* probes in flight (default 1024) */
-	bool allow_foreign; /* a valid non-mock answer is foreign-peer, verdict OK */
+	unsigned parallel;   /* probes in flight (default 1024) */
+	bool allow_foreign;  /* a valid non-mock answer is foreign-peer, verdict OK */
 	bool no_client_cert; /* do not present a client certificate */
-	bool no_bind; /* do not bind the source host's scenario address */
-	bool debug_tls; /* handshake trace to debug_out */
+	bool no_bind;        /* do not bind the source host's scenario address */
+	bool debug_tls;      /* handshake trace to debug_out */
 	FILE *debug_out;
-	int port_offset; /* added to every destination port */
-	const char *certs_dir; /* lab PKI dir for the source's cert and the CA */
+	int port_offset;             /* added to every destination port */
+	const char *certs_dir;       /* lab PKI dir for the source's cert and the CA */
 	const char *ca, *cert, *key; /* overrides */
 	/* rule filters (lab runs a broken rule in a process of its own) */
 	char *const *only_rules; /* when nonly_rules > 0: just these rule ids */
@@ -109,11 +109,11 @@ struct probe_options {
  * host of the rule. Returns 0, or -1 with a message in err for a
  * configuration problem found before probing. */
 int probe_scenario(const struct scenario *sc, const struct scenario_host *host,
-    const struct probe_options *o, struct probe_run *run, char *err, size_t errlen);
+                   const struct probe_options *o, struct probe_run *run, char *err, size_t errlen);
 
 /* Ad-hoc: URLs like sip-mtls://dir01.contoso.local:5061, https://h:443,
  * cls-mtls://h:50001, http://h:80, tcp://h:p. */
 int probe_urls(char *const *urls, size_t nurls, const struct probe_options *o,
-    struct probe_run *run, char *err, size_t errlen);
+               struct probe_run *run, char *err, size_t errlen);
 
 #endif

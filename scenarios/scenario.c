@@ -5,9 +5,9 @@
 #include "scenarios/scenario.h"
 
 static const char *const shape_names[] = {
-	[SCENARIO_CERT_POOL] = "pool",
-	[SCENARIO_CERT_SERVER] = "server",
-	[SCENARIO_CERT_CLIENT] = "client",
+    [SCENARIO_CERT_POOL] = "pool",
+    [SCENARIO_CERT_SERVER] = "server",
+    [SCENARIO_CERT_CLIENT] = "client",
 };
 
 const char *
@@ -79,8 +79,7 @@ scenario_role_find(const struct scenario *sc, const char *name)
 }
 
 const char *
-scenario_host_fqdn(const struct scenario *sc, const struct scenario_host *h, char *buf,
-    size_t len)
+scenario_host_fqdn(const struct scenario *sc, const struct scenario_host *h, char *buf, size_t len)
 {
 	if (h->fqdn != NULL)
 		return h->fqdn;
@@ -130,7 +129,7 @@ cc_strength(enum lm_client_cert cc)
  */
 size_t
 scenario_listens_of(const struct scenario *sc, const struct scenario_host *h,
-    struct scenario_listen *out, size_t max)
+                    struct scenario_listen *out, size_t max)
 {
 	size_t n = 0;
 	uint16_t last = 0;
@@ -151,7 +150,8 @@ scenario_listens_of(const struct scenario *sc, const struct scenario_host *h,
 				first = r;
 				cc = LM_CC_NONE;
 			}
-			enum lm_client_cert e = lm_client_cert_effective(r->service, r->client_cert);
+			enum lm_client_cert e =
+			    lm_client_cert_effective(r->service, r->client_cert);
 			if (cc_strength(e) > cc_strength(cc))
 				cc = e;
 		}
@@ -233,11 +233,11 @@ scenario_print_table(const struct scenario *sc, FILE *f)
 			wto = w;
 	}
 	fprintf(f, "%-*s  %-*s  %5s  %-*s  %-*s  %s\n", (int)wid, "rule", (int)wsvc, "service",
-	    "port", (int)wfrom, "from", (int)wto, "to", "expect");
+	        "port", (int)wfrom, "from", (int)wto, "to", "expect");
 	for (size_t i = 0; i < sc->nrules; i++) {
 		const struct scenario_rule *r = &sc->rules[i];
-		fprintf(f, "%-*s  %-*s  %5u  ", (int)wid, r->id, (int)wsvc, lm_service_name(r->service),
-		    r->port);
+		fprintf(f, "%-*s  %-*s  %5u  ", (int)wid, r->id, (int)wsvc,
+		        lm_service_name(r->service), r->port);
 		print_hosts(f, r->from_hosts, r->nfrom, (int)wfrom);
 		fputs("  ", f);
 		print_hosts(f, r->to_hosts, r->nto, (int)wto);

@@ -15,9 +15,9 @@
 
 /* What kind of certificate a role's hosts carry (SPEC §4). */
 enum scenario_cert_shape {
-	SCENARIO_CERT_POOL, /* Director / Front End: pool FQDN subject, pool+server+web names */
+	SCENARIO_CERT_POOL,   /* Director / Front End: pool FQDN subject, pool+server+web names */
 	SCENARIO_CERT_SERVER, /* Edge internal and user-defined servers: its FQDN */
-	SCENARIO_CERT_CLIENT /* sources (reverse proxy, clients): clientAuth only */
+	SCENARIO_CERT_CLIENT  /* sources (reverse proxy, clients): clientAuth only */
 };
 
 struct scenario_role {
@@ -31,8 +31,8 @@ struct scenario_host {
 	char *name; /* "dir01" */
 	const struct scenario_role *role;
 	char *address; /* "198.18.1.10" (IPv4 or IPv6 literal) */
-	char *fqdn; /* may be NULL for pure sources; then certs use name.domain */
-	char *pool; /* pool FQDN, may be NULL */
+	char *fqdn;    /* may be NULL for pure sources; then certs use name.domain */
+	char *pool;    /* pool FQDN, may be NULL */
 	/* Further SANs, deduplicated against fqdn/pool: for pool-shaped roles the
 	 * scenario's simple_urls, lyncdiscoverinternal.<domain>,
 	 * lyncdiscover.<domain>, the host's web_services and its `san` list; for
@@ -40,7 +40,9 @@ struct scenario_host {
 	 * SANs = pool + FQDN + san_extra. */
 	char **san_extra;
 	size_t nsan_extra;
-	char *cert, *key; /* optional per-host certificate paths (user's own PKI) */
+	/* Optional per-host certificate and key paths (the user's own PKI); a
+	 * relative path in a scenario file is made relative to that file's folder. */
+	char *cert, *key;
 	int line;
 };
 
@@ -93,37 +95,43 @@ struct scenario {
 
 /*
  * Loads and validates a scenario. `spec` is a file path, or the name of a
- * built-in scenario ("single-director"), or NULL for the default one.
- * On error returns NULL and writes one "FILE:LINE: message" per problem,
- * newline-separated, into err (every problem found, not only the first).
+ * built-in scenario ("single-director"; used only when no file of that name
+ * exists), or NULL for the default one. On error returns NULL and writes one
+ * "FILE:LINE: message" per problem, newline-separated, sorted by line, no
+ * trailing newline, into err (every problem found, not only the first; a
+ * missing file gives "FILE: cannot read scenario: ..."). Files are capped at
+ * 1 MiB, 1024 hosts, 4096 rules and 16 levels of YAML nesting.
  */
 struct scenario *scenario_load(const char *spec, char *err, size_t errlen);
 /* The same from a buffer; `file` is the name used in messages. */
-struct scenario *scenario_load_buffer(const char *file, const char *text, size_t len,
-    char *err, size_t errlen);
+struct scenario *scenario_load_buffer(const char *file, const char *text, size_t len, char *err,
+                                      size_t errlen);
 void scenario_free(struct scenario *sc);
 
 const struct scenario_host *scenario_host_find(const struct scenario *sc, const char *name);
 const struct scenario_role *scenario_role_find(const struct scenario *sc, const char *name);
 /* The FQDN a probe uses to reach host (and a listener's certificate names):
  * fqdn, else name.domain. */
-const char *scenario_host_fqdn(const struct scenario *sc, const struct scenario_host *h,
-    char *buf, size_t len);
+const char *scenario_host_fqdn(const struct scenario *sc, const struct scenario_host *h, char *buf,
+                               size_t len);
 bool scenario_rule_has_source(const struct scenario_rule *r, const struct scenario_host *h);
 bool scenario_rule_has_dest(const struct scenario_rule *r, const struct scenario_host *h);
 
 /* One listening socket a destination host needs: rules to the same port are
- * merged (validation guarantees they agree on the service). */
+ * merged (validation guarantees they agree on the service). Rules that
+ * `expect: blocked` count too: the destination listens, so a lab run proves
+ * the firewall blocks the path rather than that nothing was listening. */
 struct scenario_listen {
 	enum lm_service service;
 	uint16_t port;
-	enum lm_client_cert client_cert; /* strictest of the merged rules */
+	enum lm_client_cert client_cert;  /* strictest effective policy of the merged rules
+	                                    (required > optional > none; never LM_CC_DEFAULT) */
 	const struct scenario_rule *rule; /* the first rule naming this port */
 };
 /* Fills out[] (up to max) with the sockets host h must listen on, sorted by
  * port; returns how many it needs (may exceed max). */
 size_t scenario_listens_of(const struct scenario *sc, const struct scenario_host *h,
-    struct scenario_listen *out, size_t max);
+                           struct scenario_listen *out, size_t max);
 
 /* Number of (source, destination) host pairs over all rules, self pairs left out. */
 size_t scenario_path_count(const struct scenario *sc);

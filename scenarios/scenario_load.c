@@ -1,4 +1,4 @@
-/* Scenario loader: a libyaml document turned into struct scenario, every problem reported as FILE:LINE. */
+/* Scenario loader: libyaml document to struct scenario, every problem as FILE:LINE. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -56,18 +56,16 @@ static const struct {
 	const char *name;
 	enum scenario_cert_shape shape;
 } builtin_roles[] = {
-	{"reverse-proxy", SCENARIO_CERT_CLIENT},
-	{"internal-client", SCENARIO_CERT_CLIENT},
-	{"director", SCENARIO_CERT_POOL},
-	{"front-end", SCENARIO_CERT_POOL},
-	{"edge-internal", SCENARIO_CERT_SERVER},
+    {"reverse-proxy", SCENARIO_CERT_CLIENT}, {"internal-client", SCENARIO_CERT_CLIENT},
+    {"director", SCENARIO_CERT_POOL},        {"front-end", SCENARIO_CERT_POOL},
+    {"edge-internal", SCENARIO_CERT_SERVER},
 };
 #define NBUILTIN_ROLES (sizeof(builtin_roles) / sizeof(builtin_roles[0]))
 
 static const char *const cert_shape_names[] = {
-	[SCENARIO_CERT_POOL] = "pool",
-	[SCENARIO_CERT_SERVER] = "server",
-	[SCENARIO_CERT_CLIENT] = "client",
+    [SCENARIO_CERT_POOL] = "pool",
+    [SCENARIO_CERT_SERVER] = "server",
+    [SCENARIO_CERT_CLIENT] = "client",
 };
 
 /* ---- messages ---------------------------------------------------------- */
@@ -134,17 +132,17 @@ lerr_flush(struct loader *l, char *err, size_t errlen)
 	for (size_t i = 0; i < l->nmsgs && used < errlen; i++) {
 		if (l->msgs[i].line > 0)
 			n = snprintf(err + used, errlen - used, "%s%s:%d: %s", used ? "\n" : "",
-			    l->file, l->msgs[i].line, l->msgs[i].text);
+			             l->file, l->msgs[i].line, l->msgs[i].text);
 		else
-			n = snprintf(err + used, errlen - used, "%s%s: %s", used ? "\n" : "", l->file,
-			    l->msgs[i].text);
+			n = snprintf(err + used, errlen - used, "%s%s: %s", used ? "\n" : "",
+			             l->file, l->msgs[i].text);
 		if (n < 0)
 			break;
 		used += (size_t)n;
 	}
 	if (l->dropped > 0 && used < errlen)
 		snprintf(err + used, errlen - used, "%s%s: ... and %zu more problems",
-		    used ? "\n" : "", l->file, l->dropped);
+		         used ? "\n" : "", l->file, l->dropped);
 }
 
 /* ---- small checks -------------------------------------------------------- */
@@ -284,17 +282,21 @@ is_null_scalar(const yaml_node_t *n)
 	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
 	return *v == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
-	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+	       strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
 }
 
-/* The text of a scalar value, or NULL (with a message) for anything else. */
+/*
+ * The text of a scalar value, or NULL (with a message) for anything else.
+ * kline: the line of the key (a block value starts below it), 0 for list items.
+ */
 static const char *
-scalar_of(struct loader *l, yaml_node_t *n, const char *key, const char *in)
+scalar_of(struct loader *l, yaml_node_t *n, int kline, const char *key, const char *in)
 {
 	const char *v;
 
 	if (n->type != YAML_SCALAR_NODE) {
-		lerr(l, node_line(n), "'%s' in %s must be a scalar, not %s", key, in, node_kind(n));
+		lerr(l, kline > 0 ? kline : node_line(n), "'%s' in %s must be a scalar, not %s",
+		     key, in, node_kind(n));
 		return NULL;
 	}
 	if (is_null_scalar(n)) {
@@ -311,9 +313,9 @@ scalar_of(struct loader *l, yaml_node_t *n, const char *key, const char *in)
 
 /* A scalar value copied into *out; false (with a message) when absent or bad. */
 static bool
-str_of(struct loader *l, yaml_node_t *n, const char *key, const char *in, char **out)
+str_of(struct loader *l, yaml_node_t *n, int kline, const char *key, const char *in, char **out)
 {
-	const char *v = scalar_of(l, n, key, in);
+	const char *v = scalar_of(l, n, kline, key, in);
 
 	if (v == NULL)
 		return false;
@@ -328,7 +330,7 @@ struct key_spec {
 	const char *name;
 	bool required;
 	yaml_node_t *value; /* filled by map_keys */
-	int line; /* of the key */
+	int line;           /* of the key */
 };
 
 /*
@@ -352,7 +354,7 @@ map_keys(struct loader *l, yaml_node_t *map, const char *in, struct key_spec *sp
 		return false;
 	}
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	    p++) {
+	     p++) {
 		yaml_node_t *k = node_at(l, p->key), *v = node_at(l, p->value);
 		const char *kn, *guess;
 		size_t i;
@@ -360,7 +362,8 @@ map_keys(struct loader *l, yaml_node_t *map, const char *in, struct key_spec *sp
 		if (k == NULL || v == NULL)
 			continue;
 		if (k->type != YAML_SCALAR_NODE) {
-			lerr(l, node_line(k), "a key in %s must be a scalar, not %s", in, node_kind(k));
+			lerr(l, node_line(k), "a key in %s must be a scalar, not %s", in,
+			     node_kind(k));
 			continue;
 		}
 		kn = (const char *)k->data.scalar.value;
@@ -371,8 +374,8 @@ map_keys(struct loader *l, yaml_node_t *map, const char *in, struct key_spec *sp
 		if (i == n) {
 			guess = suggest(kn, names, n);
 			if (guess != NULL) {
-				lerr(l, node_line(k), "unknown key '%s' in %s (did you mean '%s'?)", kn, in,
-				    guess);
+				lerr(l, node_line(k), "unknown key '%s' in %s (did you mean '%s'?)",
+				     kn, in, guess);
 				for (size_t g = 0; g < n; g++)
 					guessed[g] |= names[g] == guess;
 			} else
@@ -381,7 +384,7 @@ map_keys(struct loader *l, yaml_node_t *map, const char *in, struct key_spec *sp
 		}
 		if (spec[i].value != NULL) {
 			lerr(l, node_line(k), "duplicate key '%s' in %s (first on line %d)", kn, in,
-			    spec[i].line);
+			     spec[i].line);
 			continue;
 		}
 		spec[i].value = v;
@@ -397,20 +400,19 @@ map_keys(struct loader *l, yaml_node_t *map, const char *in, struct key_spec *sp
 
 /* A list of DNS names (simple_urls, web_services, san). */
 static void
-dns_list(struct loader *l, yaml_node_t *n, const char *key, const char *in, bool wild,
-    char ***out, size_t *nout)
+dns_list(struct loader *l, yaml_node_t *n, int kline, const char *key, const char *in, bool wild,
+         char ***out, size_t *nout)
 {
 	size_t count;
 
 	if (n->type != YAML_SEQUENCE_NODE) {
-		lerr(l, node_line(n), "'%s' in %s must be a list of names, not %s", key, in,
-		    node_kind(n));
+		lerr(l, kline, "'%s' in %s must be a list of names, not %s", key, in, node_kind(n));
 		return;
 	}
 	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	if (count > SC_MAX_NAMES) {
 		lerr(l, node_line(n), "'%s' in %s has %zu names (at most %d)", key, in, count,
-		    SC_MAX_NAMES);
+		     SC_MAX_NAMES);
 		return;
 	}
 	if (count == 0)
@@ -420,14 +422,15 @@ dns_list(struct loader *l, yaml_node_t *n, const char *key, const char *in, bool
 		return;
 	}
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	    it++) {
+	     it++) {
 		yaml_node_t *v = node_at(l, *it);
 		char *s;
 
-		if (v == NULL || !str_of(l, v, key, in, &s))
+		if (v == NULL || !str_of(l, v, 0, key, in, &s))
 			continue;
 		if (!valid_dns(s, wild)) {
-			lerr(l, node_line(v), "'%s' in %s: '%s' is not a valid DNS name", key, in, s);
+			lerr(l, node_line(v), "'%s' in %s: '%s' is not a valid DNS name", key, in,
+			     s);
 			free(s);
 			continue;
 		}
@@ -479,7 +482,7 @@ load_roles(struct loader *l, yaml_node_t *list, int line)
 	if (list == NULL)
 		return;
 	for (yaml_node_item_t *it = list->data.sequence.items.start;
-	    it < list->data.sequence.items.top; it++) {
+	     it < list->data.sequence.items.top; it++) {
 		yaml_node_t *n = node_at(l, *it);
 		struct key_spec ks[] = {{"name", true, NULL, 0}, {"cert", false, NULL, 0}};
 		struct scenario_role *r, *other;
@@ -489,22 +492,24 @@ load_roles(struct loader *l, yaml_node_t *list, int line)
 
 		if (n == NULL || !map_keys(l, n, "role", ks, 2))
 			continue;
-		if (ks[0].value == NULL || !str_of(l, ks[0].value, "name", "role", &name))
+		if (ks[0].value == NULL ||
+		    !str_of(l, ks[0].value, ks[0].line, "name", "role", &name))
 			continue;
 		if (!valid_ident(name) || strcmp(name, "any") == 0) {
 			lerr(l, node_line(ks[0].value),
-			    "bad role name '%s' (letters, digits, '-', '_', '.'; not 'any')", name);
+			     "bad role name '%s' (letters, digits, '-', '_', '.'; not 'any')",
+			     name);
 			free(name);
 			continue;
 		}
 		other = (struct scenario_role *)scenario_role_find(sc, name);
 		if (other != NULL) {
 			if (other->builtin)
-				lerr(l, node_line(ks[0].value), "role '%s' is built in; choose another name",
-				    name);
+				lerr(l, node_line(ks[0].value),
+				     "role '%s' is built in; choose another name", name);
 			else
-				lerr(l, node_line(ks[0].value), "duplicate role '%s' (first on line %d)",
-				    name, other->line);
+				lerr(l, node_line(ks[0].value),
+				     "duplicate role '%s' (first on line %d)", name, other->line);
 			free(name);
 			continue;
 		}
@@ -512,7 +517,8 @@ load_roles(struct loader *l, yaml_node_t *list, int line)
 		r->name = name;
 		r->line = node_line(n);
 		r->cert_shape = SCENARIO_CERT_SERVER;
-		if (ks[1].value == NULL || (shape = scalar_of(l, ks[1].value, "cert", "role")) == NULL)
+		if (ks[1].value == NULL ||
+		    (shape = scalar_of(l, ks[1].value, ks[1].line, "cert", "role")) == NULL)
 			continue;
 		for (s = 0; s < 3; s++) {
 			if (strcmp(shape, cert_shape_names[s]) == 0)
@@ -520,7 +526,8 @@ load_roles(struct loader *l, yaml_node_t *list, int line)
 		}
 		if (s == 3)
 			lerr(l, node_line(ks[1].value),
-			    "bad cert '%s' in role '%s' (one of pool, server, client)", shape, name);
+			     "bad cert '%s' in role '%s' (one of pool, server, client)", shape,
+			     name);
 		else
 			r->cert_shape = (enum scenario_cert_shape)s;
 	}
@@ -534,15 +541,11 @@ load_host(struct loader *l, yaml_node_t *n, struct scenario_host *h, struct host
 	struct scenario *sc = l->sc;
 	enum { K_NAME, K_ROLE, K_ADDR, K_FQDN, K_POOL, K_WEB, K_SAN, K_CERT, K_KEY, K_N };
 	struct key_spec ks[K_N] = {
-		[K_NAME] = {"name", true, NULL, 0},
-		[K_ROLE] = {"role", true, NULL, 0},
-		[K_ADDR] = {"address", true, NULL, 0},
-		[K_FQDN] = {"fqdn", false, NULL, 0},
-		[K_POOL] = {"pool", false, NULL, 0},
-		[K_WEB] = {"web_services", false, NULL, 0},
-		[K_SAN] = {"san", false, NULL, 0},
-		[K_CERT] = {"cert", false, NULL, 0},
-		[K_KEY] = {"key", false, NULL, 0},
+	    [K_NAME] = {"name", true, NULL, 0},    [K_ROLE] = {"role", true, NULL, 0},
+	    [K_ADDR] = {"address", true, NULL, 0}, [K_FQDN] = {"fqdn", false, NULL, 0},
+	    [K_POOL] = {"pool", false, NULL, 0},   [K_WEB] = {"web_services", false, NULL, 0},
+	    [K_SAN] = {"san", false, NULL, 0},     [K_CERT] = {"cert", false, NULL, 0},
+	    [K_KEY] = {"key", false, NULL, 0},
 	};
 	const char *v;
 	unsigned char bin[16];
@@ -553,21 +556,23 @@ load_host(struct loader *l, yaml_node_t *n, struct scenario_host *h, struct host
 	h->line = node_line(n);
 	if (!map_keys(l, n, "host", ks, K_N))
 		return;
-	if (ks[K_NAME].value != NULL && str_of(l, ks[K_NAME].value, "name", "host", &h->name)) {
+	if (ks[K_NAME].value != NULL &&
+	    str_of(l, ks[K_NAME].value, ks[K_NAME].line, "name", "host", &h->name)) {
 		if (!valid_ident(h->name) || strcmp(h->name, "any") == 0) {
 			lerr(l, node_line(ks[K_NAME].value),
-			    "bad host name '%s' (letters, digits, '-', '_', '.'; not 'any')", h->name);
+			     "bad host name '%s' (letters, digits, '-', '_', '.'; not 'any')",
+			     h->name);
 			ok = false;
 		} else if (scenario_role_find(sc, h->name) != NULL) {
 			lerr(l, node_line(ks[K_NAME].value),
-			    "host name '%s' is also a role name: rules could not tell them apart",
-			    h->name);
+			     "host name '%s' is also a role name: rules could not tell them apart",
+			     h->name);
 			ok = false;
 		}
 	} else
 		ok = false;
 	if (ks[K_ROLE].value != NULL &&
-	    (v = scalar_of(l, ks[K_ROLE].value, "role", "host")) != NULL) {
+	    (v = scalar_of(l, ks[K_ROLE].value, ks[K_ROLE].line, "role", "host")) != NULL) {
 		h->role = scenario_role_find(sc, v);
 		if (h->role == NULL) {
 			const char *names[SC_MAX_ROLES + NBUILTIN_ROLES];
@@ -577,9 +582,10 @@ load_host(struct loader *l, yaml_node_t *n, struct scenario_host *h, struct host
 			guess = suggest(v, names, sc->nroles);
 			if (guess != NULL)
 				lerr(l, node_line(ks[K_ROLE].value),
-				    "unknown role '%s' (did you mean '%s'?)", v, guess);
+				     "unknown role '%s' (did you mean '%s'?)", v, guess);
 			else
-				lerr(l, node_line(ks[K_ROLE].value),
+				lerr(
+				    l, node_line(ks[K_ROLE].value),
 				    "unknown role '%s' (built in: reverse-proxy, internal-client, "
 				    "director, front-end, edge-internal; others go under 'roles:')",
 				    v);
@@ -588,11 +594,12 @@ load_host(struct loader *l, yaml_node_t *n, struct scenario_host *h, struct host
 	} else
 		ok = false;
 	if (ks[K_ADDR].value != NULL &&
-	    (v = scalar_of(l, ks[K_ADDR].value, "address", "host")) != NULL) {
+	    (v = scalar_of(l, ks[K_ADDR].value, ks[K_ADDR].line, "address", "host")) != NULL) {
 		int af = strchr(v, ':') != NULL ? AF_INET6 : AF_INET;
-		if (inet_pton(af, v, bin) != 1 || inet_ntop(af, bin, canon, sizeof(canon)) == NULL) {
+		if (inet_pton(af, v, bin) != 1 ||
+		    inet_ntop(af, bin, canon, sizeof(canon)) == NULL) {
 			lerr(l, node_line(ks[K_ADDR].value),
-			    "bad address '%s' (an IPv4 or IPv6 literal)", v);
+			     "bad address '%s' (an IPv4 or IPv6 literal)", v);
 			ok = false;
 		} else if ((h->address = strdup(canon)) == NULL) {
 			lerr(l, h->line, "out of memory");
@@ -601,7 +608,7 @@ load_host(struct loader *l, yaml_node_t *n, struct scenario_host *h, struct host
 	} else
 		ok = false;
 	if (ks[K_FQDN].value != NULL) {
-		if (!str_of(l, ks[K_FQDN].value, "fqdn", "host", &h->fqdn))
+		if (!str_of(l, ks[K_FQDN].value, ks[K_FQDN].line, "fqdn", "host", &h->fqdn))
 			ok = false;
 		else if (!valid_dns(h->fqdn, false)) {
 			lerr(l, node_line(ks[K_FQDN].value), "bad fqdn '%s'", h->fqdn);
@@ -609,7 +616,7 @@ load_host(struct loader *l, yaml_node_t *n, struct scenario_host *h, struct host
 		}
 	}
 	if (ks[K_POOL].value != NULL) {
-		if (!str_of(l, ks[K_POOL].value, "pool", "host", &h->pool))
+		if (!str_of(l, ks[K_POOL].value, ks[K_POOL].line, "pool", "host", &h->pool))
 			ok = false;
 		else if (!valid_dns(h->pool, false)) {
 			lerr(l, node_line(ks[K_POOL].value), "bad pool FQDN '%s'", h->pool);
@@ -617,23 +624,27 @@ load_host(struct loader *l, yaml_node_t *n, struct scenario_host *h, struct host
 		}
 	}
 	if (ks[K_WEB].value != NULL)
-		dns_list(l, ks[K_WEB].value, "web_services", "host", false, &hx->web, &hx->nweb);
+		dns_list(l, ks[K_WEB].value, ks[K_WEB].line, "web_services", "host", false,
+		         &hx->web, &hx->nweb);
 	if (ks[K_SAN].value != NULL)
-		dns_list(l, ks[K_SAN].value, "san", "host", true, &hx->san, &hx->nsan);
-	if (ks[K_CERT].value != NULL && !str_of(l, ks[K_CERT].value, "cert", "host", &h->cert))
+		dns_list(l, ks[K_SAN].value, ks[K_SAN].line, "san", "host", true, &hx->san,
+		         &hx->nsan);
+	if (ks[K_CERT].value != NULL &&
+	    !str_of(l, ks[K_CERT].value, ks[K_CERT].line, "cert", "host", &h->cert))
 		ok = false;
-	if (ks[K_KEY].value != NULL && !str_of(l, ks[K_KEY].value, "key", "host", &h->key))
+	if (ks[K_KEY].value != NULL &&
+	    !str_of(l, ks[K_KEY].value, ks[K_KEY].line, "key", "host", &h->key))
 		ok = false;
 	if ((ks[K_CERT].value == NULL) != (ks[K_KEY].value == NULL)) {
 		bool c = ks[K_CERT].value != NULL;
 		lerr(l, h->line, "host '%s' gives '%s' without '%s': give both or neither",
-		    h->name ? h->name : "?", c ? "cert" : "key", c ? "key" : "cert");
+		     h->name ? h->name : "?", c ? "cert" : "key", c ? "key" : "cert");
 		ok = false;
 	}
 	if (h->role != NULL && h->role->cert_shape != SCENARIO_CERT_POOL && h->pool != NULL) {
 		lerr(l, node_line(ks[K_POOL].value),
-		    "host '%s' has a pool, but its role '%s' does not use pool certificates",
-		    h->name ? h->name : "?", h->role->name);
+		     "host '%s' has a pool, but its role '%s' does not use pool certificates",
+		     h->name ? h->name : "?", h->role->name);
 		ok = false;
 	}
 	hx->ok = ok && before == l->nmsgs + l->dropped;
@@ -680,7 +691,7 @@ load_hosts(struct loader *l, yaml_node_t *list, int line)
 	}
 	l->hosts_failed = false;
 	for (yaml_node_item_t *it = list->data.sequence.items.start;
-	    it < list->data.sequence.items.top; it++) {
+	     it < list->data.sequence.items.top; it++) {
 		yaml_node_t *n = node_at(l, *it);
 		struct scenario_host *h;
 
@@ -696,14 +707,17 @@ load_hosts(struct loader *l, yaml_node_t *list, int line)
 		for (size_t j = 0; j < i; j++) {
 			struct scenario_host *o = &sc->hosts[j];
 			if (h->name && o->name && strcmp(h->name, o->name) == 0)
-				lerr(l, h->line, "duplicate host name '%s' (first on line %d)", h->name,
-				    o->line);
+				lerr(l, h->line, "duplicate host name '%s' (first on line %d)",
+				     h->name, o->line);
 			if (h->address && o->address && same_address(h->address, o->address))
-				lerr(l, h->line, "duplicate address %s: hosts '%s' (line %d) and '%s'",
-				    h->address, o->name ? o->name : "?", o->line, h->name ? h->name : "?");
+				lerr(l, h->line,
+				     "duplicate address %s: hosts '%s' (line %d) and '%s'",
+				     h->address, o->name ? o->name : "?", o->line,
+				     h->name ? h->name : "?");
 			if (h->fqdn && o->fqdn && strcasecmp(h->fqdn, o->fqdn) == 0)
-				lerr(l, h->line, "duplicate fqdn %s: hosts '%s' (line %d) and '%s'", h->fqdn,
-				    o->name ? o->name : "?", o->line, h->name ? h->name : "?");
+				lerr(l, h->line, "duplicate fqdn %s: hosts '%s' (line %d) and '%s'",
+				     h->fqdn, o->name ? o->name : "?", o->line,
+				     h->name ? h->name : "?");
 		}
 	}
 }
@@ -711,22 +725,23 @@ load_hosts(struct loader *l, yaml_node_t *list, int line)
 /* ---- rules ---------------------------------------------------------------- */
 
 static void
-endpoint_of(struct loader *l, yaml_node_t *v, const char *key, struct scenario_endpoint *ep,
-    bool *ok)
+endpoint_of(struct loader *l, yaml_node_t *v, int kline, const char *key,
+            struct scenario_endpoint *ep, bool *ok)
 {
 	struct scenario *sc = l->sc;
 	const char *names[SC_MAX_ROLES + NBUILTIN_ROLES + 1];
 	const char *guess;
 	size_t n = 0;
 
-	if (!str_of(l, v, key, "rule", &ep->text)) {
+	if (!str_of(l, v, kline, key, "rule", &ep->text)) {
 		*ok = false;
 		return;
 	}
 	if (strcmp(ep->text, "any") == 0) {
 		if (strcmp(key, "to") == 0) {
 			lerr(l, node_line(v),
-			    "'to: any' is not allowed: a rule's destination must be a role or a host");
+			     "'to: any' is not allowed: a rule's destination must be a role or a "
+			     "host");
 			*ok = false;
 		} else
 			ep->any = true;
@@ -744,16 +759,17 @@ endpoint_of(struct loader *l, yaml_node_t *v, const char *key, struct scenario_e
 	guess = suggest(ep->text, names, n);
 	if (guess == NULL) {
 		for (size_t i = 0; i < sc->nhosts && guess == NULL; i++) {
-			if (sc->hosts[i].name != NULL && edit_distance(ep->text, sc->hosts[i].name) <= 2)
+			if (sc->hosts[i].name != NULL &&
+			    edit_distance(ep->text, sc->hosts[i].name) <= 2)
 				guess = sc->hosts[i].name;
 		}
 	}
 	if (guess != NULL)
 		lerr(l, node_line(v), "'%s: %s' names no host or role (did you mean '%s'?)", key,
-		    ep->text, guess);
+		     ep->text, guess);
 	else
 		lerr(l, node_line(v), "'%s: %s' names no host or role%s", key, ep->text,
-		    strcmp(key, "from") == 0 ? " (nor is it 'any')" : "");
+		     strcmp(key, "from") == 0 ? " (nor is it 'any')" : "");
 }
 
 static void
@@ -761,13 +777,10 @@ load_rule(struct loader *l, yaml_node_t *n, struct scenario_rule *r, bool *okp)
 {
 	enum { K_ID, K_SVC, K_PORT, K_FROM, K_TO, K_EXPECT, K_CC, K_N };
 	struct key_spec ks[K_N] = {
-		[K_ID] = {"id", true, NULL, 0},
-		[K_SVC] = {"service", true, NULL, 0},
-		[K_PORT] = {"port", true, NULL, 0},
-		[K_FROM] = {"from", true, NULL, 0},
-		[K_TO] = {"to", true, NULL, 0},
-		[K_EXPECT] = {"expect", false, NULL, 0},
-		[K_CC] = {"client_cert", false, NULL, 0},
+	    [K_ID] = {"id", true, NULL, 0},           [K_SVC] = {"service", true, NULL, 0},
+	    [K_PORT] = {"port", true, NULL, 0},       [K_FROM] = {"from", true, NULL, 0},
+	    [K_TO] = {"to", true, NULL, 0},           [K_EXPECT] = {"expect", false, NULL, 0},
+	    [K_CC] = {"client_cert", false, NULL, 0},
 	};
 	const char *v;
 	size_t before = l->nmsgs + l->dropped;
@@ -778,15 +791,16 @@ load_rule(struct loader *l, yaml_node_t *n, struct scenario_rule *r, bool *okp)
 	*okp = false;
 	if (!map_keys(l, n, "rule", ks, K_N))
 		return;
-	if (ks[K_ID].value != NULL && str_of(l, ks[K_ID].value, "id", "rule", &r->id)) {
+	if (ks[K_ID].value != NULL &&
+	    str_of(l, ks[K_ID].value, ks[K_ID].line, "id", "rule", &r->id)) {
 		if (!valid_ident(r->id)) {
 			lerr(l, node_line(ks[K_ID].value),
-			    "bad rule id '%s' (letters, digits, '-', '_', '.')", r->id);
+			     "bad rule id '%s' (letters, digits, '-', '_', '.')", r->id);
 			ok = false;
 		}
 	}
 	if (ks[K_SVC].value != NULL &&
-	    (v = scalar_of(l, ks[K_SVC].value, "service", "rule")) != NULL &&
+	    (v = scalar_of(l, ks[K_SVC].value, ks[K_SVC].line, "service", "rule")) != NULL &&
 	    lm_service_from_name(v, &r->service) != 0) {
 		const char *names[LM_SVC__COUNT];
 		const char *guess;
@@ -794,41 +808,43 @@ load_rule(struct loader *l, yaml_node_t *n, struct scenario_rule *r, bool *okp)
 			names[i] = lm_service_name((enum lm_service)i);
 		guess = suggest(v, names, LM_SVC__COUNT);
 		lerr(l, node_line(ks[K_SVC].value),
-		    "unknown service '%s' (one of http, https, sip-mtls, cls-mtls, tcp)%s%s%s", v,
-		    guess ? "; did you mean '" : "", guess ? guess : "", guess ? "'?" : "");
+		     "unknown service '%s' (one of http, https, sip-mtls, cls-mtls, tcp)%s%s%s", v,
+		     guess ? "; did you mean '" : "", guess ? guess : "", guess ? "'?" : "");
 		ok = false;
 	}
 	if (ks[K_PORT].value != NULL &&
-	    (v = scalar_of(l, ks[K_PORT].value, "port", "rule")) != NULL &&
+	    (v = scalar_of(l, ks[K_PORT].value, ks[K_PORT].line, "port", "rule")) != NULL &&
 	    lm_parse_port(v, &r->port) != 0) {
 		lerr(l, node_line(ks[K_PORT].value), "bad port '%s' (a number from 1 to 65535)", v);
 		ok = false;
 	}
 	if (ks[K_FROM].value != NULL)
-		endpoint_of(l, ks[K_FROM].value, "from", &r->from, &ok);
+		endpoint_of(l, ks[K_FROM].value, ks[K_FROM].line, "from", &r->from, &ok);
 	if (ks[K_TO].value != NULL)
-		endpoint_of(l, ks[K_TO].value, "to", &r->to, &ok);
+		endpoint_of(l, ks[K_TO].value, ks[K_TO].line, "to", &r->to, &ok);
 	if (ks[K_EXPECT].value != NULL &&
-	    (v = scalar_of(l, ks[K_EXPECT].value, "expect", "rule")) != NULL) {
+	    (v = scalar_of(l, ks[K_EXPECT].value, ks[K_EXPECT].line, "expect", "rule")) != NULL) {
 		if (strcmp(v, "blocked") == 0)
 			r->expect_blocked = true;
 		else if (strcmp(v, "open") != 0) {
-			lerr(l, node_line(ks[K_EXPECT].value), "bad expect '%s' (open or blocked)", v);
+			lerr(l, node_line(ks[K_EXPECT].value), "bad expect '%s' (open or blocked)",
+			     v);
 			ok = false;
 		}
 	}
 	if (ks[K_CC].value != NULL &&
-	    (v = scalar_of(l, ks[K_CC].value, "client_cert", "rule")) != NULL) {
+	    (v = scalar_of(l, ks[K_CC].value, ks[K_CC].line, "client_cert", "rule")) != NULL) {
 		if (lm_client_cert_from_name(v, &r->client_cert) != 0) {
 			lerr(l, node_line(ks[K_CC].value),
-			    "bad client_cert '%s' (required, optional or none)", v);
+			     "bad client_cert '%s' (required, optional or none)", v);
 			ok = false;
 		} else if (ks[K_SVC].value != NULL && ks[K_SVC].value->type == YAML_SCALAR_NODE &&
-		    lm_service_info(r->service) != NULL && !lm_service_info(r->service)->tls &&
-		    r->client_cert != LM_CC_NONE && before == l->nmsgs + l->dropped) {
+		           lm_service_info(r->service) != NULL &&
+		           !lm_service_info(r->service)->tls && r->client_cert != LM_CC_NONE &&
+		           before == l->nmsgs + l->dropped) {
 			lerr(l, node_line(ks[K_CC].value),
-			    "client_cert: %s needs TLS, but service %s is plain TCP", v,
-			    lm_service_name(r->service));
+			     "client_cert: %s needs TLS, but service %s is plain TCP", v,
+			     lm_service_name(r->service));
 			ok = false;
 		}
 	}
@@ -937,13 +953,13 @@ resolve_rules(struct loader *l)
 			}
 		}
 		if (nto == 0) {
-			lerr(l, r->line, "rule '%s': 'to: %s' matches no host of the scenario", r->id,
-			    r->to.text);
+			lerr(l, r->line, "rule '%s': 'to: %s' matches no host of the scenario",
+			     r->id, r->to.text);
 			l->rule_ok[i] = false;
 		}
 		if (nfrom == 0 && !r->from.any) {
-			lerr(l, r->line, "rule '%s': 'from: %s' matches no host of the scenario", r->id,
-			    r->from.text);
+			lerr(l, r->line, "rule '%s': 'from: %s' matches no host of the scenario",
+			     r->id, r->from.text);
 			l->rule_ok[i] = false;
 		} else if (nfrom == 0) {
 			lerr(l, r->line, "rule '%s': 'from: any' leaves no source host", r->id);
@@ -951,7 +967,7 @@ resolve_rules(struct loader *l)
 		}
 		if (nfrom == 1 && nto == 1 && only_from == only_to) {
 			lerr(l, r->line, "rule '%s': from and to are the same host '%s'", r->id,
-			    sc->hosts[only_to].name);
+			     sc->hosts[only_to].name);
 			l->rule_ok[i] = false;
 		}
 		/* TLS needs a server certificate the destination can have. */
@@ -963,10 +979,11 @@ resolve_rules(struct loader *l)
 				    (d->cert != NULL && d->key != NULL))
 					continue;
 				lerr(l, r->line,
-				    "rule '%s': service %s needs a server certificate on host '%s', "
-				    "but role '%s' only gets a client certificate (give the host "
-				    "'cert' and 'key', or use a server role)",
-				    r->id, lm_service_name(r->service), d->name, d->role->name);
+				     "rule '%s': service %s needs a server certificate on host "
+				     "'%s', "
+				     "but role '%s' only gets a client certificate (give the host "
+				     "'cert' and 'key', or use a server role)",
+				     r->id, lm_service_name(r->service), d->name, d->role->name);
 				l->rule_ok[i] = false;
 			}
 		}
@@ -975,17 +992,19 @@ resolve_rules(struct loader *l)
 	for (size_t i = 0; i < nr; i++) {
 		for (size_t j = 0; j < i; j++) {
 			long h;
-			if (!l->rule_ok[i] || !l->rule_ok[j] || sc->rules[i].port != sc->rules[j].port ||
+			if (!l->rule_ok[i] || !l->rule_ok[j] ||
+			    sc->rules[i].port != sc->rules[j].port ||
 			    sc->rules[i].service == sc->rules[j].service)
 				continue;
 			if ((h = to_overlap(l, i, j)) < 0)
 				continue;
 			lerr(l, sc->rules[i].line,
-			    "rule '%s': %s port %u on host '%s' (%s) is already %s in rule '%s' "
-			    "(line %d): one port, one service",
-			    sc->rules[i].id, lm_service_name(sc->rules[i].service), sc->rules[i].port,
-			    sc->hosts[h].name, sc->hosts[h].address,
-			    lm_service_name(sc->rules[j].service), sc->rules[j].id, sc->rules[j].line);
+			     "rule '%s': %s port %u on host '%s' (%s) is already %s in rule '%s' "
+			     "(line %d): one port, one service",
+			     sc->rules[i].id, lm_service_name(sc->rules[i].service),
+			     sc->rules[i].port, sc->hosts[h].name, sc->hosts[h].address,
+			     lm_service_name(sc->rules[j].service), sc->rules[j].id,
+			     sc->rules[j].line);
 		}
 	}
 	/* More specific rules win over broader ones for their sources. */
@@ -1011,9 +1030,9 @@ resolve_rules(struct loader *l)
 			left |= keep[i * nh + h] != 0;
 		if (!left && winner >= 0) {
 			lerr(l, sc->rules[i].line,
-			    "rule '%s': every source is overridden by the more specific rule '%s' "
-			    "(line %d), which expects the opposite",
-			    sc->rules[i].id, sc->rules[winner].id, sc->rules[winner].line);
+			     "rule '%s': every source is overridden by the more specific rule '%s' "
+			     "(line %d), which expects the opposite",
+			     sc->rules[i].id, sc->rules[winner].id, sc->rules[winner].line);
 			l->rule_ok[i] = false;
 		}
 	}
@@ -1032,13 +1051,15 @@ resolve_rules(struct loader *l)
 			if (s < 0)
 				continue;
 			lerr(l, b->line,
-			    "rule '%s' contradicts rule '%s' (line %d): both cover %s -> %s port %u, "
-			    "one expects open, the other blocked%s",
-			    b->id, a->id, a->line, sc->hosts[s].name, sc->hosts[d].name, b->port,
-			    l->from_rank[i] != l->from_rank[j]
-				? " (a more specific rule overrides a broader one only when it covers "
-				  "all of its destinations)"
-				: "");
+			     "rule '%s' contradicts rule '%s' (line %d): both cover %s -> %s port "
+			     "%u, "
+			     "one expects open, the other blocked%s",
+			     b->id, a->id, a->line, sc->hosts[s].name, sc->hosts[d].name, b->port,
+			     l->from_rank[i] != l->from_rank[j]
+			         ? " (a more specific rule overrides a broader one only when it "
+			           "covers "
+			           "all of its destinations)"
+			         : "");
 		}
 	}
 	if (lfailed(l))
@@ -1082,7 +1103,7 @@ load_rules(struct loader *l, yaml_node_t *list, int line)
 		return;
 	}
 	for (yaml_node_item_t *it = list->data.sequence.items.start;
-	    it < list->data.sequence.items.top; it++) {
+	     it < list->data.sequence.items.top; it++) {
 		yaml_node_t *n = node_at(l, *it);
 
 		if (n == NULL)
@@ -1094,8 +1115,9 @@ load_rules(struct loader *l, yaml_node_t *list, int line)
 		for (size_t j = 0; j < i; j++) {
 			if (sc->rules[i].id && sc->rules[j].id &&
 			    strcmp(sc->rules[i].id, sc->rules[j].id) == 0) {
-				lerr(l, sc->rules[i].line, "duplicate rule id '%s' (first on line %d)",
-				    sc->rules[i].id, sc->rules[j].line);
+				lerr(l, sc->rules[i].line,
+				     "duplicate rule id '%s' (first on line %d)", sc->rules[i].id,
+				     sc->rules[j].line);
 				break;
 			}
 		}
@@ -1107,7 +1129,8 @@ load_rules(struct loader *l, yaml_node_t *list, int line)
 static bool
 san_add(char **v, size_t *n, const char *s, const char *fqdn, const char *pool)
 {
-	if ((fqdn != NULL && strcasecmp(s, fqdn) == 0) || (pool != NULL && strcasecmp(s, pool) == 0))
+	if ((fqdn != NULL && strcasecmp(s, fqdn) == 0) ||
+	    (pool != NULL && strcasecmp(s, pool) == 0))
 		return true;
 	for (size_t i = 0; i < *n; i++) {
 		if (strcasecmp(v[i], s) == 0)
@@ -1144,7 +1167,8 @@ fill_sans(struct loader *l)
 		}
 		if (pool) {
 			for (size_t j = 0; j < l->nsimple; j++)
-				ok &= san_add(h->san_extra, &h->nsan_extra, l->simple_urls[j], f, h->pool);
+				ok &= san_add(h->san_extra, &h->nsan_extra, l->simple_urls[j], f,
+				              h->pool);
 			ok &= san_add(h->san_extra, &h->nsan_extra, ldi, f, h->pool);
 			ok &= san_add(h->san_extra, &h->nsan_extra, ld, f, h->pool);
 			for (size_t j = 0; j < hx->nweb; j++)
@@ -1165,8 +1189,8 @@ static void
 yaml_problem(struct loader *l, const yaml_parser_t *parser)
 {
 	lerr(l, (int)parser->problem_mark.line + 1, "YAML syntax error: %s%s%s",
-	    parser->problem ? parser->problem : "unknown problem", parser->context ? " " : "",
-	    parser->context ? parser->context : "");
+	     parser->problem ? parser->problem : "unknown problem", parser->context ? " " : "",
+	     parser->context ? parser->context : "");
 }
 
 /*
@@ -1198,7 +1222,7 @@ yaml_precheck(struct loader *l, const char *text, size_t len)
 		case YAML_MAPPING_START_EVENT:
 			if (++depth > SC_MAX_DEPTH) {
 				lerr(l, (int)ev.start_mark.line + 1,
-				    "nesting deeper than %d levels: not a scenario", SC_MAX_DEPTH);
+				     "nesting deeper than %d levels: not a scenario", SC_MAX_DEPTH);
 				ok = false;
 			}
 			break;
@@ -1209,7 +1233,7 @@ yaml_precheck(struct loader *l, const char *text, size_t len)
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
 				lerr(l, (int)ev.start_mark.line + 1,
-				    "a second YAML document: a scenario file holds exactly one");
+				     "a second YAML document: a scenario file holds exactly one");
 				ok = false;
 			}
 			break;
@@ -1220,8 +1244,8 @@ yaml_precheck(struct loader *l, const char *text, size_t len)
 			break;
 		}
 		if (ok && ++events > SC_MAX_EVENTS) {
-			lerr(l, (int)ev.start_mark.line + 1, "more than %d YAML nodes: not a scenario",
-			    SC_MAX_EVENTS);
+			lerr(l, (int)ev.start_mark.line + 1,
+			     "more than %d YAML nodes: not a scenario", SC_MAX_EVENTS);
 			ok = false;
 		}
 		yaml_event_delete(&ev);
@@ -1238,12 +1262,9 @@ load_document(struct loader *l, const char *text, size_t len)
 	yaml_node_t *root;
 	enum { K_NAME, K_DOMAIN, K_ROLES, K_SIMPLE, K_HOSTS, K_RULES, K_N };
 	struct key_spec ks[K_N] = {
-		[K_NAME] = {"name", true, NULL, 0},
-		[K_DOMAIN] = {"domain", true, NULL, 0},
-		[K_ROLES] = {"roles", false, NULL, 0},
-		[K_SIMPLE] = {"simple_urls", false, NULL, 0},
-		[K_HOSTS] = {"hosts", true, NULL, 0},
-		[K_RULES] = {"rules", true, NULL, 0},
+	    [K_NAME] = {"name", true, NULL, 0},    [K_DOMAIN] = {"domain", true, NULL, 0},
+	    [K_ROLES] = {"roles", false, NULL, 0}, [K_SIMPLE] = {"simple_urls", false, NULL, 0},
+	    [K_HOSTS] = {"hosts", true, NULL, 0},  [K_RULES] = {"rules", true, NULL, 0},
 	};
 
 	if (!yaml_precheck(l, text, len))
@@ -1269,16 +1290,18 @@ load_document(struct loader *l, const char *text, size_t len)
 	if (!map_keys(l, root, "the scenario", ks, K_N))
 		return;
 	if (ks[K_NAME].value != NULL &&
-	    str_of(l, ks[K_NAME].value, "name", "the scenario", &sc->name) && !valid_ident(sc->name))
+	    str_of(l, ks[K_NAME].value, ks[K_NAME].line, "name", "the scenario", &sc->name) &&
+	    !valid_ident(sc->name))
 		lerr(l, node_line(ks[K_NAME].value),
-		    "bad scenario name '%s' (letters, digits, '-', '_', '.')", sc->name);
+		     "bad scenario name '%s' (letters, digits, '-', '_', '.')", sc->name);
 	if (ks[K_DOMAIN].value != NULL &&
-	    str_of(l, ks[K_DOMAIN].value, "domain", "the scenario", &sc->domain) &&
+	    str_of(l, ks[K_DOMAIN].value, ks[K_DOMAIN].line, "domain", "the scenario",
+	           &sc->domain) &&
 	    !valid_dns(sc->domain, false))
 		lerr(l, node_line(ks[K_DOMAIN].value), "bad domain '%s'", sc->domain);
 	if (ks[K_SIMPLE].value != NULL)
-		dns_list(l, ks[K_SIMPLE].value, "simple_urls", "the scenario", false, &l->simple_urls,
-		    &l->nsimple);
+		dns_list(l, ks[K_SIMPLE].value, ks[K_SIMPLE].line, "simple_urls", "the scenario",
+		         false, &l->simple_urls, &l->nsimple);
 	load_roles(l, ks[K_ROLES].value, ks[K_ROLES].line);
 	if (ks[K_HOSTS].value != NULL)
 		load_hosts(l, ks[K_HOSTS].value, ks[K_HOSTS].line);
@@ -1348,12 +1371,38 @@ builtin_names(char *buf, size_t len)
 	int n;
 
 	buf[0] = '\0';
-	for (const struct lm_builtin *b = lm_builtin_scenarios; b->name != NULL && used < len; b++) {
+	for (const struct lm_builtin *b = lm_builtin_scenarios; b->name != NULL && used < len;
+	     b++) {
 		n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", b->name);
 		if (n < 0)
 			break;
 		used += (size_t)n;
 	}
+}
+
+/* A host's relative cert/key paths are relative to the scenario file, not the cwd. */
+static int
+rebase_paths(struct scenario *sc, const char *spec)
+{
+	const char *slash = strrchr(spec, '/');
+	int dirlen;
+	char *p;
+
+	if (slash == NULL)
+		return 0;
+	dirlen = (int)(slash - spec);
+	for (size_t i = 0; i < sc->nhosts; i++) {
+		char **v[2] = {&sc->hosts[i].cert, &sc->hosts[i].key};
+		for (int k = 0; k < 2; k++) {
+			if (*v[k] == NULL || (*v[k])[0] == '/')
+				continue;
+			if (asprintf(&p, "%.*s/%s", dirlen, spec, *v[k]) < 0)
+				return -1;
+			free(*v[k]);
+			*v[k] = p;
+		}
+	}
+	return 0;
 }
 
 struct scenario *
@@ -1386,8 +1435,8 @@ scenario_load(const char *spec, char *err, size_t errlen)
 	if (st.st_size > SC_MAX_BYTES) {
 		fclose(f);
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: scenario is too large: %lld bytes (at most %d)", spec,
-			    (long long)st.st_size, SC_MAX_BYTES);
+			snprintf(err, errlen, "%s: scenario is too large: %lld bytes (at most %d)",
+			         spec, (long long)st.st_size, SC_MAX_BYTES);
 		return NULL;
 	}
 	if ((buf = malloc(SC_MAX_BYTES + 1)) == NULL)
@@ -1398,6 +1447,12 @@ scenario_load(const char *spec, char *err, size_t errlen)
 	fclose(f);
 	sc = scenario_load_buffer(spec, buf, n, err, errlen);
 	free(buf);
+	if (sc != NULL && rebase_paths(sc, spec) != 0) {
+		scenario_free(sc);
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: out of memory", spec);
+		return NULL;
+	}
 	return sc;
 
 fail_file:
@@ -1410,8 +1465,9 @@ fail_errno:
 	builtin_names(names, sizeof(names));
 	if (err != NULL && errlen > 0) {
 		if (strchr(spec, '/') == NULL && e == ENOENT)
-			snprintf(err, errlen, "%s: cannot read scenario: %s (built-in scenarios: %s)",
-			    spec, strerror(e), names);
+			snprintf(err, errlen,
+			         "%s: cannot read scenario: %s (built-in scenarios: %s)", spec,
+			         strerror(e), names);
 		else
 			snprintf(err, errlen, "%s: cannot read scenario: %s", spec, strerror(e));
 	}

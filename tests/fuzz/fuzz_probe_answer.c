@@ -18,8 +18,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int initialized;
-	static enum probe_parse (*const parsers[])(const char *, size_t, bool,
-	    struct probe_answer *) = {probe_http_parse, probe_sip_parse, probe_cls_parse};
+	static enum probe_parse (*const parsers[])(
+	    const char *, size_t, bool, struct probe_answer *) = {probe_http_parse, probe_sip_parse,
+	                                                          probe_cls_parse};
 	enum probe_parse (*parse)(const char *, size_t, bool, struct probe_answer *);
 	struct probe_identity id;
 	struct probe_answer a;

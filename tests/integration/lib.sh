@@ -16,7 +16,8 @@ lm_cleanup() {
 	for p in "${LM_PIDS[@]:-}"; do
 		[ -n "$p" ] && wait "$p" 2>/dev/null
 	done
-	for n in "${LM_NETNS[@]:-}"; do
+	# lm_netns runs in $(...) subshells: its names are kept in a file, not only the array
+	for n in "${LM_NETNS[@]:-}" $(cat "$LM_TMP/.netns" 2>/dev/null); do
 		[ -n "$n" ] && ip netns del "$n" 2>/dev/null
 	done
 	rm -rf "$LM_TMP"
@@ -30,7 +31,13 @@ lm_need_cmd() { command -v "$1" >/dev/null 2>&1 || lm_fail "$1 is not installed 
 # Remembers a background PID for cleanup: lm_track $!
 lm_track() { LM_PIDS+=("$1"); }
 # Creates a namespace this test owns (removed on exit); name gets a unique suffix.
-lm_netns() { local n="lm$$-$1"; ip netns add "$n" || lm_fail "ip netns add $n"; LM_NETNS+=("$n"); echo "$n"; }
+lm_netns() {
+	local n="lm$$-$1"
+	ip netns add "$n" || lm_fail "ip netns add $n"
+	LM_NETNS+=("$n")
+	echo "$n" >>"$LM_TMP/.netns"
+	echo "$n"
+}
 # Waits (bounded) until FILE contains PATTERN: readiness lines, never sleep-and-hope.
 lm_wait_for() {
 	local file=$1 pattern=$2 tries=${3:-100}

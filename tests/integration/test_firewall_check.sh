@@ -75,6 +75,33 @@ print("%d paths, %d PowerShell rules" % (len(paths), len(got)))
 EOF
 done
 
+# dual stack: IPv4 paths in iptables, IPv6 paths in ip6tables, all in one nft table
+lm_need_cmd ip6tables-restore
+cat >"$LM_TMP/ds.yaml" <<'YAML'
+name: dual-stack
+domain: contoso.local
+hosts:
+  - {name: cl01,   role: internal-client, address: "2001:db8::20"}
+  - {name: rp01,   role: reverse-proxy,   address: 198.18.0.10}
+  - {name: dir01,  role: director, address: "2001:db8:1::10", fqdn: dir01.contoso.local, pool: dirpool.contoso.local}
+  - {name: dir02,  role: director, address: 198.18.1.10, fqdn: dir02.contoso.local, pool: dirpool.contoso.local}
+rules:
+  - {id: clients-dir-https, service: https, port: 443,  from: internal-client, to: dir01}
+  - {id: rp-dir-https,      service: https, port: 4443, from: reverse-proxy,   to: dir02}
+YAML
+for f in nft iptables ip6tables; do
+	"$LYNCMOCK" firewall --scenario "$LM_TMP/ds.yaml" --format $f >"$LM_TMP/ds.$f" || lm_fail "dual stack: --format $f"
+done
+ip netns exec "$NS" nft -c -f "$LM_TMP/ds.nft" || lm_fail "dual stack: nft -c"
+ip netns exec "$NS" iptables-restore --test "$LM_TMP/ds.iptables" || lm_fail "dual stack: iptables-restore --test"
+ip netns exec "$NS" ip6tables-restore --test "$LM_TMP/ds.ip6tables" || lm_fail "dual stack: ip6tables-restore --test"
+grep -q 'ip6 saddr 2001:db8::20 ip6 daddr 2001:db8:1::10 tcp dport 443 accept' "$LM_TMP/ds.nft" || lm_fail "dual stack: no ip6 nft rule"
+[ "$(grep -c '^-A FORWARD -s .* -j ACCEPT$' "$LM_TMP/ds.iptables")" = 1 ] || lm_fail "dual stack: iptables accepts"
+[ "$(grep -c '^-A FORWARD -s .* -j ACCEPT$' "$LM_TMP/ds.ip6tables")" = 1 ] || lm_fail "dual stack: ip6tables accepts"
+grep -q -- '-A FORWARD -s 198.18.0.10/32 -d 198.18.1.10/32 -p tcp -m tcp --dport 4443 ' "$LM_TMP/ds.iptables" || lm_fail "dual stack: iptables rule"
+grep -q -- '-A FORWARD -s 2001:db8::20/128 -d 2001:db8:1::10/128 -p tcp -m tcp --dport 443 ' "$LM_TMP/ds.ip6tables" || lm_fail "dual stack: ip6tables rule"
+grep -q -- 'rp01 -> dir02 is not IPv6' "$LM_TMP/ds.ip6tables" || lm_fail "dual stack: ip6tables does not name the IPv4 path"
+
 # bad input: clear message, exit 2
 "$LYNCMOCK" firewall --format pf >/dev/null 2>"$LM_TMP/err" && lm_fail "--format pf accepted"
 [ $? -eq 2 ] || lm_fail "--format pf: exit code not 2"

@@ -114,6 +114,16 @@ sip_probe(99)
 assert not errors, errors
 print("per-source cap: third connection from 127.0.3.21 dropped after %.0f ms; 127.0.3.3 served" % (t * 1000))
 for s in a: s.close()
+# the same on an evhttp listener (cap checked at its set-up step)
+a = [conn(18080, "127.0.3.22"), conn(18080, "127.0.3.22")]
+time.sleep(0.05)
+third = conn(18080, "127.0.3.22")
+t = closed_after(third, 0.5)
+assert t is not None and t < 0.5, "third http connection from one source not dropped (%r)" % t
+http_probe(98)
+assert not errors, errors
+print("per-source cap on http: third connection dropped after %.0f ms; others served" % (t * 1000))
+for s in a: s.close()
 
 # --- per-listener cap (2 on edge01, handshake timeout 5 s): the third client
 # waits in the backlog and is served as soon as one slot frees

@@ -122,6 +122,29 @@ lis_expect "unknown host exit" "$rc" 2
 rc=0; "$LYNCMOCK" listen --scenario /nonexistent.yaml --host dir01 >/dev/null 2>&1 || rc=$?
 lis_expect "missing scenario exit" "$rc" 2
 
+# lab faults: --plaintext serves a TLS port without TLS, --port-cert puts
+# another CA's certificate on one port (a second dir01, ports + 11000)
+other=$LM_TMP/other
+mkdir -p "$other"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$other/dir.key" -out "$other/dir.pem" -days 2 \
+	-subj /CN=dirpool.contoso.local -addext subjectAltName=DNS:dirpool.contoso.local 2>/dev/null ||
+	lm_fail "self-signed certificate"
+chmod 600 "$other/dir.key"
+LIS_OFF=11000 lis_start faults dir01 --plaintext 4443 --port-cert "443,$other/dir.pem,$other/dir.key"
+faults=$LIS_PID
+curl -sS --max-time 5 -o "$LM_TMP/p4.json" 'http://127.0.3.1:15443/lyncmock/probe?token=plain' ||
+	lm_fail "--plaintext 4443 does not answer plain HTTP"
+lis_expect "plaintext identity" "$(lis_json "$LM_TMP/p4.json" 'j["listener"], j["port"], j["tls"]')" \
+	"('https', 15443, None)"
+rc=0
+curl -sS --max-time 5 --cacert "$LIS_PKI/ca.pem" --resolve dirpool.contoso.local:11443:127.0.3.1 \
+	-o /dev/null https://dirpool.contoso.local:11443/ 2>"$LM_TMP/wrongca.err" || rc=$?
+echo "curl --port-cert 443 (another CA): rc=$rc $(head -n1 "$LM_TMP/wrongca.err")"
+lis_expect "wrong CA on 443" "$rc" 60
+curl -sS --max-time 5 --cacert "$other/dir.pem" --resolve dirpool.contoso.local:11443:127.0.3.1 \
+	-o /dev/null https://dirpool.contoso.local:11443/ || lm_fail "--port-cert certificate not served"
+lis_stop "$faults"
+
 lis_stop "$dir"
 lis_stop "$fe"
 # one log line per connection; the JSON log parses

@@ -5,6 +5,7 @@
 # probed address is a wrong-responder; with --no-client-cert the MTLS
 # listeners reject us.
 source "$LM_SOURCE_DIR/tests/integration/lib.sh"
+source "$LM_SOURCE_DIR/tests/integration/probe_pki.sh"
 lm_need_cmd jq
 
 B=$((22000 + ($$ % 50) * 20))
@@ -93,4 +94,19 @@ rc=0
 [ "$rc" -eq 0 ] || lm_fail "ad hoc: exit $rc ($(jq -c '.results[] | [.outcome, .detail]' "$LM_TMP/adhoc.json"))"
 [ "$(jq -r '[.results[] | .outcome] | unique | join(",")' "$LM_TMP/adhoc.json")" = pass ] ||
 	lm_fail "ad hoc: $(jq -c '[.results[] | .outcome]' "$LM_TMP/adhoc.json")"
+# the listener's own fault injection (what `lab --break` uses): plaintext on a
+# TLS port, and a certificate from another CA
+probe_pki "$LM_TMP/pki" || lm_fail "cannot make the test PKI"
+sed 's/address: 127.0.4.12,/address: 127.0.4.16,/' "$LM_TMP/sc.yaml" >"$LM_TMP/faults.yaml"
+"$LYNCMOCK" listen --scenario "$LM_TMP/faults.yaml" --host dir01 --certs "$LM_TMP/certs" \
+	--plaintext $((B + 2)) --port-cert "$((B + 3)),$LM_TMP/pki/foreign.pem,$LM_TMP/pki/foreign.key" \
+	>"$LM_TMP/faults.out" 2>"$LM_TMP/faults.log" &
+lm_track $!
+lm_wait_for "$LM_TMP/faults.out" "^ready host=dir01"
+"$LYNCMOCK" probe --scenario "$LM_TMP/faults.yaml" --host rp01 --certs "$LM_TMP/certs" --rule rp-dir-https \
+	--format json --output "$LM_TMP/f1.json" && lm_fail "plaintext: exit 0"
+expect "$LM_TMP/f1.json" rp-dir-https tls-failed
+"$LYNCMOCK" probe --scenario "$LM_TMP/faults.yaml" --host edge01 --certs "$LM_TMP/certs" \
+	--format json --output "$LM_TMP/f2.json" && lm_fail "wrong CA: exit 0"
+expect "$LM_TMP/f2.json" edge-dir-sip tls-untrusted
 echo "ok: probes against lyncmock listen"

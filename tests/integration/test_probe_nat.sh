@@ -10,6 +10,9 @@ lm_need_cmd jq
 
 NA=$(lm_netns a) # reverse proxy / edge: probes
 NB=$(lm_netns b) # director: listens
+# lm_netns runs in $(...), a subshell: register the names here too, or
+# lib.sh's cleanup never sees them
+LM_NETNS+=("$NA" "$NB")
 VA=lm$$a VB=lm$$b
 ip link add "$VA" type veth peer name "$VB" || lm_fail "veth"
 ip link set "$VA" netns "$NA" && ip link set "$VB" netns "$NB" || lm_fail "veth into namespaces"

@@ -12,6 +12,9 @@ lm_need_cmd python3
 
 NP=$(lm_netns p) # the probing host
 NT=$(lm_netns t) # the target, with the firewall
+# lm_netns runs in $(...), a subshell: register the names here too, or
+# lib.sh's cleanup never sees them
+LM_NETNS+=("$NP" "$NT")
 VA=lm$$a VB=lm$$b
 ip link add "$VA" type veth peer name "$VB" || lm_fail "veth"
 ip link set "$VA" netns "$NP" && ip link set "$VB" netns "$NT" || lm_fail "veth into namespaces"

@@ -88,10 +88,10 @@ test_paths_single_director(void **state)
 		assert_ptr_not_equal(p[i].src, p[i].dst);
 		/* the blocked path is never opened, by any rule */
 		assert_false(strcmp(p[i].src->name, "cl01") == 0 &&
-		    strcmp(p[i].dst->name, "edge01") == 0 && p[i].rule->port == 50001);
+		             strcmp(p[i].dst->name, "edge01") == 0 && p[i].rule->port == 50001);
 		for (size_t j = 0; j < i; j++)
 			assert_false(p[i].src == p[j].src && p[i].dst == p[j].dst &&
-			    p[i].rule->port == p[j].rule->port);
+			             p[i].rule->port == p[j].rule->port);
 	}
 	free(p);
 	scenario_free(sc);
@@ -109,8 +109,11 @@ test_nft_single_director(void **state)
 	assert_int_equal(count_lines(t, "ct state established,related accept", NULL), 1);
 	assert_int_equal(count_lines(t, "table inet lyncmock {", NULL), 1);
 	/* comments carry rule ids */
-	assert_int_equal(count_lines(t, "ip saddr 198.18.0.10 ip daddr 198.18.1.10 tcp dport 8080 "
-					"accept comment \"rp-dir-http\"", NULL), 1);
+	assert_int_equal(count_lines(t,
+	                             "ip saddr 198.18.0.10 ip daddr 198.18.1.10 tcp dport 8080 "
+	                             "accept comment \"rp-dir-http\"",
+	                             NULL),
+	                 1);
 	assert_int_equal(count_lines(t, "accept comment \"any-edge-cls2\"", NULL), 4);
 	assert_int_equal(count_lines(t, "accept comment \"any-edge-cls1\"", NULL), 3);
 	/* the blocked rule: a comment, no accept, and its path absent */
@@ -130,9 +133,9 @@ test_nft_faults(void **state)
 {
 	struct scenario *sc = load("single-director");
 	struct firewall_fault_spec fs[] = {
-		{"clients-dir-https", FIREWALL_FAULT_DROP},
-		{"rp-dir-https", FIREWALL_FAULT_REJECT},
-		{"clients-dir-http", FIREWALL_FAULT_NAT},
+	    {"clients-dir-https", FIREWALL_FAULT_DROP},
+	    {"rp-dir-https", FIREWALL_FAULT_REJECT},
+	    {"clients-dir-http", FIREWALL_FAULT_NAT},
 	};
 	struct firewall_opts o = {.faults = fs, .nfaults = 3};
 	char *t = render(sc, FIREWALL_NFT, &o);
@@ -140,13 +143,16 @@ test_nft_faults(void **state)
 
 	assert_int_equal(count_lines(t, " accept comment \"", NULL), SD_OPEN_PATHS - 2);
 	assert_int_equal(count_lines(t, "tcp dport 443 drop comment \"clients-dir-https", NULL), 1);
-	assert_int_equal(count_lines(t, "tcp dport 4443 reject with tcp reset", "rp-dir-https",
-			     NULL), 1);
+	assert_int_equal(
+	    count_lines(t, "tcp dport 4443 reject with tcp reset", "rp-dir-https", NULL), 1);
 	/* reject only on the Director path: rp-fe-https on 4443 is untouched */
 	assert_int_equal(count_lines(t, "reject", NULL), 1);
 	assert_int_equal(count_lines(t, "hook postrouting", "srcnat", NULL), 1);
-	assert_int_equal(count_lines(t, "ip saddr 198.18.0.20 ip daddr 198.18.1.10 tcp dport 80 "
-					"masquerade", NULL), 1);
+	assert_int_equal(count_lines(t,
+	                             "ip saddr 198.18.0.20 ip daddr 198.18.1.10 tcp dport 80 "
+	                             "masquerade",
+	                             NULL),
+	                 1);
 	assert_int_equal(count_lines(t, "masquerade", NULL), 1);
 	/* nat keeps the accept */
 	assert_int_equal(count_lines(t, "dport 80 accept comment \"clients-dir-http\"", NULL), 1);
@@ -179,16 +185,24 @@ test_iptables_single_director(void **state)
 	(void)state;
 
 	assert_int_equal(count_lines(t, "-A FORWARD -s ", "--dport", "-j ACCEPT", NULL),
-	    SD_OPEN_PATHS);
+	                 SD_OPEN_PATHS);
 	assert_int_equal(count_lines(t, ":FORWARD DROP", NULL), 1);
 	assert_int_equal(count_lines(t, "--ctstate ESTABLISHED,RELATED -j ACCEPT", NULL), 1);
 	assert_int_equal(count_lines(t, "*filter", NULL), 1);
 	assert_int_equal(count_lines(t, "COMMIT", NULL), 1);
-	assert_int_equal(count_lines(t, "-s 198.18.1.30/32 -d 198.18.1.10/32 -p tcp -m tcp "
-					"--dport 5061 -m comment --comment \"edge-dir-sip\" -j ACCEPT",
-			     NULL), 1);
+	assert_int_equal(count_lines(t,
+	                             "-s 198.18.1.30/32 -d 198.18.1.10/32 -p tcp -m tcp "
+	                             "--dport 5061 -m comment --comment \"edge-dir-sip\" -j ACCEPT",
+	                             NULL),
+	                 1);
 	assert_int_equal(count_lines(t, "clients-edge-cls-blocked", "-j", NULL), 0);
 	assert_int_equal(count_lines(t, "-s 198.18.0.20/32", "--dport 50001", NULL), 0);
+	free(t);
+	/* an IPv4-only scenario has nothing for ip6tables but a note per path */
+	t = render(sc, FIREWALL_IP6TABLES, NULL);
+	assert_int_equal(count_lines(t, "-j ACCEPT", "--dport", NULL), 0);
+	assert_int_equal(count_lines(t, "is not IPv6", NULL), SD_OPEN_PATHS);
+	assert_int_equal(count_lines(t, ":FORWARD DROP", NULL), 1);
 	free(t);
 	scenario_free(sc);
 }
@@ -202,16 +216,20 @@ test_powershell_single_director(void **state)
 
 	/* one rule per (open rule, destination host): every rule here has one */
 	assert_int_equal(count_lines(t, "New-NetFirewallRule", "-Direction Inbound",
-			     "-Protocol TCP", "-Action Allow", "-Profile Domain", NULL),
-	    SD_OPEN_RULES);
+	                             "-Protocol TCP", "-Action Allow", "-Profile Domain", NULL),
+	                 SD_OPEN_RULES);
 	assert_int_equal(count_lines(t, "-DisplayName \"lyncmock rp-dir-http (8080)\"",
-			     "-LocalPort 8080 ", "-RemoteAddress 198.18.0.10 ", NULL), 1);
+	                             "-LocalPort 8080 ", "-RemoteAddress 198.18.0.10 ", NULL),
+	                 1);
 	assert_int_equal(count_lines(t, "lyncmock any-edge-cls1 (50001)",
-			     "-RemoteAddress 198.18.0.10,198.18.1.10,198.18.1.20 ", NULL), 1);
-	assert_int_equal(count_lines(t, "lyncmock any-edge-cls2 (50002)",
-			     "-RemoteAddress 198.18.0.10,198.18.0.20,198.18.1.10,198.18.1.20 ", NULL),
+	                             "-RemoteAddress 198.18.0.10,198.18.1.10,198.18.1.20 ", NULL),
+	                 1);
+	assert_int_equal(
+	    count_lines(t, "lyncmock any-edge-cls2 (50002)",
+	                "-RemoteAddress 198.18.0.10,198.18.0.20,198.18.1.10,198.18.1.20 ", NULL),
 	    1);
-	assert_int_equal(count_lines(t, "New-NetFirewallRule", "clients-edge-cls-blocked", NULL), 0);
+	assert_int_equal(count_lines(t, "New-NetFirewallRule", "clients-edge-cls-blocked", NULL),
+	                 0);
 	/* grouped by destination host, each named */
 	assert_int_equal(count_lines(t, "# ---- host dir01 (director, 198.18.1.10) ----", NULL), 1);
 	assert_int_equal(count_lines(t, "# ---- host fe01", NULL), 1);
@@ -257,7 +275,7 @@ test_helpers(void **state)
 
 	assert_string_equal(firewall_label("a\"b$c d", buf, sizeof buf), "a_b_c_d");
 	assert_string_equal(firewall_label("0123456789abcdefXYZ", buf, sizeof buf),
-	    "0123456789abcde");
+	                    "0123456789abcde");
 	assert_int_equal(firewall_addr_family("198.18.0.1"), AF_INET);
 	assert_int_equal(firewall_addr_family("2001:db8::1"), AF_INET6);
 	assert_int_equal(firewall_addr_family("dir01"), -1);
@@ -270,14 +288,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_paths_single_director),
-		cmocka_unit_test(test_nft_single_director),
-		cmocka_unit_test(test_nft_faults),
-		cmocka_unit_test(test_nft_input_chain),
-		cmocka_unit_test(test_iptables_single_director),
-		cmocka_unit_test(test_powershell_single_director),
-		cmocka_unit_test(test_director_pool),
-		cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_paths_single_director),
+	    cmocka_unit_test(test_nft_single_director),
+	    cmocka_unit_test(test_nft_faults),
+	    cmocka_unit_test(test_nft_input_chain),
+	    cmocka_unit_test(test_iptables_single_director),
+	    cmocka_unit_test(test_powershell_single_director),
+	    cmocka_unit_test(test_director_pool),
+	    cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

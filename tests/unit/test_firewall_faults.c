@@ -1,4 +1,5 @@
-/* Unit tests for the lab's --break faults: parsing, expected outcomes, validation against a scenario. */
+/* Unit tests for the lab's --break faults: parsing, expected outcomes, validation against a
+ * scenario. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,7 +85,8 @@ test_validation(void **state)
 	assert_int_equal(check(sc, err, sizeof err, "clients-dir-https=plaintext", NULL), 0);
 	assert_int_equal(check(sc, err, sizeof err, "any-edge-cls2=no-client-cert", NULL), 0);
 	assert_int_equal(check(sc, err, sizeof err, "edge-dir-sip=no-client-cert",
-			     "rp-dir-http=nat", "dir-fe-https=wrong-ca", NULL), 0);
+	                       "rp-dir-http=nat", "dir-fe-https=wrong-ca", NULL),
+	                 0);
 	/* nonsense, each with a message naming the problem */
 	assert_int_equal(check(sc, err, sizeof err, "nosuch=drop", NULL), -1);
 	assert_non_null(strstr(err, "no rule 'nosuch'"));
@@ -95,10 +97,11 @@ test_validation(void **state)
 	assert_non_null(strstr(err, "does not require a client certificate"));
 	assert_int_equal(check(sc, err, sizeof err, "clients-edge-cls-blocked=reject", NULL), -1);
 	assert_non_null(strstr(err, "expects the path blocked"));
-	assert_int_equal(check(sc, err, sizeof err, "rp-dir-http=drop", "rp-dir-http=nat", NULL), -1);
+	assert_int_equal(check(sc, err, sizeof err, "rp-dir-http=drop", "rp-dir-http=nat", NULL),
+	                 -1);
 	assert_non_null(strstr(err, "broken twice"));
-	assert_int_equal(check(sc, err, sizeof err, "edge-dir-sip=plaintext", "fe-dir-sip=wrong-ca",
-			     NULL), -1);
+	assert_int_equal(
+	    check(sc, err, sizeof err, "edge-dir-sip=plaintext", "fe-dir-sip=wrong-ca", NULL), -1);
 	assert_non_null(strstr(err, "dir01:5061"));
 	scenario_free(sc);
 }
@@ -107,9 +110,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_outcomes),
-		cmocka_unit_test(test_validation),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_outcomes),
+	    cmocka_unit_test(test_validation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,7 +153,7 @@ test_parallel_bound(void **state)
 	all = timed_run(40, lport); /* one wave: ~150 ms */
 	four = timed_run(4, lport); /* ten waves: ~1500 ms */
 	print_message("40 probes x 150 ms: parallel 40 -> %.0f ms, parallel 4 -> %.0f ms\n", all,
-	    four);
+	              four);
 	assert_true(all < 600);
 	assert_true(four >= 1400);
 	close(lfd);
@@ -182,7 +182,8 @@ test_interrupted(void **state)
 static void
 test_bad_urls(void **state)
 {
-	char *bad[] = {"gopher://127.0.4.20:1", "tcp://127.0.4.20", "not a url", "https://127.0.4.20:1"};
+	char *bad[] = {"gopher://127.0.4.20:1", "tcp://127.0.4.20", "not a url",
+	               "https://127.0.4.20:1"};
 	struct probe_options o = {0};
 	char err[256];
 
@@ -215,7 +216,8 @@ test_scenario(void **state)
 	char *only[] = {"open", "closed-ok"};
 
 	(void)state;
-	snprintf(yaml, sizeof yaml,
+	snprintf(
+	    yaml, sizeof yaml,
 	    "name: unit\n"
 	    "domain: contoso.local\n"
 	    "hosts:\n"
@@ -224,7 +226,8 @@ test_scenario(void **state)
 	    "  - {name: fe01, role: front-end, address: 127.0.4.21, fqdn: fe01.contoso.local}\n"
 	    "rules:\n"
 	    "  - {id: open, service: tcp, port: %u, from: internal-client, to: director}\n"
-	    "  - {id: closed-ok, service: tcp, port: %u, from: internal-client, to: front-end, expect: blocked}\n"
+	    "  - {id: closed-ok, service: tcp, port: %u, from: internal-client, to: front-end, "
+	    "expect: blocked}\n"
 	    "  - {id: other, service: tcp, port: %u, from: internal-client, to: front-end}\n",
 	    lport, cport, lport);
 	sc = scenario_load_buffer("unit.yaml", yaml, strlen(yaml), err, sizeof err);
@@ -234,9 +237,10 @@ test_scenario(void **state)
 	run = probe_run_new(sc->name, "cl01");
 	o.only_rules = only;
 	o.nonly_rules = 2;
-	assert_int_equal(probe_scenario(sc, scenario_host_find(sc, "cl01"), &o, run, err, sizeof err), 0);
+	assert_int_equal(
+	    probe_scenario(sc, scenario_host_find(sc, "cl01"), &o, run, err, sizeof err), 0);
 	assert_int_equal(run->n, 2); /* "other" filtered out */
-	assert_null(run->note);	     /* 127.0.4.22 is local: bound */
+	assert_null(run->note);      /* 127.0.4.22 is local: bound */
 	r = &run->results[0];
 	assert_string_equal(r->rule_id, "open");
 	assert_int_equal(r->outcome, LM_OUT_PASS);
@@ -254,7 +258,8 @@ test_scenario(void **state)
 	run = probe_run_new(sc->name, "cl01");
 	o.port_offset = 65535;
 	o.nonly_rules = 1;
-	assert_int_equal(probe_scenario(sc, scenario_host_find(sc, "cl01"), &o, run, err, sizeof err), 0);
+	assert_int_equal(
+	    probe_scenario(sc, scenario_host_find(sc, "cl01"), &o, run, err, sizeof err), 0);
 	assert_int_equal(run->n, 1);
 	assert_int_equal(run->results[0].outcome, LM_OUT_LOCAL_ERROR);
 	probe_run_free(run);
@@ -263,7 +268,8 @@ test_scenario(void **state)
 	run = probe_run_new(sc->name, "cl01");
 	only[0] = "nosuch";
 	o.port_offset = 0;
-	assert_int_equal(probe_scenario(sc, scenario_host_find(sc, "cl01"), &o, run, err, sizeof err), -1);
+	assert_int_equal(
+	    probe_scenario(sc, scenario_host_find(sc, "cl01"), &o, run, err, sizeof err), -1);
 	assert_non_null(strstr(err, "nosuch"));
 	probe_run_free(run);
 	scenario_free(sc);
@@ -274,11 +280,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_parallel_bound),
-		cmocka_unit_test(test_interrupted),
-		cmocka_unit_test(test_bad_urls),
-		cmocka_unit_test(test_scenario),
+	    cmocka_unit_test(test_classify),    cmocka_unit_test(test_parallel_bound),
+	    cmocka_unit_test(test_interrupted), cmocka_unit_test(test_bad_urls),
+	    cmocka_unit_test(test_scenario),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

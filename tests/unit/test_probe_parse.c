@@ -12,7 +12,7 @@
 
 static enum probe_parse
 parse_str(enum probe_parse (*fn)(const char *, size_t, bool, struct probe_answer *), const char *s,
-    bool eof, struct probe_answer *a)
+          bool eof, struct probe_answer *a)
 {
 	memset(a, 0, sizeof *a);
 	return fn(s, strlen(s), eof, a);
@@ -22,8 +22,9 @@ static void
 test_http_content_length(void **state)
 {
 	struct probe_answer a;
-	const char *ok = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n"
-			 "{\"service\":1}";
+	const char *ok =
+	    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n"
+	    "{\"service\":1}";
 	char partial[128];
 
 	(void)state;
@@ -48,25 +49,28 @@ test_http_chunked_and_close(void **state)
 
 	(void)state;
 	assert_int_equal(parse_str(probe_http_parse,
-			     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-			     "4\r\n{\"a\"\r\n3;ext=1\r\n:1}\r\n0\r\n\r\n",
-			     false, &a),
-	    PROBE_PARSE_DONE);
+	                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                           "4\r\n{\"a\"\r\n3;ext=1\r\n:1}\r\n0\r\n\r\n",
+	                           false, &a),
+	                 PROBE_PARSE_DONE);
 	assert_string_equal(a.body, "{\"a\":1}");
 	probe_answer_clear(&a);
 	/* no length: the body runs to the close */
-	assert_int_equal(parse_str(probe_http_parse, "HTTP/1.0 404 Not Found\r\n\r\nnope", false, &a),
+	assert_int_equal(
+	    parse_str(probe_http_parse, "HTTP/1.0 404 Not Found\r\n\r\nnope", false, &a),
 	    PROBE_PARSE_MORE);
 	probe_answer_clear(&a);
-	assert_int_equal(parse_str(probe_http_parse, "HTTP/1.0 404 Not Found\r\n\r\nnope", true, &a),
+	assert_int_equal(
+	    parse_str(probe_http_parse, "HTTP/1.0 404 Not Found\r\n\r\nnope", true, &a),
 	    PROBE_PARSE_DONE);
 	assert_int_equal(a.status, 404);
 	assert_string_equal(a.body, "nope");
 	probe_answer_clear(&a);
 	/* 100 Continue is skipped */
 	assert_int_equal(parse_str(probe_http_parse,
-			     "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", false, &a),
-	    PROBE_PARSE_DONE);
+	                           "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+	                           false, &a),
+	                 PROBE_PARSE_DONE);
 	assert_int_equal(a.status, 204);
 	probe_answer_clear(&a);
 }
@@ -75,14 +79,14 @@ static void
 test_http_errors(void **state)
 {
 	static const char *bad[] = {
-		"SSH-2.0-OpenSSH_9.2\r\n",
-		"HTTP/2 200\r\n\r\n",
-		"HTTP/1.1 2x0 OK\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-		"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n",
+	    "SSH-2.0-OpenSSH_9.2\r\n",
+	    "HTTP/2 200\r\n\r\n",
+	    "HTTP/1.1 2x0 OK\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+	    "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n",
 	};
 	struct probe_answer a;
 
@@ -98,10 +102,10 @@ static void
 test_sip(void **state)
 {
 	const char *ok = "\r\n\r\nSIP/2.0 200 OK\r\n"
-			 "Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKabc\r\n"
-			 "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x@y\r\n"
-			 "CSeq: 1 OPTIONS\r\nX-Lyncmock-Token: tok\r\n"
-			 "Content-Type: application/json\r\nl: 7\r\n\r\n{\"a\":1}";
+	                 "Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKabc\r\n"
+	                 "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x@y\r\n"
+	                 "CSeq: 1 OPTIONS\r\nX-Lyncmock-Token: tok\r\n"
+	                 "Content-Type: application/json\r\nl: 7\r\n\r\n{\"a\":1}";
 	struct probe_answer a;
 	char partial[512];
 	size_t n = strlen(ok);
@@ -119,19 +123,20 @@ test_sip(void **state)
 	assert_int_equal(probe_sip_parse(partial, n - 1, true, &a), PROBE_PARSE_ERROR);
 	probe_answer_clear(&a);
 
-	assert_int_equal(parse_str(probe_sip_parse,
-			     "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bK1\r\n"
-			     "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n"
-			     "Content-Length: 0\r\n\r\n",
-			     false, &a),
+	assert_int_equal(
+	    parse_str(probe_sip_parse,
+	              "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bK1\r\n"
+	              "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n"
+	              "Content-Length: 0\r\n\r\n",
+	              false, &a),
 	    PROBE_PARSE_ERROR);
 	assert_non_null(strstr(a.why, "request"));
 	probe_answer_clear(&a);
 	assert_int_equal(parse_str(probe_sip_parse, "HTTP/1.0 200 ok\r\n\r\n", false, &a),
-	    PROBE_PARSE_ERROR);
+	                 PROBE_PARSE_ERROR);
 	probe_answer_clear(&a);
-	assert_int_equal(parse_str(probe_sip_parse, "SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n",
-			     false, &a),
+	assert_int_equal(
+	    parse_str(probe_sip_parse, "SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n", false, &a),
 	    PROBE_PARSE_ERROR);
 	probe_answer_clear(&a);
 }
@@ -143,11 +148,11 @@ test_cls(void **state)
 
 	(void)state;
 	assert_int_equal(parse_str(probe_cls_parse, "{\"service\":\"lyncmock\"}\r\n", false, &a),
-	    PROBE_PARSE_DONE);
+	                 PROBE_PARSE_DONE);
 	assert_string_equal(a.body, "{\"service\":\"lyncmock\"}");
 	probe_answer_clear(&a);
 	assert_int_equal(parse_str(probe_cls_parse, "ERR unknown command\r\n", false, &a),
-	    PROBE_PARSE_ERROR);
+	                 PROBE_PARSE_ERROR);
 	assert_non_null(strstr(a.why, "ERR unknown command"));
 	probe_answer_clear(&a);
 	assert_int_equal(parse_str(probe_cls_parse, "{\"partial", false, &a), PROBE_PARSE_MORE);
@@ -160,10 +165,11 @@ static void
 test_identity(void **state)
 {
 	struct probe_identity id;
-	const char *j = "{\"service\":\"lyncmock\",\"version\":\"0.1.0\",\"scenario\":\"s\","
-			"\"host\":\"dir01\",\"role\":\"director\",\"listener\":\"sip-mtls\","
-			"\"port\":5061,\"local\":\"198.18.1.10:5061\",\"peer\":\"198.18.1.30:40000\","
-			"\"token\":\"abc\",\"tls\":{\"version\":\"TLSv1.3\"}}";
+	const char *j =
+	    "{\"service\":\"lyncmock\",\"version\":\"0.1.0\",\"scenario\":\"s\","
+	    "\"host\":\"dir01\",\"role\":\"director\",\"listener\":\"sip-mtls\","
+	    "\"port\":5061,\"local\":\"198.18.1.10:5061\",\"peer\":\"198.18.1.30:40000\","
+	    "\"token\":\"abc\",\"tls\":{\"version\":\"TLSv1.3\"}}";
 
 	(void)state;
 	assert_int_equal(probe_identity_parse(j, strlen(j), &id), 0);
@@ -177,7 +183,8 @@ test_identity(void **state)
 	assert_int_equal(probe_identity_parse("{\"service\":\"nginx\"}", 19, &id), 1);
 	assert_int_equal(probe_identity_parse("[1,2]", 5, &id), 1);
 	assert_int_equal(probe_identity_parse("<html>", 6, &id), -1);
-	assert_int_equal(probe_identity_parse("{\"service\":\"lyncmock\",\"service\":\"x\"}", 37, &id),
+	assert_int_equal(
+	    probe_identity_parse("{\"service\":\"lyncmock\",\"service\":\"x\"}", 37, &id),
 	    -1); /* duplicate keys are refused */
 	probe_identity_clear(&id);
 }
@@ -186,12 +193,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_http_content_length),
-		cmocka_unit_test(test_http_chunked_and_close),
-		cmocka_unit_test(test_http_errors),
-		cmocka_unit_test(test_sip),
-		cmocka_unit_test(test_cls),
-		cmocka_unit_test(test_identity),
+	    cmocka_unit_test(test_http_content_length),
+	    cmocka_unit_test(test_http_chunked_and_close),
+	    cmocka_unit_test(test_http_errors),
+	    cmocka_unit_test(test_sip),
+	    cmocka_unit_test(test_cls),
+	    cmocka_unit_test(test_identity),
 	};
 
 	parser_init();

@@ -1,4 +1,4 @@
-/* Unit tests for the scenario model: the built-in scenarios, host resolution, listens and the table. */
+/* Unit tests for the scenario model: built-ins, host resolution, listens, the table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,15 +89,15 @@ test_single_director_seed_rows(void **state)
 		unsigned port;
 		const char *from, *to;
 	} seed[] = {
-		{"rp-dir-http", "http", 8080, "rp01", "dir01"},
-		{"rp-dir-https", "https", 4443, "rp01", "dir01"},
-		{"dir-fe-https", "https", 444, "dir01", "fe01"},
-		{"clients-dir-http", "http", 80, "cl01", "dir01"},
-		{"clients-dir-https", "https", 443, "cl01", "dir01"},
-		{"edge-dir-sip", "sip-mtls", 5061, "edge01", "dir01"},
-		{"any-edge-cls1", "cls-mtls", 50001, "rp01,dir01,fe01", "edge01"},
-		{"any-edge-cls2", "cls-mtls", 50002, "rp01,cl01,dir01,fe01", "edge01"},
-		{"any-edge-cls3", "cls-mtls", 50003, "rp01,cl01,dir01,fe01", "edge01"},
+	    {"rp-dir-http", "http", 8080, "rp01", "dir01"},
+	    {"rp-dir-https", "https", 4443, "rp01", "dir01"},
+	    {"dir-fe-https", "https", 444, "dir01", "fe01"},
+	    {"clients-dir-http", "http", 80, "cl01", "dir01"},
+	    {"clients-dir-https", "https", 443, "cl01", "dir01"},
+	    {"edge-dir-sip", "sip-mtls", 5061, "edge01", "dir01"},
+	    {"any-edge-cls1", "cls-mtls", 50001, "rp01,dir01,fe01", "edge01"},
+	    {"any-edge-cls2", "cls-mtls", 50002, "rp01,cl01,dir01,fe01", "edge01"},
+	    {"any-edge-cls3", "cls-mtls", 50003, "rp01,cl01,dir01,fe01", "edge01"},
 	};
 	struct scenario *sc = load_ok("single-director");
 	(void)state;
@@ -180,7 +180,8 @@ test_hosts_and_sans(void **state)
 	assert_int_equal(h->role->cert_shape, SCENARIO_CERT_SERVER);
 	assert_int_equal(h->nsan_extra, 0);
 	assert_null(h->pool);
-	assert_string_equal(scenario_host_fqdn(sc, h, buf, sizeof(buf)), "edge01-int.contoso.local");
+	assert_string_equal(scenario_host_fqdn(sc, h, buf, sizeof(buf)),
+	                    "edge01-int.contoso.local");
 	h = scenario_host_find(sc, "rp01");
 	assert_int_equal(h->role->cert_shape, SCENARIO_CERT_CLIENT);
 	assert_null(h->fqdn);
@@ -195,7 +196,7 @@ test_hosts_and_sans(void **state)
 
 static void
 check_listens(const struct scenario *sc, const char *host, const unsigned *ports,
-    const enum lm_client_cert *cc, const enum lm_service *svc, size_t n)
+              const enum lm_client_cert *cc, const enum lm_service *svc, size_t n)
 {
 	struct scenario_listen out[16];
 	const struct scenario_host *h = scenario_host_find(sc, host);
@@ -224,21 +225,22 @@ test_listens_of(void **state)
 
 	/* Directors serve web services (80/443/4443/8080) and SIP; 444 is the Front End's. */
 	check_listens(sc, "dir01", (const unsigned[]){80, 443, 4443, 5061, 8080},
-	    (const enum lm_client_cert[]){LM_CC_NONE, LM_CC_NONE, LM_CC_NONE, LM_CC_REQUIRED,
-		LM_CC_NONE},
-	    (const enum lm_service[]){LM_SVC_HTTP, LM_SVC_HTTPS, LM_SVC_HTTPS, LM_SVC_SIP_MTLS,
-		LM_SVC_HTTP},
-	    5);
-	check_listens(sc, "fe01", (const unsigned[]){444, 4443, 5061, 8080},
+	              (const enum lm_client_cert[]){LM_CC_NONE, LM_CC_NONE, LM_CC_NONE,
+	                                            LM_CC_REQUIRED, LM_CC_NONE},
+	              (const enum lm_service[]){LM_SVC_HTTP, LM_SVC_HTTPS, LM_SVC_HTTPS,
+	                                        LM_SVC_SIP_MTLS, LM_SVC_HTTP},
+	              5);
+	check_listens(
+	    sc, "fe01", (const unsigned[]){444, 4443, 5061, 8080},
 	    (const enum lm_client_cert[]){LM_CC_NONE, LM_CC_NONE, LM_CC_REQUIRED, LM_CC_NONE},
 	    (const enum lm_service[]){LM_SVC_HTTPS, LM_SVC_HTTPS, LM_SVC_SIP_MTLS, LM_SVC_HTTP}, 4);
 	/* 50001 is listened on although cl01's path to it must be blocked */
 	check_listens(sc, "edge01", (const unsigned[]){5061, 50001, 50002, 50003},
-	    (const enum lm_client_cert[]){LM_CC_REQUIRED, LM_CC_REQUIRED, LM_CC_REQUIRED,
-		LM_CC_REQUIRED},
-	    (const enum lm_service[]){LM_SVC_SIP_MTLS, LM_SVC_CLS_MTLS, LM_SVC_CLS_MTLS,
-		LM_SVC_CLS_MTLS},
-	    4);
+	              (const enum lm_client_cert[]){LM_CC_REQUIRED, LM_CC_REQUIRED, LM_CC_REQUIRED,
+	                                            LM_CC_REQUIRED},
+	              (const enum lm_service[]){LM_SVC_SIP_MTLS, LM_SVC_CLS_MTLS, LM_SVC_CLS_MTLS,
+	                                        LM_SVC_CLS_MTLS},
+	              4);
 	check_listens(sc, "rp01", NULL, NULL, NULL, 0);
 	check_listens(sc, "cl01", NULL, NULL, NULL, 0);
 	/* a short array: still the full count, only max written */
@@ -287,13 +289,13 @@ test_director_pool(void **state)
 	/* an Edge pool member: only its own extra SAN */
 	assert_int_equal(scenario_host_find(sc, "edge02")->nsan_extra, 1);
 	assert_string_equal(scenario_host_find(sc, "edge02")->san_extra[0],
-	    "edgepool-int.contoso.local");
+	                    "edgepool-int.contoso.local");
 	check_listens(sc, "dir02", (const unsigned[]){80, 443, 4443, 5061, 8080},
-	    (const enum lm_client_cert[]){LM_CC_NONE, LM_CC_NONE, LM_CC_NONE, LM_CC_REQUIRED,
-		LM_CC_NONE},
-	    (const enum lm_service[]){LM_SVC_HTTP, LM_SVC_HTTPS, LM_SVC_HTTPS, LM_SVC_SIP_MTLS,
-		LM_SVC_HTTP},
-	    5);
+	              (const enum lm_client_cert[]){LM_CC_NONE, LM_CC_NONE, LM_CC_NONE,
+	                                            LM_CC_REQUIRED, LM_CC_NONE},
+	              (const enum lm_service[]){LM_SVC_HTTP, LM_SVC_HTTPS, LM_SVC_HTTPS,
+	                                        LM_SVC_SIP_MTLS, LM_SVC_HTTP},
+	              5);
 	scenario_free(sc);
 }
 
@@ -315,8 +317,9 @@ test_custom_roles(void **state)
 	assert_int_equal(scenario_role_find(sc, "mediation")->cert_shape, SCENARIO_CERT_POOL);
 	h = scenario_host_find(sc, "rp01");
 	assert_string_equal(h->address, "2001:db8::10"); /* canonical form */
-	assert_string_equal(h->cert, "rp01.pem");
-	assert_string_equal(h->key, "rp01.key");
+	/* relative to the scenario file's folder, not to the working directory */
+	assert_non_null(strstr(h->cert, "/tests/fixtures/scenarios/rp01.pem"));
+	assert_non_null(strstr(h->key, "/tests/fixtures/scenarios/rp01.key"));
 	assert_int_equal(h->line, 8);
 	/* a server role gets only its own san list, less its FQDN (sql01.fabrikam.test) */
 	h = scenario_host_find(sc, "sql01");
@@ -331,13 +334,16 @@ test_custom_roles(void **state)
 	assert_string_equal(h->san_extra[2], "lyncdiscover.fabrikam.test");
 	/* the strictest client-certificate policy wins when rules share a port */
 	check_listens(sc, "med01", (const unsigned[]){5070},
-	    (const enum lm_client_cert[]){LM_CC_REQUIRED}, (const enum lm_service[]){LM_SVC_SIP_MTLS},
-	    1);
+	              (const enum lm_client_cert[]){LM_CC_REQUIRED},
+	              (const enum lm_service[]){LM_SVC_SIP_MTLS}, 1);
 	check_listens(sc, "rp01", (const unsigned[]){8443},
-	    (const enum lm_client_cert[]){LM_CC_OPTIONAL}, (const enum lm_service[]){LM_SVC_HTTPS}, 1);
-	check_listens(sc, "sql01", (const unsigned[]){1433}, (const enum lm_client_cert[]){LM_CC_NONE},
-	    (const enum lm_service[]){LM_SVC_TCP}, 1);
-	/* mediation -> mediation: both members are sources and destinations; self pairs don't count */
+	              (const enum lm_client_cert[]){LM_CC_OPTIONAL},
+	              (const enum lm_service[]){LM_SVC_HTTPS}, 1);
+	check_listens(sc, "sql01", (const unsigned[]){1433},
+	              (const enum lm_client_cert[]){LM_CC_NONE},
+	              (const enum lm_service[]){LM_SVC_TCP}, 1);
+	/* mediation -> mediation: both members are sources and destinations; self pairs don't count
+	 */
 	const struct scenario_rule *r = rule(sc, "med-med");
 	assert_int_equal(r->nfrom, 2);
 	assert_int_equal(r->nto, 2);
@@ -371,7 +377,8 @@ test_print_table(void **state)
 	size_t col = (size_t)(strstr(text, "expect") - text);
 	for (char *p = strchr(text, '\n') + 1; *p != '\0'; p = strchr(p, '\n') + 1) {
 		assert_true(p[col - 2] == ' ' && p[col - 1] == ' ');
-		assert_true(strncmp(p + col, "open", 4) == 0 || strncmp(p + col, "blocked", 7) == 0);
+		assert_true(strncmp(p + col, "open", 4) == 0 ||
+		            strncmp(p + col, "blocked", 7) == 0);
 	}
 	free(text);
 	scenario_free(sc);
@@ -395,7 +402,7 @@ test_file_before_builtin(void **state)
 	      "  - {name: a, role: internal-client, address: 10.0.0.1}\n"
 	      "  - {name: b, role: edge-internal, address: 10.0.0.2}\n"
 	      "rules:\n  - {id: x, service: cls-mtls, port: 50001, from: a, to: b}\n",
-	    f);
+	      f);
 	fclose(f);
 	assert_int_equal(chdir(dir), 0);
 	sc = load_ok("single-director");
@@ -427,8 +434,8 @@ test_all_builtins(void **state)
 	(void)state;
 
 	for (const struct lm_builtin *b = lm_builtin_scenarios; b->name != NULL; b++, n++) {
-		struct scenario *sc = scenario_load_buffer(b->path, b->text, b->len, errbuf,
-		    sizeof(errbuf));
+		struct scenario *sc =
+		    scenario_load_buffer(b->path, b->text, b->len, errbuf, sizeof(errbuf));
 		if (sc == NULL)
 			fail_msg("%s:\n%s", b->name, errbuf);
 		assert_string_equal(sc->name, b->name);
@@ -459,17 +466,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_is_single_director),
-		cmocka_unit_test(test_single_director_seed_rows),
-		cmocka_unit_test(test_any_expansion),
-		cmocka_unit_test(test_hosts_and_sans),
-		cmocka_unit_test(test_listens_of),
-		cmocka_unit_test(test_director_pool),
-		cmocka_unit_test(test_custom_roles),
-		cmocka_unit_test(test_print_table),
-		cmocka_unit_test(test_file_before_builtin),
-		cmocka_unit_test(test_all_builtins),
-		cmocka_unit_test(test_error_buffer_limits),
+	    cmocka_unit_test(test_default_is_single_director),
+	    cmocka_unit_test(test_single_director_seed_rows),
+	    cmocka_unit_test(test_any_expansion),
+	    cmocka_unit_test(test_hosts_and_sans),
+	    cmocka_unit_test(test_listens_of),
+	    cmocka_unit_test(test_director_pool),
+	    cmocka_unit_test(test_custom_roles),
+	    cmocka_unit_test(test_print_table),
+	    cmocka_unit_test(test_file_before_builtin),
+	    cmocka_unit_test(test_all_builtins),
+	    cmocka_unit_test(test_error_buffer_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

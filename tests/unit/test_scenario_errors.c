@@ -1,4 +1,4 @@
-/* Unit tests for scenario validation: one fixture per error class, each checked for its FILE:LINE and message. */
+/* Unit tests for scenario validation: a fixture per error class, checked for FILE:LINE. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,17 +71,17 @@ expect_errors(const char *name, const struct expect_err *e, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!has_error(errbuf, path, e[i].line, e[i].sub))
-			fail_msg("%s: no '%s:%d: ...%s...' in:\n%s", name, name, e[i].line, e[i].sub,
-			    errbuf);
+			fail_msg("%s: no '%s:%d: ...%s...' in:\n%s", name, name, e[i].line,
+			         e[i].sub, errbuf);
 	}
 	if (count_lines(errbuf) != n)
 		fail_msg("%s: expected %zu error lines, got:\n%s", name, n, errbuf);
 }
 
-#define EXPECT(name, ...)                                                              \
-	do {                                                                               \
-		const struct expect_err e_[] = {__VA_ARGS__};                                  \
-		expect_errors(name, e_, sizeof(e_) / sizeof(e_[0]));                           \
+#define EXPECT(name, ...)                                                                          \
+	do {                                                                                       \
+		const struct expect_err e_[] = {__VA_ARGS__};                                      \
+		expect_errors(name, e_, sizeof(e_) / sizeof(e_[0]));                               \
 	} while (0)
 
 static void
@@ -101,7 +101,7 @@ test_missing_keys(void **state)
 	(void)state;
 	EXPECT("missing-key.yaml", {8, "missing 'port' in rule"});
 	EXPECT("missing-top.yaml", {1, "missing 'domain' in the scenario"},
-	    {1, "missing 'rules' in the scenario"});
+	       {1, "missing 'rules' in the scenario"});
 }
 
 static void
@@ -117,7 +117,8 @@ test_unknown_keys(void **state)
 {
 	(void)state;
 	EXPECT("unknown-key.yaml", {8, "unknown key 'prot' in rule (did you mean 'port'?)"});
-	EXPECT("unknown-top-key.yaml", {6, "unknown key 'rule' in the scenario (did you mean 'rules'?)"});
+	EXPECT("unknown-top-key.yaml",
+	       {6, "unknown key 'rule' in the scenario (did you mean 'rules'?)"});
 	EXPECT("duplicate-key.yaml", {8, "duplicate key 'port' in rule"});
 }
 
@@ -127,7 +128,7 @@ test_unknown_names(void **state)
 	(void)state;
 	EXPECT("unknown-role.yaml", {5, "unknown role 'directr' (did you mean 'director'?)"});
 	EXPECT("unknown-from.yaml",
-	    {8, "'from: reverse-proxi' names no host or role (did you mean 'reverse-proxy'?)"});
+	       {8, "'from: reverse-proxi' names no host or role (did you mean 'reverse-proxy'?)"});
 	EXPECT("unknown-to.yaml", {8, "'to: dir99x' names no host or role"});
 	EXPECT("any-dest.yaml", {8, "'to: any' is not allowed"});
 	EXPECT("role-without-hosts.yaml", {8, "'to: front-end' matches no host of the scenario"});
@@ -140,10 +141,11 @@ test_duplicates(void **state)
 	(void)state;
 	EXPECT("dup-host.yaml", {6, "duplicate host name 'rp01' (first on line 4)"});
 	EXPECT("dup-rule.yaml", {8, "duplicate rule id 'r1' (first on line 7)"});
-	EXPECT("dup-address.yaml", {6, "duplicate address 198.18.1.10: hosts 'dir01' (line 5) and 'fe01'"});
+	EXPECT("dup-address.yaml",
+	       {6, "duplicate address 198.18.1.10: hosts 'dir01' (line 5) and 'fe01'"});
 	EXPECT("bad-roles.yaml", {5, "role 'director' is built in"},
-	    {6, "duplicate role 'sql' (first on line 4)"},
-	    {7, "bad cert 'gateway' in role 'pbx' (one of pool, server, client)"});
+	       {6, "duplicate role 'sql' (first on line 4)"},
+	       {7, "bad cert 'gateway' in role 'pbx' (one of pool, server, client)"});
 }
 
 static void
@@ -151,11 +153,12 @@ test_bad_values(void **state)
 {
 	(void)state;
 	EXPECT("bad-port.yaml", {8, "bad port '0'"}, {9, "bad port '65536'"},
-	    {10, "bad port 'http'"}, {11, "bad port '-80'"});
+	       {10, "bad port 'http'"}, {11, "bad port '-80'"});
 	EXPECT("bad-address.yaml", {5, "bad address '198.18.1.300'"},
-	    {6, "bad address '2001:db8::1::2'"});
+	       {6, "bad address '2001:db8::1::2'"});
 	EXPECT("bad-expect.yaml", {8, "bad expect 'closed' (open or blocked)"});
-	EXPECT("bad-client-cert.yaml", {8, "bad client_cert 'always' (required, optional or none)"});
+	EXPECT("bad-client-cert.yaml",
+	       {8, "bad client_cert 'always' (required, optional or none)"});
 	EXPECT("client-cert-plain.yaml", {8, "client_cert: required needs TLS, but service http"});
 	EXPECT("cert-without-key.yaml", {4, "host 'rp01' gives 'cert' without 'key'"});
 }
@@ -165,18 +168,21 @@ test_rule_conflicts(void **state)
 {
 	(void)state;
 	EXPECT("tls-client-dest.yaml",
-	    {8, "rule 'r2': service https needs a server certificate on host 'rp01', but role "
-		"'reverse-proxy' only gets a client certificate"});
+	       {8, "rule 'r2': service https needs a server certificate on host 'rp01', but role "
+	           "'reverse-proxy' only gets a client certificate"});
 	EXPECT("port-collision.yaml",
-	    {8, "rule 'r2': http port 443 on host 'dir01' (198.18.1.10) is already https in rule "
-		"'r1' (line 7)"});
+	       {8,
+	        "rule 'r2': http port 443 on host 'dir01' (198.18.1.10) is already https in rule "
+	        "'r1' (line 7)"});
 	EXPECT("same-host.yaml", {8, "rule 'r2': from and to are the same host 'dir01'"});
 	EXPECT("contradiction.yaml",
-	    {8, "rule 'r2' contradicts rule 'r1' (line 7): both cover rp01 -> dir01 port 443"});
+	       {8, "rule 'r2' contradicts rule 'r1' (line 7): both cover rp01 -> dir01 port 443"});
 	EXPECT("partial-override.yaml",
-	    {9, "rule 'cl-edge01' contradicts rule 'any-cls' (line 8): both cover cl01 -> edge01 "
-		"port 50001"});
-	EXPECT("overridden.yaml",
+	       {9,
+	        "rule 'cl-edge01' contradicts rule 'any-cls' (line 8): both cover cl01 -> edge01 "
+	        "port 50001"});
+	EXPECT(
+	    "overridden.yaml",
 	    {7, "rule 'r1': every source is overridden by the more specific rule 'r2' (line 8)"});
 }
 
@@ -196,7 +202,7 @@ test_all_problems(void **state)
 	(void)state;
 
 	EXPECT("many-errors.yaml", {11, "unknown key 'pol' in host (did you mean 'pool'?)"},
-	    {15, "bad port '4430000'"}, {19, "unknown service 'sip'"});
+	       {15, "bad port '4430000'"}, {19, "unknown service 'sip'"});
 	/* "sip" is a prefix of "sip-mtls": that is the better guess */
 	assert_true(has_error(errbuf, path, 19, "did you mean 'sip-mtls'?"));
 	assert_true(strstr(errbuf, ":11:") < strstr(errbuf, ":15:"));
@@ -211,8 +217,8 @@ test_missing_file(void **state)
 
 	sc = scenario_load("/nonexistent/lyncmock.yaml", errbuf, sizeof(errbuf));
 	assert_null(sc);
-	assert_string_equal(errbuf,
-	    "/nonexistent/lyncmock.yaml: cannot read scenario: No such file or directory");
+	assert_string_equal(
+	    errbuf, "/nonexistent/lyncmock.yaml: cannot read scenario: No such file or directory");
 	/* a bare name that is neither a file nor a built-in lists the built-ins */
 	sc = scenario_load("single-directr", errbuf, sizeof(errbuf));
 	assert_null(sc);
@@ -247,46 +253,75 @@ test_odd_documents(void **state)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: ~}\n"
-		 "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
-		    "t.yaml:4: 'address' in host has no value"},
-		{"name: t\ndomain: d.test\nhosts:\n  - \"just a string\"\n"
-		 "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
-		    "t.yaml:4: host must be a mapping, not a scalar"},
-		{"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: 10.0.0.1, "
-		 "web_services: meet.d.test}\n"
-		 "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
-		    "t.yaml:4: 'web_services' in host must be a list of names, not a scalar"},
-		{"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: 10.0.0.1, "
-		 "fqdn: bad_name.d.test}\n"
-		 "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
-		    "t.yaml:4: bad fqdn 'bad_name.d.test'"},
-		{"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: edge-internal, address: 10.0.0.1, "
-		 "pool: p.d.test}\n"
-		 "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
-		    "t.yaml:4: host 'a' has a pool, but its role 'edge-internal' does not use pool"},
-		{"name: t\ndomain: d.test\nhosts:\n  - &h {name: a, role: director, address: 10.0.0.1}\n"
-		 "  - *h\nrules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
-		    "t.yaml:4: duplicate host name 'a'"},
-		{"name: t\ndomain: d.test\nhosts:\n  - {name: any, role: director, address: 10.0.0.1}\n"
-		 "rules:\n  - {id: r, service: http, port: 80, from: any, to: any}\n",
-		    "t.yaml:4: bad host name 'any'"},
-		{"name: t\ndomain: d.test\nhosts:\n  - {name: director, role: director, address: 10.0.0.1}\n"
-		 "rules:\n  - {id: r, service: http, port: 80, from: any, to: director}\n",
-		    "t.yaml:4: host name 'director' is also a role name"},
-		{"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: 10.0.0.1}\n"
-		 "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n"
-		 "  - {? [x] : 1}\n",
-		    "t.yaml:7: a key in rule must be a scalar, not a list"},
-		{"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: 10.0.0.1}\n"
-		 "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
-		    "t.yaml:6: rule 'r': 'from: any' leaves no source host"},
+	    {"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: ~}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
+	     "t.yaml:4: 'address' in host has no value"},
+	    {"name: t\ndomain: d.test\nhosts:\n  - \"just a string\"\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
+	     "t.yaml:4: host must be a mapping, not a scalar"},
+	    {"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: 10.0.0.1, "
+	     "web_services: meet.d.test}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
+	     "t.yaml:4: 'web_services' in host must be a list of names, not a scalar"},
+	    {"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: 10.0.0.1, "
+	     "fqdn: bad_name.d.test}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
+	     "t.yaml:4: bad fqdn 'bad_name.d.test'"},
+	    {"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: edge-internal, address: "
+	     "10.0.0.1, "
+	     "pool: p.d.test}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
+	     "t.yaml:4: host 'a' has a pool, but its role 'edge-internal' does not use pool"},
+	    {"name: t\ndomain: d.test\nhosts:\n  - &h {name: a, role: director, address: "
+	     "10.0.0.1}\n"
+	     "  - *h\nrules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
+	     "t.yaml:4: duplicate host name 'a'"},
+	    {"name: t\ndomain: d.test\nhosts:\n  - {name: any, role: director, address: 10.0.0.1}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: any}\n",
+	     "t.yaml:4: bad host name 'any'"},
+	    {"name: t\ndomain: d.test\nhosts:\n  - {name: director, role: director, address: "
+	     "10.0.0.1}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: director}\n",
+	     "t.yaml:4: host name 'director' is also a role name"},
+	    {"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: 10.0.0.1}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n"
+	     "  - {? [x] : 1}\n",
+	     "t.yaml:7: a key in rule must be a scalar, not a list"},
+	    {"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: 10.0.0.1}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
+	     "t.yaml:6: rule 'r': 'from: any' leaves no source host"},
+	    /* a mapping where a scalar belongs */
+	    {"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: 10.0.0.1}\n"
+	     "  - {name: b, role: front-end, address: 10.0.0.2}\n"
+	     "rules:\n  - id: r\n    service: http\n    port: 80\n    from:\n      role: director\n"
+	     "    to: b\n",
+	     "t.yaml:10: 'from' in rule must be a scalar, not a mapping"},
+	    {"name: t\ndomain: d.test\nroles: {name: x}\nhosts:\n"
+	     "  - {name: a, role: director, address: 10.0.0.1}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
+	     "t.yaml:3: 'roles' must be a list, not a mapping"},
+	    {"name: t\ndomain: d.test\nsimple_urls: [meet.d.test, \"bad url\"]\nhosts:\n"
+	     "  - {name: a, role: director, address: 10.0.0.1}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
+	     "t.yaml:3: 'simple_urls' in the scenario: 'bad url' is not a valid DNS name"},
+	    {"name: t\ndomain: -bad-.test\nhosts:\n  - {name: a, role: director, address: "
+	     "10.0.0.1}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
+	     "t.yaml:2: bad domain '-bad-.test'"},
+	    {"name: t\ndomain: d.test\nhosts:\n  - {name: a, role: director, address: 10.0.0.1}\n"
+	     "  - {name: b, role: front-end, address: \"::ffff:10.0.0.1\"}\n"
+	     "  - {name: c, role: front-end, address: \"2001:DB8::1\"}\n"
+	     "  - {name: d, role: front-end, address: \"2001:db8:0::1\"}\n"
+	     "rules:\n  - {id: r, service: http, port: 80, from: any, to: a}\n",
+	     "t.yaml:7: duplicate address 2001:db8::1: hosts 'c' (line 6) and 'd'"},
+	    {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
+	     "t.yaml:1: nesting deeper than 16 levels"},
 	};
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct scenario *sc = scenario_load_buffer("t.yaml", cases[i].text,
-		    strlen(cases[i].text), errbuf, sizeof(errbuf));
+		struct scenario *sc = scenario_load_buffer(
+		    "t.yaml", cases[i].text, strlen(cases[i].text), errbuf, sizeof(errbuf));
 		if (sc != NULL) {
 			scenario_free(sc);
 			fail_msg("case %zu loaded", i);
@@ -304,19 +339,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_missing_keys),
-		cmocka_unit_test(test_wrong_types),
-		cmocka_unit_test(test_unknown_keys),
-		cmocka_unit_test(test_unknown_names),
-		cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_bad_values),
-		cmocka_unit_test(test_rule_conflicts),
-		cmocka_unit_test(test_empty_lists),
-		cmocka_unit_test(test_all_problems),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_too_large),
-		cmocka_unit_test(test_odd_documents),
+	    cmocka_unit_test(test_malformed),     cmocka_unit_test(test_missing_keys),
+	    cmocka_unit_test(test_wrong_types),   cmocka_unit_test(test_unknown_keys),
+	    cmocka_unit_test(test_unknown_names), cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_bad_values),    cmocka_unit_test(test_rule_conflicts),
+	    cmocka_unit_test(test_empty_lists),   cmocka_unit_test(test_all_problems),
+	    cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_too_large),
+	    cmocka_unit_test(test_odd_documents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
