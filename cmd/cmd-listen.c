@@ -1,7 +1,9 @@
 /* lyncmock listen: run every fake endpoint of one host on one event loop until SIGINT/SIGTERM. */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,8 @@ static const char listen_usage[] =
     "           [--bind ADDR] [--port-offset N] [--ready-fd N] [--log FILE] [--json-log]\n"
     "           [--strict-client-eku] [--plaintext PORT]... [--port-cert PORT,CERT,KEY]...\n"
     "           [--max-conns N] [--max-conns-per-source N] [--max-message BYTES]\n"
-    "           [--handshake-timeout MS] [--idle-timeout MS]\n"
+    "           [--handshake-timeout MS] [--idle-timeout MS] [--tls-min VERSION]\n"
+    "           [--user USER]\n"
     "\n"
     "Starts, on one event loop, every listener that host H is a destination for\n"
     "in the scenario (default '" LM_DEFAULT_SCENARIO "'), bound to H's address, and\n"
@@ -56,6 +59,22 @@ static const char listen_usage[] =
     "      --max-message BYTES largest request or SIP message (65536)\n"
     "      --handshake-timeout MS     TLS handshake deadline (10000)\n"
     "      --idle-timeout MS   idle time before a connection is closed (60000)\n"
+    "      --tls-min 1.0|1.1|1.2|1.3  lowest TLS version accepted (1.2). Lower it only\n"
+    "                          for old peers; 1.0/1.1 also allow their legacy ciphers\n"
+    "      --user USER         after binding every port, drop to USER's uid, gid and\n"
+    "                          groups (bind ports < 1024 as root, then serve as USER;\n"
+    "                          SIGHUP then reloads certificates as USER)\n"
+    "\n"
+    "Limits: a connection over --max-conns waits in the kernel backlog (accepting\n"
+    "pauses); over --max-conns-per-source it is closed at once; a SIP message, HTTP\n"
+    "request or CLS line over --max-message is refused (SIP 513, HTTP 4xx, CLS ERR)\n"
+    "and the connection closed; a client that does not finish its TLS handshake in\n"
+    "--handshake-timeout, or sends nothing for --idle-timeout, is closed; a client\n"
+    "that stops reading stops being read once 4 x --max-message of answers wait.\n"
+    "Memory therefore stays near max-conns x (max-message + TLS buffers).\n"
+    "TLS: 1.2 and 1.3 only, ECDHE/DHE/RSA key exchange with AES-GCM, ChaCha20 or\n"
+    "AES-CBC; no RC4, 3DES, export, NULL or anonymous suites; no compression or\n"
+    "renegotiation.\n"
     "\n"
     "When every socket is bound it prints exactly one line, 'ready host=H\n"
     "ports=P1,P2,...', and flushes it. SIGHUP reloads the certificates (the old\n"
@@ -81,6 +100,8 @@ enum {
 	OPT_MAX_MESSAGE,
 	OPT_HS_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
+	OPT_TLS_MIN,
+	OPT_USER,
 };
 
 static const struct option listen_longopts[] = {
@@ -103,6 +124,8 @@ static const struct option listen_longopts[] = {
     {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
     {"handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"tls-min", required_argument, NULL, OPT_TLS_MIN},
+    {"user", required_argument, NULL, OPT_USER},
     {NULL, 0, NULL, 0},
 };
 
@@ -142,6 +165,48 @@ parse_port_cert(const char *s, struct listener_port_cert *pc)
 	memcpy(pc->cert, c1 + 1, (size_t)(c2 - c1 - 1));
 	pc->cert[c2 - c1 - 1] = '\0';
 	snprintf(pc->key, sizeof pc->key, "%s", c2 + 1);
+	return 0;
+}
+
+/* "1.0".."1.3" into an OpenSSL protocol version; -1 when unknown. */
+static int
+parse_tls_min(const char *s)
+{
+	static const struct {
+		const char *name;
+		int version;
+	} v[] = {{"1.0", TLS1_VERSION}, {"1.1", TLS1_1_VERSION}, {"1.2", TLS1_2_VERSION},
+	         {"1.3", TLS1_3_VERSION}};
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		if (strcmp(s, v[i].name) == 0)
+			return v[i].version;
+	}
+	return -1;
+}
+
+/* Gives up root for pw's identity: groups first, then gid, then uid (the
+ * other order would leave us unable to drop the rest), and checks that
+ * root cannot be regained. */
+static int
+drop_privileges(const struct passwd *pw, char *err, size_t errlen)
+{
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 && setgroups(1, &pw->pw_gid) == -1) {
+		snprintf(err, errlen, "setgroups: %s", strerror(errno));
+		return -1;
+	}
+	if (setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1) {
+		snprintf(err, errlen, "setresgid(%u): %s", (unsigned)pw->pw_gid, strerror(errno));
+		return -1;
+	}
+	if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+		snprintf(err, errlen, "setresuid(%u): %s", (unsigned)pw->pw_uid, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		snprintf(err, errlen, "root could be regained after dropping to %s", pw->pw_name);
+		return -1;
+	}
 	return 0;
 }
 
@@ -209,7 +274,9 @@ cmd_listen_exec(int argc, char **argv)
 {
 	const struct cmd_entry *e = &cmd_listen_entry;
 	const char *scenario = NULL, *host = NULL, *certs = NULL, *ca = NULL, *cert = NULL;
-	const char *key = NULL, *log_path = NULL;
+	const char *key = NULL, *log_path = NULL, *user = NULL;
+	struct passwd pwbuf, *pw = NULL;
+	char pwstr[4096];
 	struct listener_config cfg;
 	struct listen_run run = {NULL, NULL};
 	struct event *ev_int = NULL, *ev_term = NULL, *ev_hup = NULL;
@@ -319,6 +386,14 @@ cmd_listen_exec(int argc, char **argv)
 			else
 				cfg.limits.idle_timeout_ms = (unsigned)v;
 			break;
+		case OPT_TLS_MIN:
+			if ((cfg.tls_min_version = parse_tls_min(optarg)) == -1)
+				return cmd_usage_error(e, "--tls-min: 1.0, 1.1, 1.2 or 1.3, not '%s'",
+				                       optarg);
+			break;
+		case OPT_USER:
+			user = optarg;
+			break;
 		case ':':
 			return cmd_usage_error(e, "%s needs a value", argv[optind - 1]);
 		default:
@@ -330,6 +405,20 @@ cmd_listen_exec(int argc, char **argv)
 	if (host == NULL)
 		return cmd_usage_error(e, "--host is required");
 
+	if (user != NULL) {
+		/* look the user up before binding: a typo must not leave root serving */
+		if (getpwnam_r(user, &pwbuf, pwstr, sizeof pwstr, &pw) != 0 || pw == NULL) {
+			fprintf(stderr, "lyncmock listen: --user: no user '%s'\n", user);
+			return LM_EXIT_USAGE;
+		}
+		if (geteuid() != 0 && geteuid() != pw->pw_uid) {
+			fprintf(stderr,
+			        "lyncmock listen: --user %s: only root can change user (running as "
+			        "uid %u)\n",
+			        user, (unsigned)geteuid());
+			return LM_EXIT_USAGE;
+		}
+	}
 	if ((err = malloc(LISTEN_ERRLEN)) == NULL) {
 		fprintf(stderr, "lyncmock listen: out of memory\n");
 		return LM_EXIT_USAGE;
@@ -367,6 +456,14 @@ cmd_listen_exec(int argc, char **argv)
 	if ((run.ls = listener_set_new(run.base, &cfg, err, LISTEN_ERRLEN)) == NULL) {
 		fprintf(stderr, "lyncmock listen: %s\n", err);
 		goto out;
+	}
+	if (pw != NULL && geteuid() != pw->pw_uid) {
+		if (drop_privileges(pw, err, LISTEN_ERRLEN) == -1) {
+			fprintf(stderr, "lyncmock listen: --user %s: %s\n", user, err);
+			goto out;
+		}
+		lm_log("lyncmock listen: serving as user %s (uid %u, gid %u)", pw->pw_name,
+		       (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
 	}
 	ev_int = evsignal_new(run.base, SIGINT, on_stop, &run);
 	ev_term = evsignal_new(run.base, SIGTERM, on_stop, &run);

@@ -101,6 +101,23 @@ parse_uint(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* "1.0".."1.3" into an OpenSSL protocol version; -1 when unknown. */
+static int
+parse_tls_min(const char *s)
+{
+	static const struct {
+		const char *name;
+		int version;
+	} v[] = {{"1.0", TLS1_VERSION}, {"1.1", TLS1_1_VERSION}, {"1.2", TLS1_2_VERSION},
+	         {"1.3", TLS1_3_VERSION}};
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		if (strcmp(s, v[i].name) == 0)
+			return v[i].version;
+	}
+	return -1;
+}
+
 static int
 cmd_probe_exec(int argc, char **argv)
 {
@@ -122,6 +139,7 @@ cmd_probe_exec(int argc, char **argv)
 	    {"port-offset", required_argument, NULL, 'O'},
 	    {"rule", required_argument, NULL, 'r'},
 	    {"skip-rule", required_argument, NULL, 'S'},
+	    {"tls-min", required_argument, NULL, 'T'},
 	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_probe_entry;
@@ -212,6 +230,11 @@ cmd_probe_exec(int argc, char **argv)
 			if (o.nskip_rules == MAX_RULE_FILTERS)
 				return cmd_usage_error(e, "too many --skip-rule options");
 			skip[o.nskip_rules++] = optarg;
+			break;
+		case 'T':
+			if ((o.tls_min_version = parse_tls_min(optarg)) == -1)
+				return cmd_usage_error(e, "--tls-min: 1.0, 1.1, 1.2 or 1.3, not '%s'",
+				                       optarg);
 			break;
 		default:
 			return cmd_usage_error(e, "unknown option");
@@ -319,6 +342,8 @@ const struct cmd_entry cmd_probe_entry = {
         "  --format table|json|junit|dot   report format (default table)\n"
         "  --output FILE         write the report to FILE atomically (default stdout)\n"
         "  --debug-tls           print each TLS handshake step by step on stderr\n"
+        "  --tls-min 1.0|1.1|1.2|1.3  lowest TLS version offered (default 1.2; lower it\n"
+        "                        only to reach old peers, which also allows their ciphers)\n"
         "\n"
         "Exit: 0 every verdict OK, 1 a verdict failed or the run was interrupted,\n"
         "2 usage or configuration error.\n",

@@ -798,6 +798,7 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 	lab.log = o->log;
 	lab.t0 = lm_now_ms();
 	err[0] = '\0';
+	lab_stop = 0;
 
 	if (geteuid() != 0) {
 		snprintf(err, errlen, "lab needs root (network namespaces)");
@@ -851,7 +852,8 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 	if (report_write(lab.run, o->format, o->output, err, errlen) == -1)
 		goto out;
 	if (lab_stop) {
-		snprintf(err, errlen, "interrupted: the report is partial");
+		snprintf(err, errlen, "%s: the report is partial",
+		         lab_stop == SIGALRM ? "probes ran past their deadline" : "interrupted");
 		rc = LM_EXIT_FAIL;
 	} else
 		rc = probe_run_failures(lab.run) == 0 && lab.run->n > 0 ? LM_EXIT_OK : LM_EXIT_FAIL;

@@ -541,7 +541,7 @@ listener_ctx_new(const struct listener *l, char *err, size_t errlen)
 	struct certs_tls_opts o = {
 	    .client_cert = l->client_cert,
 	    .strict_client_eku = l->set->cfg.strict_client_eku,
-	    .min_version = 0,
+	    .min_version = l->set->cfg.tls_min_version,
 	};
 	char e[512];
 	SSL_CTX *ctx;

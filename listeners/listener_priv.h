@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "listeners/listeners.h"
+#include "sip/sip.h"
 
 /* ---- identity record (identity.c) --------------------------------------- */
 /* The facts one answer carries (SPEC §2); strings are borrowed. */
@@ -38,18 +39,7 @@ json_t *identity_json(const struct lm_ident *id, const char *token);
 int identity_line(const struct lm_ident *id, const char *token, struct evbuffer *out);
 
 /* ---- SIP over a stream (sip_stream.c) ------------------------------------ */
-enum sip_frame {
-	SIP_FRAME_NEED_MORE, /* no complete frame yet */
-	SIP_FRAME_KEEPALIVE, /* RFC 5626 ping "\r\n\r\n": answer "\r\n" */
-	SIP_FRAME_SKIP,      /* a lone CRLF before a start line (RFC 3261 §7.5) */
-	SIP_FRAME_MESSAGE,   /* one complete message of *framelen bytes */
-	SIP_FRAME_TOO_LARGE, /* head or head+body exceeds max_message */
-	SIP_FRAME_BAD        /* head complete but Content-Length unusable */
-};
-/* Frames the start of buf: sets *framelen to the bytes the frame spans
- * (for TOO_LARGE/BAD: the head length when known, else 0). */
-enum sip_frame sip_stream_frame(const char *buf, size_t len, size_t max_message, size_t *framelen);
-
+/* Framing is sip_frame() (sip/sip.h). */
 struct sip_stats {
 	unsigned requests;          /* requests answered (or ACKs absorbed) */
 	unsigned responses_ignored; /* responses received: not ours to answer */
@@ -66,8 +56,6 @@ int sip_handle_message(const char *msg, size_t len, const struct lm_ident *id, c
  * parsed: from what the head yields (Via, From, To, Call-ID, CSeq), else a
  * bare status line. Returns 0 and a malloc'd *resp (osip_free), or -1. */
 int sip_error_response(const char *head, size_t len, int code, char **resp, size_t *resplen);
-/* Silences libosip2's own error traces (call once at start-up). */
-void sip_quiet(void);
 /* Frames and handles every complete message in buf, appending responses to
  * out. Returns the bytes consumed; sets *close when the stream cannot go on
  * (framing lost) after out is flushed, with the reason in why. */

@@ -33,6 +33,7 @@ struct listener_config {
 	int port_offset;          /* added to every port (unprivileged runs) */
 	struct certs_paths certs; /* the host's CA/cert/key */
 	bool strict_client_eku;
+	int tls_min_version; /* TLS1_2_VERSION when 0; --tls-min lowers it for old peers */
 	/* TLS ports served without TLS (lab --break plaintext): scenario ports */
 	uint16_t plaintext_ports[16];
 	size_t nplaintext_ports;

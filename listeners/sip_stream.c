@@ -1,7 +1,7 @@
 /*
- * SIP over a byte stream: framing (keep-alives, head up to CRLFCRLF, body by
- * Content-Length, size cap) and the answer to each message, parsed and built
- * with libosip2. One code path for the listener and the fuzzer.
+ * The listener's side of SIP over a byte stream: each message framed by
+ * sip_frame() (sip/sip.h), answered with libosip2. One code path for the
+ * listener and the fuzzer.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -15,122 +15,7 @@
 
 #include "listeners/listener_priv.h"
 
-#define SIP_TOKEN_HEADER "X-Lyncmock-Token"
 #define SIP_MAX_TOKEN 256
-
-/* Calls fn for every header line of head (start line excluded): name and
- * value trimmed, continuation lines skipped. Only splits lines; the values
- * are parsed by libosip2 (or, for Content-Length, by strtoul). */
-static void
-head_foreach(const char *head, size_t len,
-             void (*fn)(const char *, size_t, const char *, size_t, void *), void *arg)
-{
-	const char *p = head, *end = head + len, *eol, *colon, *n, *ne, *v, *ve;
-
-	eol = memchr(p, '\n', (size_t)(end - p));
-	if (eol == NULL)
-		return;
-	for (p = eol + 1; p < end; p = eol + 1) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		ve = eol;
-		if (ve > p && ve[-1] == '\r')
-			ve--;
-		if (ve == p || *p == ' ' || *p == '\t')
-			continue; /* blank or folded line */
-		colon = memchr(p, ':', (size_t)(ve - p));
-		if (colon == NULL)
-			continue;
-		n = p;
-		ne = colon;
-		while (ne > n && (ne[-1] == ' ' || ne[-1] == '\t'))
-			ne--;
-		v = colon + 1;
-		while (v < ve && (*v == ' ' || *v == '\t'))
-			v++;
-		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-			ve--;
-		fn(n, (size_t)(ne - n), v, (size_t)(ve - v), arg);
-		if (eol == end)
-			break;
-	}
-}
-
-static bool
-name_is(const char *n, size_t nlen, const char *full, const char *compact)
-{
-	if (nlen == strlen(full) && strncasecmp(n, full, nlen) == 0)
-		return true;
-	return compact != NULL && nlen == 1 && tolower((unsigned char)*n) == *compact;
-}
-
-struct cl_scan {
-	int state; /* 0 absent, 1 found, -1 invalid */
-	size_t value;
-};
-
-static void
-cl_header(const char *n, size_t nlen, const char *v, size_t vlen, void *arg)
-{
-	struct cl_scan *s = arg;
-	size_t x = 0, i;
-
-	if (!name_is(n, nlen, "content-length", "l") || s->state == -1)
-		return;
-	if (vlen == 0 || vlen > 9) {
-		s->state = -1;
-		return;
-	}
-	for (i = 0; i < vlen; i++) {
-		if (!isdigit((unsigned char)v[i])) {
-			s->state = -1;
-			return;
-		}
-		x = x * 10 + (size_t)(v[i] - '0');
-	}
-	if (s->state == 1 && s->value != x) {
-		s->state = -1; /* two different lengths: no safe framing */
-		return;
-	}
-	s->state = 1;
-	s->value = x;
-}
-
-enum sip_frame
-sip_stream_frame(const char *buf, size_t len, size_t max_message, size_t *framelen)
-{
-	const char *hend;
-	size_t head, scan;
-	struct cl_scan cl = {0, 0};
-
-	*framelen = 0;
-	if (len >= 2 && buf[0] == '\r' && buf[1] == '\n') {
-		if (len < 4)
-			return SIP_FRAME_NEED_MORE; /* maybe a keep-alive */
-		if (buf[2] == '\r' && buf[3] == '\n') {
-			*framelen = 4;
-			return SIP_FRAME_KEEPALIVE;
-		}
-		*framelen = 2;
-		return SIP_FRAME_SKIP;
-	}
-	scan = len < max_message ? len : max_message;
-	hend = memmem(buf, scan, "\r\n\r\n", 4);
-	if (hend == NULL)
-		return len >= max_message ? SIP_FRAME_TOO_LARGE : SIP_FRAME_NEED_MORE;
-	head = (size_t)(hend - buf) + 4;
-	*framelen = head;
-	head_foreach(buf, head, cl_header, &cl);
-	if (cl.state == -1)
-		return SIP_FRAME_BAD;
-	if (cl.value > max_message || head + cl.value > max_message)
-		return SIP_FRAME_TOO_LARGE;
-	if (len < head + cl.value)
-		return SIP_FRAME_NEED_MORE;
-	*framelen = head + cl.value;
-	return SIP_FRAME_MESSAGE;
-}
 
 /* A fresh To tag: 16 hex digits. */
 static char *
@@ -213,7 +98,7 @@ salvage_header(const char *n, size_t nlen, const char *v, size_t vlen, void *arg
 	char *name, *value;
 
 	for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
-		if (!name_is(n, nlen, wanted[i][0], wanted[i][1]))
+		if (!sip_header_is(n, nlen, wanted[i][0], wanted[i][1]))
 			continue;
 		name = osip_strdup(wanted[i][0]);
 		value = osip_malloc(vlen + 1);
@@ -237,7 +122,7 @@ sip_error_response(const char *head, size_t len, int code, char **resp, size_t *
 	*resp = NULL;
 	if (osip_message_init(&scratch) != 0)
 		return -1;
-	head_foreach(head, len, salvage_header, scratch);
+	sip_head_foreach(head, len, salvage_header, scratch);
 	r = response_new(scratch, code);
 	if (r == NULL) /* a salvaged header could not be cloned: bare status */
 		r = response_new(NULL, code);
@@ -363,25 +248,6 @@ sip_handle_message(const char *msg, size_t len, const struct lm_ident *id, char 
 }
 
 static void
-trace_nothing(const char *fi, int li, osip_trace_level_t level, const char *chfr, va_list ap)
-{
-	(void)fi;
-	(void)li;
-	(void)level;
-	(void)chfr;
-	(void)ap;
-}
-
-void
-sip_quiet(void)
-{
-	/* libosip2 prints parse errors on stderr: bad input is ours to report */
-	osip_trace_initialize_func(END_TRACE_LEVEL, trace_nothing);
-	for (int lvl = 0; lvl < END_TRACE_LEVEL; lvl++)
-		osip_trace_disable_level((osip_trace_level_t)lvl);
-}
-
-static void
 add_response(struct evbuffer *out, char *resp, size_t len)
 {
 	if (resp != NULL) {
@@ -395,41 +261,38 @@ sip_stream_process(const char *buf, size_t len, size_t max_message, const struct
                    struct evbuffer *out, struct sip_stats *st, bool *close, char *why,
                    size_t whylen)
 {
-	size_t off = 0, flen;
+	size_t off = 0;
+	struct sip_frame f;
 	char *resp;
 	size_t rlen;
 	int code;
 
 	*close = false;
 	while (off < len) {
-		enum sip_frame f = sip_stream_frame(buf + off, len - off, max_message, &flen);
-
-		switch (f) {
+		switch (sip_frame(buf + off, len - off, max_message, &f)) {
 		case SIP_FRAME_NEED_MORE:
 			return off;
 		case SIP_FRAME_KEEPALIVE:
 			evbuffer_add(out, "\r\n", 2);
 			st->keepalives++;
-			off += flen;
+			off += f.len;
 			break;
 		case SIP_FRAME_SKIP:
-			off += flen;
+			off += f.len;
 			break;
 		case SIP_FRAME_TOO_LARGE:
 		case SIP_FRAME_BAD:
 			/* answer from the head when there is one, then give up:
 			 * the next message boundary is unknown */
-			if (sip_error_response(buf + off, flen, f == SIP_FRAME_BAD ? 400 : 513,
+			if (sip_error_response(buf + off, f.len, f.kind == SIP_FRAME_BAD ? 400 : 513,
 			                       &resp, &rlen) == 0)
 				add_response(out, resp, rlen);
 			st->errors++;
 			*close = true;
-			snprintf(why, whylen, "protocol error: %s",
-			         f == SIP_FRAME_BAD ? "bad Content-Length"
-			                            : "message larger than the limit");
+			snprintf(why, whylen, "protocol error: %s", f.why);
 			return len;
 		case SIP_FRAME_MESSAGE:
-			code = sip_handle_message(buf + off, flen, id, &resp, &rlen);
+			code = sip_handle_message(buf + off, f.len, id, &resp, &rlen);
 			if (code < 0) {
 				*close = true;
 				snprintf(why, whylen, "out of memory");
@@ -442,7 +305,7 @@ sip_stream_process(const char *buf, size_t len, size_t max_message, const struct
 			if (code >= 400)
 				st->errors++;
 			add_response(out, resp, rlen);
-			off += flen;
+			off += f.len;
 			break;
 		}
 	}

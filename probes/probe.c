@@ -1004,7 +1004,10 @@ needs_tls(const struct probe_engine *e)
 static SSL_CTX *
 client_ctx(struct certs_paths *cp, const struct probe_options *o, char *err, size_t errlen)
 {
-	struct certs_tls_opts topts = {.client_cert = LM_CC_NONE, .min_version = TLS1_2_VERSION};
+	struct certs_tls_opts topts = {
+	    .client_cert = LM_CC_NONE,
+	    .min_version = o->tls_min_version != 0 ? o->tls_min_version : TLS1_2_VERSION,
+	};
 	SSL_CTX *ctx;
 
 	if (o->no_client_cert)
@@ -1084,6 +1087,8 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 			p->res.src_addr = xstrdup(host->address);
 			p->res.dst_host = strdup(dst->name);
 			p->res.dst_addr = xstrdup(dst->address);
+			p->res.src_role = strdup(host->role->name);
+			p->res.dst_role = strdup(dst->role->name);
 			p->res.expect_blocked = rule->expect_blocked;
 			/* the name sources use: the pool when there is one */
 			p->res.target = strdup(
@@ -1092,6 +1097,7 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 			p->uri_host = xstrdup(p->res.target);
 			if (p->res.rule_id == NULL || p->res.src_host == NULL ||
 			    p->res.dst_host == NULL || p->res.target == NULL ||
+			    p->res.src_role == NULL || p->res.dst_role == NULL ||
 			    p->tls_name == NULL || p->uri_host == NULL)
 				goto oom;
 			if (port < 1 || port > 65535)

@@ -1,11 +1,11 @@
 /* The sip-mtls probe: SIP OPTIONS over MTLS built and parsed with libosip2. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <osipparser2/osip_parser.h>
 
 #include "probes/probe_int.h"
+#include "sip/sip.h"
 
 static int
 sip_request(struct probe *p, struct evbuffer *out)
@@ -43,7 +43,7 @@ sip_request(struct probe *p, struct evbuffer *out)
 	snprintf(buf, sizeof buf, "%s@lyncmock", p->token);
 	if (osip_message_set_call_id(m, buf) != 0 || osip_message_set_cseq(m, "1 OPTIONS") != 0 ||
 	    osip_message_set_max_forwards(m, "70") != 0 ||
-	    osip_message_set_header(m, "X-Lyncmock-Token", p->token) != 0 ||
+	    osip_message_set_header(m, SIP_TOKEN_HEADER, p->token) != 0 ||
 	    osip_message_set_header(m, "User-Agent", "lyncmock/" LM_VERSION) != 0 ||
 	    osip_message_set_content_length(m, "0") != 0)
 		goto fail;
@@ -73,9 +73,8 @@ fail(struct probe_answer *a, const char *why)
 }
 
 /*
- * Stream framing is ours (libosip2 parses one message): skip keep-alive
- * CRLFs, take the headers up to CRLFCRLF, let libosip2 parse them for
- * Content-Length, then wait for that many body bytes.
+ * One answer: framed by sip_frame() (keep-alive CRLFs skipped, a message
+ * capped at PROBE_MAX_ANSWER), then parsed by libosip2.
  */
 static enum probe_parse sip_parse_one(const char *buf, size_t len, bool eof, struct probe_answer *a,
                                       size_t *used);
@@ -97,80 +96,37 @@ probe_sip_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 	return fail(a, "too many provisional SIP answers");
 }
 
-/* Framing only: the Content-Length (or compact "l") value of the head, or
- * 0 when absent; -1 when malformed or ambiguous. libosip2 parses the rest. */
-static long
-head_content_length(const char *head, size_t hlen)
-{
-	const char *p = memchr(head, '\n', hlen), *end = head + hlen;
-	long found = -2;
-
-	for (p = p ? p + 1 : end; p < end;) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p)), *colon, *ne, *v, *ve;
-		size_t nlen;
-
-		if (eol == NULL)
-			eol = end;
-		ve = (eol > p && eol[-1] == '\r') ? eol - 1 : eol;
-		colon = memchr(p, ':', (size_t)(ve - p));
-		if (colon != NULL && *p != ' ' && *p != '\t') {
-			for (ne = colon; ne > p && (ne[-1] == ' ' || ne[-1] == '\t'); ne--)
-				;
-			nlen = (size_t)(ne - p);
-			if ((nlen == 14 && strncasecmp(p, "Content-Length", 14) == 0) ||
-			    (nlen == 1 && (*p == 'l' || *p == 'L'))) {
-				long v_ = 0;
-				int digits = 0;
-				for (v = colon + 1; v < ve && (*v == ' ' || *v == '\t'); v++)
-					;
-				for (; v < ve && *v >= '0' && *v <= '9' && digits < 9;
-				     v++, digits++)
-					v_ = v_ * 10 + (*v - '0');
-				while (v < ve && (*v == ' ' || *v == '\t'))
-					v++;
-				if (digits == 0 || v != ve || (found >= 0 && found != v_))
-					return -1;
-				found = v_;
-			}
-		}
-		p = eol + 1;
-	}
-	return found == -2 ? 0 : found;
-}
-
 static enum probe_parse
 sip_parse_one(const char *buf, size_t len, bool eof, struct probe_answer *a, size_t *used)
 {
 	const char *start = buf;
 	osip_message_t *m = NULL;
 	osip_header_t *h = NULL;
-	size_t hlen = 0, blen = 0;
-	long cl;
+	struct sip_frame f;
+	size_t hlen, blen;
 	enum probe_parse r;
 
-	while (len >= 2 && buf[0] == '\r' && buf[1] == '\n') {
-		buf += 2;
-		len -= 2;
+	while (sip_frame(buf, len, PROBE_MAX_ANSWER, &f) == SIP_FRAME_KEEPALIVE ||
+	       f.kind == SIP_FRAME_SKIP) {
+		buf += f.len;
+		len -= f.len;
 	}
-	for (size_t i = 0; i + 3 < len; i++) {
-		if (memcmp(buf + i, "\r\n\r\n", 4) == 0) {
-			hlen = i + 4;
-			break;
-		}
-	}
-	if (hlen == 0) {
+	if (f.head_len == 0) {
 		if (len >= 4 && memcmp(buf, "SIP/", 4) != 0)
 			return fail(a, "the answer is not SIP");
-		if (len > PROBE_MAX_ANSWER)
+		if (f.kind == SIP_FRAME_TOO_LARGE)
 			return fail(a, "SIP headers too long");
 		return eof ? fail(a, "connection closed before the SIP headers were complete")
 		           : PROBE_PARSE_MORE;
 	}
-	if ((cl = head_content_length(buf, hlen)) < 0 || cl > PROBE_MAX_ANSWER)
+	if (f.kind == SIP_FRAME_BAD)
 		return fail(a, "malformed SIP Content-Length");
-	blen = (size_t)cl;
-	if (len - hlen < blen)
+	if (f.kind == SIP_FRAME_TOO_LARGE)
+		return fail(a, "SIP answer larger than the limit");
+	if (f.kind == SIP_FRAME_NEED_MORE)
 		return eof ? fail(a, "connection closed inside the SIP body") : PROBE_PARSE_MORE;
+	hlen = f.head_len;
+	blen = f.body_len;
 	if (osip_message_init(&m) != 0)
 		return fail(a, "out of memory");
 	if (osip_message_parse(m, buf, hlen + blen) != 0) {
@@ -186,7 +142,7 @@ sip_parse_one(const char *buf, size_t len, bool eof, struct probe_answer *a, siz
 		r = fail(a, "malformed SIP status code");
 		goto out;
 	}
-	if (osip_message_header_get_byname(m, "x-lyncmock-token", 0, &h) >= 0 && h != NULL) {
+	if (osip_message_header_get_byname(m, SIP_TOKEN_HEADER, 0, &h) >= 0 && h != NULL) {
 		a->token_header = true;
 		if (h->hvalue != NULL && (a->token_value = strdup(h->hvalue)) == NULL) {
 			r = fail(a, "out of memory");

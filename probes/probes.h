@@ -91,6 +91,7 @@ struct probe_options {
 	bool debug_tls;      /* handshake trace to debug_out */
 	FILE *debug_out;
 	int port_offset;             /* added to every destination port */
+	int tls_min_version;         /* TLS1_2_VERSION when 0; --tls-min lowers it */
 	const char *certs_dir;       /* lab PKI dir for the source's cert and the CA */
 	const char *ca, *cert, *key; /* overrides */
 	/* rule filters (lab runs a broken rule in a process of its own) */

@@ -1,4 +1,5 @@
-/* SIP stream framing and libosip2-built answers (listeners/sip_stream.c). */
+/* libosip2-built answers to a SIP stream (listeners/sip_stream.c); the
+ * framing itself is tested in test_sip_frame.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,68 +45,6 @@ setup(void **state)
 	parser_init();
 	sip_quiet();
 	return 0;
-}
-
-static void
-test_frame_keepalive(void **state)
-{
-	size_t n;
-
-	(void)state;
-	assert_int_equal(sip_stream_frame("\r\n\r\n", 4, MAX, &n), SIP_FRAME_KEEPALIVE);
-	assert_int_equal(n, 4);
-	assert_int_equal(sip_stream_frame("\r\n", 2, MAX, &n), SIP_FRAME_NEED_MORE);
-	assert_int_equal(sip_stream_frame("\r\nOP", 4, MAX, &n), SIP_FRAME_SKIP);
-	assert_int_equal(n, 2);
-}
-
-static void
-test_frame_split_reads(void **state)
-{
-	size_t n, len = strlen(options_req);
-
-	(void)state;
-	/* every proper prefix needs more; the whole message is one frame */
-	for (size_t i = 1; i < len; i++)
-		assert_int_equal(sip_stream_frame(options_req, i, MAX, &n), SIP_FRAME_NEED_MORE);
-	assert_int_equal(sip_stream_frame(options_req, len, MAX, &n), SIP_FRAME_MESSAGE);
-	assert_int_equal(n, len);
-}
-
-static void
-test_frame_body_and_two_messages(void **state)
-{
-	const char *m = "MESSAGE sip:a@b SIP/2.0\r\nl: 5\r\n\r\nhelloOPTIONS";
-	size_t n;
-
-	(void)state;
-	assert_int_equal(sip_stream_frame(m, strlen(m), MAX, &n), SIP_FRAME_MESSAGE);
-	assert_int_equal(n, strlen(m) - strlen("OPTIONS"));
-	/* body not complete yet */
-	assert_int_equal(sip_stream_frame(m, n - 1, MAX, &n), SIP_FRAME_NEED_MORE);
-}
-
-static void
-test_frame_limits(void **state)
-{
-	char big[MAX + 10];
-	size_t n;
-	const char *huge = "INVITE sip:a@b SIP/2.0\r\nContent-Length: 999999\r\n\r\n";
-	const char *bad = "INVITE sip:a@b SIP/2.0\r\nContent-Length: 12x\r\n\r\n";
-	const char *two = "INVITE sip:a@b SIP/2.0\r\nContent-Length: 1\r\nl: 2\r\n\r\nab";
-	const char *missing = "OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\nNEXT";
-
-	(void)state;
-	memset(big, 'A', sizeof big);
-	assert_int_equal(sip_stream_frame(big, sizeof big, MAX, &n), SIP_FRAME_TOO_LARGE);
-	assert_int_equal(sip_stream_frame(big, MAX - 1, MAX, &n), SIP_FRAME_NEED_MORE);
-	assert_int_equal(sip_stream_frame(huge, strlen(huge), MAX, &n), SIP_FRAME_TOO_LARGE);
-	assert_int_equal(n, strlen(huge)); /* the head, to answer from */
-	assert_int_equal(sip_stream_frame(bad, strlen(bad), MAX, &n), SIP_FRAME_BAD);
-	assert_int_equal(sip_stream_frame(two, strlen(two), MAX, &n), SIP_FRAME_BAD);
-	/* no Content-Length: no body */
-	assert_int_equal(sip_stream_frame(missing, strlen(missing), MAX, &n), SIP_FRAME_MESSAGE);
-	assert_int_equal(n, strlen(missing) - 4);
 }
 
 /* Parses a response we built back with libosip2. */
@@ -278,10 +217,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_frame_keepalive),
-	    cmocka_unit_test(test_frame_split_reads),
-	    cmocka_unit_test(test_frame_body_and_two_messages),
-	    cmocka_unit_test(test_frame_limits),
 	    cmocka_unit_test(test_options_answer),
 	    cmocka_unit_test(test_other_methods),
 	    cmocka_unit_test(test_garbage_then_options),
