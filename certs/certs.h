@@ -151,6 +151,10 @@ char *certs_verify_note_format(const struct certs_verify_note *note, char *buf, 
  * keys are 0600). Returns 0, or -1 with "KEY: ..." in err. Used by both
  * context builders and by certs_check(). */
 int certs_key_file_private(const char *path, char *err, size_t errlen);
+/* Loads a certificate chain and its unencrypted PEM key into ctx (never
+ * prompting for a passphrase) and checks they match. Returns 0, or -1 with
+ * the reason in err. Used by both context builders and by certs_inspect. */
+int certs_ctx_use_pair(SSL_CTX *ctx, const char *cert, const char *key, char *err, size_t errlen);
 
 /* ---- names a host's certificate carries (SPEC §4) -------------------------
  * POOL shape: CN = pool (else fqdn); SANs = pool, fqdn, san_extra.

@@ -210,17 +210,6 @@ file_readable(const char *what, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Never prompt on a terminal for a key passphrase: encrypted keys fail to load. */
-static int
-no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return 0;
-}
-
 /* Shared part of both builders: versions, ciphers, certificate + key. */
 static SSL_CTX *
 ctx_base(const SSL_METHOD *m, const struct certs_paths *p, const struct certs_tls_opts *o,
@@ -265,23 +254,8 @@ ctx_base(const SSL_METHOD *m, const struct certs_paths *p, const struct certs_tl
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-	if (p->cert[0] != '\0') {
-		if (SSL_CTX_use_certificate_chain_file(ctx, p->cert) != 1) {
-			snprintf(err, errlen, "certificate %s: cannot load the chain", p->cert);
-			goto fail;
-		}
-		if (SSL_CTX_use_PrivateKey_file(ctx, p->key, SSL_FILETYPE_PEM) != 1) {
-			snprintf(err, errlen, "key %s: cannot load it (PEM, unencrypted, matching "
-			    "the certificate)", p->key);
-			goto fail;
-		}
-		if (SSL_CTX_check_private_key(ctx) != 1) {
-			snprintf(err, errlen, "key %s does not match certificate %s", p->key,
-			    p->cert);
-			goto fail;
-		}
-	}
+	if (p->cert[0] != '\0' && certs_ctx_use_pair(ctx, p->cert, p->key, err, errlen) == -1)
+		goto fail;
 	return ctx;
 fail:
 	ssl_errors(err, errlen);

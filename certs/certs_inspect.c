@@ -342,27 +342,7 @@ client_cert(SSL_CTX *ctx, const struct certs_inspect_opts *o, char *err, size_t 
 	}
 	if (certs_key_file_private(o->key, err, errlen) == -1)
 		return -1;
-	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
-		snprintf(err, errlen, "%s: cannot load a certificate chain from it", o->cert);
-		return -1;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(err, errlen, "%s: cannot load it, or it does not match %s", o->key,
-		    o->cert);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return 0;
+	return certs_ctx_use_pair(ctx, o->cert, o->key, err, errlen);
 }
 
 static int
@@ -392,7 +372,6 @@ inspect_live(const char *target, const char *host, const char *port,
 		snprintf(err, errlen, "cannot set up TLS");
 		goto out;
 	}
-	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
 	SSL_CTX_set_cert_cb(ctx, cert_asked, NULL);
 	if (client_cert(ctx, o, err, errlen) == -1)
 		goto out;

@@ -153,6 +153,37 @@ certs_load_key(const char *path, char *err, size_t errlen)
 	return k;
 }
 
+/* An SSL_CTX's key callback: never prompt on a terminal, an encrypted key fails. */
+static int
+no_passphrase_ctx(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
+int
+certs_ctx_use_pair(SSL_CTX *ctx, const char *cert, const char *key, char *err, size_t errlen)
+{
+	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase_ctx);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		snprintf(err, errlen, "certificate %s: cannot load the chain", cert);
+		return -1;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		snprintf(err, errlen, "key %s: cannot load it (PEM, unencrypted, matching "
+		    "the certificate)", key);
+		return -1;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, errlen, "key %s does not match certificate %s", key, cert);
+		return -1;
+	}
+	return 0;
+}
+
 static char *
 time_str(const ASN1_TIME *t, char *buf, size_t len)
 {

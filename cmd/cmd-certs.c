@@ -99,7 +99,7 @@ certs_init_cmd(int argc, char **argv)
 	struct certs_init_opts io;
 	struct certs_init_summary sum;
 	struct scenario *sc;
-	char err[1024], *end;
+	char err[1024];
 	long d;
 
 	if (parse_opts("init", argc, argv, opts, NULL) != 0)
@@ -111,8 +111,7 @@ certs_init_cmd(int argc, char **argv)
 		return cmd_usage_error(&cmd_certs_entry,
 		    "init: --key %s: expected rsa2048, rsa4096 or ecdsa-p256", key);
 	if (days != NULL) {
-		d = strtol(days, &end, 10);
-		if (*end != '\0' || d < 1 || d > 36500)
+		if (lm_parse_long(days, 1, 36500, &d) == -1)
 			return cmd_usage_error(&cmd_certs_entry,
 			    "init: --days %s: expected a number of days from 1 to 36500", days);
 		io.days = (int)d;

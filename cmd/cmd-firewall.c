@@ -75,14 +75,12 @@ cmd_firewall_exec(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
-		case ':':
-			return cmd_usage_error(e, "option %s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error(e, "unknown option %s", argv[optind - 1]);
+			return cmd_getopt_error(e, c, argv);
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error(e, "unexpected argument '%s'", argv[optind]);
+	if (cmd_no_operands(e, argc, argv) != LM_EXIT_OK)
+		return LM_EXIT_USAGE;
 	if (format == NULL)
 		return cmd_usage_error(
 		    e, "--format is required (nft, iptables, ip6tables or powershell)");

@@ -124,14 +124,12 @@ cmd_lab_exec(int argc, char **argv)
 				    e, "--key %s: expected rsa2048, rsa4096 or ecdsa-p256", optarg);
 			key_set = true;
 			break;
-		case ':':
-			return cmd_usage_error(e, "option %s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error(e, "unknown option %s", argv[optind - 1]);
+			return cmd_getopt_error(e, c, argv);
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error(e, "unexpected argument '%s'", argv[optind]);
+	if (cmd_no_operands(e, argc, argv) != LM_EXIT_OK)
+		return LM_EXIT_USAGE;
 	if (key_set && o.certs_dir != NULL)
 		return cmd_usage_error(e, "--key applies to a fresh PKI, not to --certs DIR");
 	rc = lab_run(&o, err, sizeof err);

@@ -52,12 +52,8 @@ cmd_report_exec(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
-		case ':':
-			return cmd_usage_error(&cmd_report_entry, "%s needs an argument",
-			                       argv[optind - 1]);
 		default:
-			return cmd_usage_error(&cmd_report_entry, "unknown option '%s'",
-			                       argv[optind - 1]);
+			return cmd_getopt_error(&cmd_report_entry, ch, argv);
 		}
 	}
 	if (optind >= argc)

@@ -25,5 +25,11 @@ int cmd_wants_help(int argc, char **argv);
 /* Prints "lyncmock CMD: message" and the usage hint; returns LM_EXIT_USAGE. */
 int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* After getopt_long with an optstring starting with ':' returned c (':' for a
+ * missing value, else an unknown option): the usage error for it. */
+int cmd_getopt_error(const struct cmd_entry *e, int c, char **argv);
+/* After the option loop: LM_EXIT_OK when no operand is left, else the usage
+ * error for the first one. */
+int cmd_no_operands(const struct cmd_entry *e, int argc, char **argv);
 
 #endif

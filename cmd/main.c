@@ -1,4 +1,5 @@
 /* lyncmock's entry point: finds the subcommand in the table and runs it. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,23 @@ cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n(see `lyncmock %s --help`)\n", e->name);
 	return LM_EXIT_USAGE;
+}
+
+int
+cmd_getopt_error(const struct cmd_entry *e, int c, char **argv)
+{
+	/* getopt_long (optstring starting with ':') has stepped past the bad option */
+	if (c == ':')
+		return cmd_usage_error(e, "option %s needs a value", argv[optind - 1]);
+	return cmd_usage_error(e, "unknown option %s", argv[optind - 1]);
+}
+
+int
+cmd_no_operands(const struct cmd_entry *e, int argc, char **argv)
+{
+	if (optind < argc)
+		return cmd_usage_error(e, "unexpected argument '%s'", argv[optind]);
+	return LM_EXIT_OK;
 }
 
 int

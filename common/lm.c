@@ -247,7 +247,7 @@ lm_log(const char *fmt, ...)
 }
 
 int
-lm_parse_port(const char *s, uint16_t *port)
+lm_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
@@ -256,7 +256,18 @@ lm_parse_port(const char *s, uint16_t *port)
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+lm_parse_port(const char *s, uint16_t *port)
+{
+	long v;
+
+	if (lm_parse_long(s, 1, 65535, &v) == -1)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;

@@ -107,6 +107,8 @@ char *lm_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(
 void lm_log_set_file(FILE *f);
 void lm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Parses a whole decimal string as an integer in [min, max]; returns 0 or -1. */
+int lm_parse_long(const char *s, long min, long max, long *out);
 /* Parses a port number 1..65535; returns 0 or -1. */
 int lm_parse_port(const char *s, uint16_t *port);
 

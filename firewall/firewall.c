@@ -1,5 +1,6 @@
 /* The open paths of a scenario, shared by every firewall format writer. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -131,6 +132,74 @@ fail:
 	*out = NULL;
 	*n = 0;
 	return -1;
+}
+
+int
+firewall_doc_render(const struct scenario *sc, const struct firewall_opts *o,
+                    void (*body)(struct firewall_doc *), char **out, size_t *outlen, char *err,
+                    size_t errlen)
+{
+	struct firewall_path *paths = NULL;
+	struct firewall_doc d;
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (firewall_paths(sc, &paths, &d.npaths) == -1)
+		goto fail;
+	if ((d.f = open_memstream(&buf, &len)) == NULL)
+		goto fail;
+	d.sc = sc;
+	d.o = o;
+	d.paths = paths;
+	body(&d);
+	free(paths);
+	paths = NULL;
+	/* a memstream write fails only for memory */
+	if (ferror(d.f)) {
+		fclose(d.f);
+		goto fail;
+	}
+	fclose(d.f);
+	*out = buf;
+	*outlen = len;
+	return 0;
+fail:
+	free(buf);
+	free(paths);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+const struct firewall_path *
+firewall_path_next(const struct firewall_doc *d, const struct scenario_rule *r, const char *dst,
+                   size_t *i)
+{
+	while (*i < d->npaths) {
+		const struct firewall_path *p = &d->paths[(*i)++];
+		if ((r == NULL || p->rule == r) && (dst == NULL || strcmp(dst, p->dst->name) == 0))
+			return p;
+	}
+	return NULL;
+}
+
+bool
+firewall_rule_heading(FILE *f, const char *indent, const struct scenario_rule *r,
+                      const char *accept, const char *drop)
+{
+	char id[128];
+
+	firewall_label(r->id, id, sizeof id);
+	if (r->expect_blocked) {
+		fprintf(f,
+		        "%s# %s (expect: blocked, %s %u/tcp, %s -> %s): no %s, the policy %s "
+		        "covers it\n",
+		        indent, id, lm_service_name(r->service), (unsigned)r->port, r->from.text,
+		        r->to.text, accept, drop);
+		return false;
+	}
+	fprintf(f, "%s# %s: %s %u/tcp, %s -> %s\n", indent, id, lm_service_name(r->service),
+	        (unsigned)r->port, r->from.text, r->to.text);
+	return true;
 }
 
 int

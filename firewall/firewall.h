@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "scenarios/scenario.h"
 
@@ -68,5 +69,28 @@ int firewall_render(const struct scenario *sc, enum firewall_format fmt,
  * or name (letters, digits and ._:- kept, anything else '_'). */
 int firewall_addr_family(const char *addr);
 const char *firewall_label(const char *s, char *buf, size_t len);
+
+/* What a format writer writes with: the stream and the scenario's paths. */
+struct firewall_doc {
+	FILE *f;
+	const struct scenario *sc;
+	const struct firewall_opts *o; /* may be NULL */
+	const struct firewall_path *paths;
+	size_t npaths;
+};
+/* Computes the paths, runs body on an in-memory stream and hands back its
+ * text as the writers above do (0, or -1 with err set). */
+int firewall_doc_render(const struct scenario *sc, const struct firewall_opts *o,
+                        void (*body)(struct firewall_doc *), char **out, size_t *outlen,
+                        char *err, size_t errlen);
+/* The next path from index *i on (advancing *i past it) of rule r into
+ * host dst; NULL r or dst matches any. NULL when there is none left. */
+const struct firewall_path *firewall_path_next(const struct firewall_doc *d,
+                                               const struct scenario_rule *r, const char *dst,
+                                               size_t *i);
+/* Writes the comment heading rule r's lines, in the format's words for
+ * accept and drop; returns false when r is `expect: blocked` (no lines). */
+bool firewall_rule_heading(FILE *f, const char *indent, const struct scenario_rule *r,
+                           const char *accept, const char *drop);
 
 #endif

@@ -6,30 +6,21 @@
 
 #include "firewall/firewall.h"
 
-static int
-render(const struct scenario *sc, const struct firewall_opts *o, int family, char **out,
-       size_t *outlen, char *err, size_t errlen)
+static void
+render(struct firewall_doc *d, int family)
 {
-	struct firewall_path *paths = NULL;
-	size_t npaths = 0, len = 0;
-	char *buf = NULL, id[128];
-	FILE *f;
-	int input = o != NULL && o->input_chain;
+	const struct scenario *sc = d->sc;
+	const struct firewall_path *p;
+	FILE *f = d->f;
+	char id[128];
+	int input = d->o != NULL && d->o->input_chain;
+	const char *only = input ? d->o->only_host : NULL;
 	const char *chain = input ? "INPUT" : "FORWARD";
 	const char *tool = family == AF_INET6 ? "ip6tables" : "iptables";
 	const char *other = family == AF_INET6 ? "iptables" : "ip6tables";
 	const char *fam = family == AF_INET6 ? "IPv6" : "IPv4";
 	const char *plen = family == AF_INET6 ? "128" : "32";
 
-	if (firewall_paths(sc, &paths, &npaths) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if ((f = open_memstream(&buf, &len)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		free(paths);
-		return -1;
-	}
 	fprintf(f,
 	        "# lyncmock %s: %s rules for scenario \"%s\": the %s chain opens exactly\n"
 	        "# the scenario's open %s paths and drops everything else.\n"
@@ -44,24 +35,10 @@ render(const struct scenario *sc, const struct firewall_opts *o, int family, cha
 	for (size_t i = 0; i < sc->nrules; i++) {
 		const struct scenario_rule *r = &sc->rules[i];
 
-		firewall_label(r->id, id, sizeof id);
-		if (r->expect_blocked) {
-			fprintf(f,
-			        "# %s (expect: blocked, %s %u/tcp, %s -> %s): no ACCEPT, the "
-			        "policy DROP covers it\n",
-			        id, lm_service_name(r->service), (unsigned)r->port, r->from.text,
-			        r->to.text);
+		if (!firewall_rule_heading(f, "", r, "ACCEPT", "DROP"))
 			continue;
-		}
-		fprintf(f, "# %s: %s %u/tcp, %s -> %s\n", id, lm_service_name(r->service),
-		        (unsigned)r->port, r->from.text, r->to.text);
-		for (size_t j = 0; j < npaths; j++) {
-			const struct firewall_path *p = &paths[j];
-			if (p->rule != r)
-				continue;
-			if (input && o->only_host != NULL &&
-			    strcmp(o->only_host, p->dst->name) != 0)
-				continue;
+		firewall_label(r->id, id, sizeof id);
+		for (size_t j = 0; (p = firewall_path_next(d, r, only, &j)) != NULL;) {
 			if (firewall_addr_family(p->src->address) != family ||
 			    firewall_addr_family(p->dst->address) != family) {
 				fprintf(
@@ -78,29 +55,30 @@ render(const struct scenario *sc, const struct firewall_opts *o, int family, cha
 		}
 	}
 	fprintf(f, "COMMIT\n");
-	free(paths);
-	if (ferror(f)) {
-		fclose(f);
-		free(buf);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	fclose(f);
-	*out = buf;
-	*outlen = len;
-	return 0;
+}
+
+static void
+render4(struct firewall_doc *d)
+{
+	render(d, AF_INET);
+}
+
+static void
+render6(struct firewall_doc *d)
+{
+	render(d, AF_INET6);
 }
 
 int
 firewall_iptables(const struct scenario *sc, const struct firewall_opts *o, char **out,
                   size_t *outlen, char *err, size_t errlen)
 {
-	return render(sc, o, AF_INET, out, outlen, err, errlen);
+	return firewall_doc_render(sc, o, render4, out, outlen, err, errlen);
 }
 
 int
 firewall_ip6tables(const struct scenario *sc, const struct firewall_opts *o, char **out,
                    size_t *outlen, char *err, size_t errlen)
 {
-	return render(sc, o, AF_INET6, out, outlen, err, errlen);
+	return firewall_doc_render(sc, o, render6, out, outlen, err, errlen);
 }

@@ -1,6 +1,5 @@
 /* nftables rules (`nft -f` input) for a scenario's open paths; the lab's faults too. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -52,38 +51,26 @@ match(const struct firewall_path *p, char *buf, size_t len)
 	return buf;
 }
 
-static int
-wanted(const struct firewall_opts *o, const struct firewall_path *p)
-{
-	return o == NULL || o->only_host == NULL || strcmp(o->only_host, p->dst->name) == 0;
-}
-
 static void
-write_rules(FILE *f, const struct scenario *sc, const struct firewall_opts *o,
-            const struct firewall_path *paths, size_t npaths)
+write_rules(struct firewall_doc *d)
 {
+	const struct scenario *sc = d->sc;
+	const struct firewall_opts *o = d->o;
+	const struct firewall_path *p;
+	FILE *f = d->f;
 	char m[256], id[128];
 
 	for (size_t i = 0; i < sc->nrules; i++) {
 		const struct scenario_rule *r = &sc->rules[i];
 		size_t written = 0;
 
-		firewall_label(r->id, id, sizeof id);
-		if (r->expect_blocked) {
-			fprintf(f,
-			        "\t\t# %s (expect: blocked, %s %u/tcp, %s -> %s): no accept, "
-			        "the policy drop covers it\n",
-			        id, lm_service_name(r->service), (unsigned)r->port, r->from.text,
-			        r->to.text);
+		if (!firewall_rule_heading(f, "\t\t", r, "accept", "drop"))
 			continue;
-		}
-		fprintf(f, "\t\t# %s: %s %u/tcp, %s -> %s\n", id, lm_service_name(r->service),
-		        (unsigned)r->port, r->from.text, r->to.text);
-		for (size_t j = 0; j < npaths; j++) {
-			const struct firewall_path *p = &paths[j];
+		firewall_label(r->id, id, sizeof id);
+		for (size_t j = 0;
+		     (p = firewall_path_next(d, r, o != NULL ? o->only_host : NULL, &j)) != NULL;) {
 			const struct firewall_fault_spec *fs;
-			if (p->rule != r || !wanted(o, p))
-				continue;
+
 			written++;
 			if (match(p, m, sizeof m) == NULL) {
 				fprintf(f,
@@ -109,32 +96,22 @@ write_rules(FILE *f, const struct scenario *sc, const struct firewall_opts *o,
 	}
 }
 
-int
-firewall_nft(const struct scenario *sc, const struct firewall_opts *o, char **out, size_t *outlen,
-             char *err, size_t errlen)
+static void
+render(struct firewall_doc *d)
 {
-	struct firewall_path *paths = NULL;
-	size_t npaths = 0, nnat = 0;
-	char *buf = NULL, m[256], id[128];
-	size_t len = 0;
-	FILE *f;
+	const struct scenario *sc = d->sc;
+	const struct firewall_opts *o = d->o;
+	FILE *f = d->f;
+	size_t nnat = 0;
+	char m[256], id[128];
 	int input = o != NULL && o->input_chain;
 
-	if (firewall_paths(sc, &paths, &npaths) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if ((f = open_memstream(&buf, &len)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		free(paths);
-		return -1;
-	}
 	fprintf(f,
 	        "# lyncmock %s: nftables rules for scenario \"%s\": the %s chain opens exactly\n"
 	        "# the scenario's open paths (%zu) and drops everything else.\n"
 	        "# Load with `nft -f FILE`: the table inet lyncmock is replaced atomically.\n",
 	        LM_VERSION, firewall_label(sc->name, id, sizeof id), input ? "input" : "forward",
-	        npaths);
+	        d->npaths);
 	/* add + delete first makes the file idempotent on nft without `destroy` */
 	fprintf(f, "table inet lyncmock\ndelete table inet lyncmock\n\n");
 	fprintf(f, "table inet lyncmock {\n");
@@ -152,33 +129,29 @@ firewall_nft(const struct scenario *sc, const struct firewall_opts *o, char **ou
 		           "\t\ttype filter hook forward priority filter; policy drop;\n"
 		           "\t\tct state established,related accept\n");
 	}
-	write_rules(f, sc, o, paths, npaths);
+	write_rules(d);
 	fprintf(f, "\t}\n");
 
-	for (size_t j = 0; !input && j < npaths; j++) {
-		const struct firewall_fault_spec *fs = path_fault(sc, o, &paths[j]);
-		if (fs == NULL || fs->kind != FIREWALL_FAULT_NAT ||
-		    match(&paths[j], m, sizeof m) == NULL)
+	for (size_t j = 0; !input && j < d->npaths; j++) {
+		const struct firewall_path *p = &d->paths[j];
+		const struct firewall_fault_spec *fs = path_fault(sc, o, p);
+		if (fs == NULL || fs->kind != FIREWALL_FAULT_NAT || match(p, m, sizeof m) == NULL)
 			continue;
 		if (nnat++ == 0)
 			fprintf(f,
 			        "\n\tchain postrouting {\n"
 			        "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
 		fprintf(f, "\t\t%s masquerade comment \"%s lab-fault=%s\"\n", m,
-		        firewall_label(paths[j].rule->id, id, sizeof id), fault_name(fs->kind));
+		        firewall_label(p->rule->id, id, sizeof id), fault_name(fs->kind));
 	}
 	if (nnat > 0)
 		fprintf(f, "\t}\n");
 	fprintf(f, "}\n");
-	free(paths);
-	if (ferror(f)) {
-		fclose(f);
-		free(buf);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	fclose(f);
-	*out = buf;
-	*outlen = len;
-	return 0;
+}
+
+int
+firewall_nft(const struct scenario *sc, const struct firewall_opts *o, char **out, size_t *outlen,
+             char *err, size_t errlen)
+{
+	return firewall_doc_render(sc, o, render, out, outlen, err, errlen);
 }

@@ -1,13 +1,64 @@
 /* The identity record (SPEC §2) every listener answer carries, built with jansson. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "listeners/listener_priv.h"
 
+/* Bytes of the UTF-8 sequence a lead byte announces (0: not a lead byte). */
+static size_t
+utf8_seqlen(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0)
+		return 2;
+	if ((c & 0xf0) == 0xe0)
+		return 3;
+	if ((c & 0xf8) == 0xf0)
+		return 4;
+	return 0;
+}
+
+json_t *
+identity_text(const char *s)
+{
+	static const char repl[] = "\xef\xbf\xbd"; /* U+FFFD */
+	size_t len, i = 0, o = 0, n;
+	json_t *j, *probe;
+	char *buf;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	/* not UTF-8 (a peer's bytes): each bad byte becomes U+FFFD, and
+	 * jansson judges each sequence (overlongs, surrogates) */
+	len = strlen(s);
+	if (len > SIZE_MAX / 3 - 1 || (buf = malloc(len * 3 + 1)) == NULL)
+		return NULL;
+	while (i < len) {
+		n = utf8_seqlen((unsigned char)s[i]);
+		if (n != 0 && i + n <= len && (probe = json_stringn(s + i, n)) != NULL) {
+			json_decref(probe);
+			memcpy(buf + o, s + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(buf + o, repl, 3);
+			o += 3;
+			i++;
+		}
+	}
+	j = json_stringn(buf, o);
+	free(buf);
+	return j;
+}
+
 static json_t *
 str_or_null(const char *s)
 {
-	return s != NULL ? json_string(s) : json_null();
+	return identity_text(s);
 }
 
 json_t *

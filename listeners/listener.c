@@ -316,6 +316,20 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	}
 	rc = c->l->kind->on_read(c);
 	c->in_left = evbuffer_get_length(in);
+	/* A slowloris keeps the idle timeout from firing by trickling bytes:
+	 * one message must also be complete within the idle timeout. */
+	if (rc != -1 && c->state == CONN_ACTIVE) {
+		double now = lm_now_ms(), lim = c->l->set->lim.idle_timeout_ms;
+		if (c->in_left == 0)
+			c->t_partial = 0;
+		else if (c->t_partial == 0)
+			c->t_partial = now;
+		else if (now - c->t_partial > lim) {
+			conn_outcome(c, "timeout: message incomplete after %u ms",
+			             c->l->set->lim.idle_timeout_ms);
+			rc = -1;
+		}
+	}
 	conn_after_hook(c, rc);
 }
 

@@ -84,16 +84,24 @@ answer_page(const struct lm_ident *id, struct http_answer *ans)
 static int
 json_merge_header(json_t *o, const char *key, const char *value)
 {
-	json_t *old = json_object_get(o, key);
+	json_t *k = identity_text(key), *old;
 	char *joined;
 	int rc;
 
-	if (old == NULL || !json_is_string(old))
-		return json_object_set_new(o, key, json_string(value));
-	if (asprintf(&joined, "%s, %s", json_string_value(old), value) < 0)
+	/* the header name is a peer's bytes too: valid UTF-8 for the key */
+	if (k == NULL)
 		return -1;
-	rc = json_object_set_new(o, key, json_string(joined));
-	free(joined);
+	key = json_string_value(k);
+	old = json_object_get(o, key);
+	if (old == NULL || !json_is_string(old)) {
+		rc = json_object_set_new(o, key, identity_text(value));
+	} else if (asprintf(&joined, "%s, %s", json_string_value(old), value) < 0) {
+		rc = -1;
+	} else {
+		rc = json_object_set_new(o, key, identity_text(joined));
+		free(joined);
+	}
+	json_decref(k);
 	return rc;
 }
 
@@ -120,7 +128,9 @@ request_json(const char *method, const char *uri, int major, int minor,
 		         json_merge_header(fwd, h->key, h->value) == -1)
 			goto fail;
 	}
-	r = json_pack("{s:s, s:s?, s:o}", "line", line, "host", host, "forwarded", fwd);
+	/* the request as received: a peer's bytes, made valid JSON text */
+	r = json_pack("{s:o, s:o, s:o}", "line", identity_text(line), "host", identity_text(host),
+	              "forwarded", fwd);
 	fwd = NULL; /* stolen by json_pack, also on failure */
 fail:
 	json_decref(fwd);
@@ -264,6 +274,9 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	evbuffer_add(out, ans.body, ans.len);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ans.content_type);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+	/* browsers must not guess HTML in a JSON answer that echoes a peer's text */
+	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Content-Type-Options",
+	                  "nosniff");
 	c->requests++;
 	c->bytes_out += ans.len;
 	evhttp_send_reply(req, ans.code, ans.reason, out);
@@ -397,6 +410,12 @@ http_bevcb(struct event_base *base, void *arg)
 	}
 	if (bev == NULL)
 		goto fail;
+	/* While evhttp writes an answer it leaves reading on with no read
+	 * callback: a client that pipelines requests and never reads its
+	 * answers would grow the input without bound. The high watermark
+	 * stops reading instead (a request is at most max_message of head
+	 * and max_message of body, and the body is drained as it is read). */
+	bufferevent_setwatermark(bev, EV_READ, 0, 2 * l->set->lim.max_message + 1024);
 	c->ssl = ssl;
 	c->bev = bev;
 	if ((c->timer = evtimer_new(base, http_setup_cb, c)) == NULL ||

@@ -33,6 +33,9 @@ struct lm_ident {
 	const char *tls_version, *tls_cipher;
 	const char *client_cert; /* subject one-line, NULL: JSON null */
 };
+/* A JSON string of a peer's text (NULL: JSON null); bytes that are not
+ * UTF-8 become U+FFFD, so hostile input never fails the answer. */
+json_t *identity_text(const char *s);
 /* A new identity object (token NULL: JSON null); NULL only on allocation failure. */
 json_t *identity_json(const struct lm_ident *id, const char *token);
 /* Appends the identity as one compact JSON line + "\r\n" to out; 0 or -1. */
@@ -124,6 +127,7 @@ struct lm_conn {
 	double t_start, t_ready; /* lm_now_ms() at accept / handshake done */
 	uint64_t bytes_in, bytes_out;
 	size_t in_left; /* input bytes already counted but not consumed */
+	double t_partial; /* lm_now_ms() when an unfinished message began; 0: none */
 	unsigned requests;
 	struct sip_stats sip;
 	struct certs_verify_note note; /* why the client certificate failed */

@@ -663,6 +663,30 @@ same_address(const char *a, const char *b)
 	return memcmp(x, y, af == AF_INET6 ? 16 : 4) == 0;
 }
 
+/* The length of the top-level list key (a sequence of 1..max items), or 0
+ * once the reason it is not one is reported. */
+static size_t
+seq_count(struct loader *l, const yaml_node_t *list, int line, const char *key, const char *item,
+          size_t max)
+{
+	size_t count;
+
+	if (list->type != YAML_SEQUENCE_NODE) {
+		lerr(l, line, "'%s' must be a list, not %s", key, node_kind(list));
+		return 0;
+	}
+	count = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+	if (count == 0) {
+		lerr(l, line, "'%s' is empty: a scenario needs at least one %s", key, item);
+		return 0;
+	}
+	if (count > max) {
+		lerr(l, line, "too many %s: %zu (at most %zu)", key, count, max);
+		return 0;
+	}
+	return count;
+}
+
 static void
 load_hosts(struct loader *l, yaml_node_t *list, int line)
 {
@@ -670,19 +694,8 @@ load_hosts(struct loader *l, yaml_node_t *list, int line)
 	size_t count;
 
 	l->hosts_failed = true;
-	if (list->type != YAML_SEQUENCE_NODE) {
-		lerr(l, line, "'hosts' must be a list, not %s", node_kind(list));
+	if ((count = seq_count(l, list, line, "hosts", "host", SC_MAX_HOSTS)) == 0)
 		return;
-	}
-	count = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
-	if (count == 0) {
-		lerr(l, line, "'hosts' is empty: a scenario needs at least one host");
-		return;
-	}
-	if (count > SC_MAX_HOSTS) {
-		lerr(l, line, "too many hosts: %zu (at most %d)", count, SC_MAX_HOSTS);
-		return;
-	}
 	sc->hosts = calloc(count, sizeof(*sc->hosts));
 	l->hx = calloc(count, sizeof(*l->hx));
 	if (sc->hosts == NULL || l->hx == NULL) {
@@ -1083,19 +1096,8 @@ load_rules(struct loader *l, yaml_node_t *list, int line)
 	struct scenario *sc = l->sc;
 	size_t count;
 
-	if (list->type != YAML_SEQUENCE_NODE) {
-		lerr(l, line, "'rules' must be a list, not %s", node_kind(list));
+	if ((count = seq_count(l, list, line, "rules", "rule", SC_MAX_RULES)) == 0)
 		return;
-	}
-	count = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
-	if (count == 0) {
-		lerr(l, line, "'rules' is empty: a scenario needs at least one rule");
-		return;
-	}
-	if (count > SC_MAX_RULES) {
-		lerr(l, line, "too many rules: %zu (at most %d)", count, SC_MAX_RULES);
-		return;
-	}
 	sc->rules = calloc(count, sizeof(*sc->rules));
 	l->rule_ok = calloc(count, sizeof(*l->rule_ok));
 	if (sc->rules == NULL || l->rule_ok == NULL) {

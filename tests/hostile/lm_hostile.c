@@ -93,6 +93,19 @@ need_loopback(struct in_addr a, const char *what)
 		die("%s must be a 127.0.0.0/8 address", what);
 }
 
+/* The test waits for this line before it measures (never a sleep). */
+static void
+attacking(void)
+{
+	static bool said;
+
+	if (said)
+		return;
+	said = true;
+	printf("attacking mode=%s opened=%lu after %.0f ms\n", o.mode, st.opened, now_ms() - t0);
+	fflush(stdout);
+}
+
 static void
 note_reply(const char *buf, size_t len)
 {
@@ -255,6 +268,7 @@ mode_random_bytes(void)
 	unsigned char junk[16384];
 	char buf[4096];
 
+	attacking();
 	for (unsigned i = 0; i < o.count && time_left(); i++) {
 		int fd = connect_blocking(i);
 		ssize_t w, r;
@@ -334,10 +348,11 @@ static void
 open_many(const unsigned char *first, size_t firstlen)
 {
 	int *fds = calloc(o.count, sizeof *fds);
+	bool *up = calloc(o.count, sizeof *up);
 	struct pollfd *pf = calloc(o.count, sizeof *pf);
-	unsigned n = 0, pending;
+	unsigned n = 0, pending = 0;
 
-	if (fds == NULL || pf == NULL)
+	if (fds == NULL || up == NULL || pf == NULL)
 		die("%s", "out of memory");
 	for (unsigned i = 0; i < o.count && time_left(); i++) {
 		if ((fds[n] = tcp_socket(i, true)) == -1) {
@@ -347,48 +362,51 @@ open_many(const unsigned char *first, size_t firstlen)
 		n++;
 	}
 	/* wait for the connects (a full backlog leaves some in SYN_SENT) */
-	do {
-		pending = 0;
+	for (unsigned round = 0; round < 100 && time_left(); round++) {
+		unsigned np = 0;
 		for (unsigned i = 0; i < n; i++) {
-			pf[i].fd = fds[i];
-			pf[i].events = POLLOUT;
-			pf[i].revents = 0;
+			if (fds[i] < 0 || up[i])
+				continue;
+			pf[np].fd = fds[i];
+			pf[np].events = POLLOUT;
+			pf[np].revents = 0;
+			np++;
 		}
-		if (poll(pf, n, 200) < 0)
+		if (np == 0 || poll(pf, np, 200) < 0)
 			break;
-		for (unsigned i = 0; i < n; i++) {
+		for (unsigned i = 0, k = 0; i < n && k < np; i++) {
 			int err = 0;
 			socklen_t el = sizeof err;
-			if (fds[i] < 0)
+			if (fds[i] < 0 || up[i])
 				continue;
-			if (!(pf[i].revents & (POLLOUT | POLLERR | POLLHUP))) {
-				pending++;
+			if (pf[k++].revents == 0)
 				continue;
-			}
 			getsockopt(fds[i], SOL_SOCKET, SO_ERROR, &err, &el);
-			if (err != 0 || (pf[i].revents & POLLHUP)) {
+			if (err != 0) {
 				close(fds[i]);
 				fds[i] = -1;
 				st.failed++;
 				continue;
 			}
+			up[i] = true;
 			st.opened++;
 			if (first != NULL && send(fds[i], first, firstlen, MSG_NOSIGNAL) > 0)
 				st.sent += firstlen;
-			/* done with connecting: poll it no more */
-			pf[i].fd = -1;
-			fds[i] = -fds[i] - 2; /* parked */
 		}
-		for (unsigned i = 0; i < n; i++)
-			if (fds[i] < -1)
-				fds[i] = -fds[i] - 2, pf[i].fd = -1;
-		/* only still-connecting sockets are polled again */
-		for (unsigned i = 0; i < n; i++)
-			if (pf[i].revents == 0 && fds[i] >= 0)
-				pf[i].fd = fds[i];
-	} while (pending > 0 && time_left() && 0);
+	}
+	/* still connecting when the time is up: given up */
+	for (unsigned i = 0; i < n; i++) {
+		if (fds[i] >= 0 && !up[i]) {
+			close(fds[i]);
+			fds[i] = -1;
+			pending++;
+		}
+	}
+	st.failed += pending;
+	attacking();
 	hold(fds, n);
 	free(fds);
+	free(up);
 	free(pf);
 }
 
@@ -435,6 +453,7 @@ mode_slowloris_sip(void)
 		if ((ssl[n] = tls_connect(ctx, i, &fds[n])) != NULL)
 			n++;
 	st.max_open = n;
+	attacking();
 	while (time_left() && pos < len) {
 		unsigned alive = 0;
 		for (unsigned i = 0; i < n; i++) {
@@ -502,6 +521,7 @@ mode_never_read(void)
 		}
 	}
 	st.max_open = n;
+	attacking();
 	for (unsigned i = 0; i < n; i++)
 		set_timeouts(fds[i], 20);
 	while (time_left()) {
@@ -555,6 +575,7 @@ mode_sip_huge_cl(void)
 	char req[1024], body[16384], buf[4096];
 
 	memset(body, 'x', sizeof body);
+	attacking();
 	for (unsigned i = 0; i < o.count && time_left(); i++) {
 		int fd, len = sip_options(req, sizeof req, i, "Content-Length: 2147483648\r\n\r\n");
 		SSL *ssl = tls_connect(ctx, i, &fd);
@@ -621,6 +642,7 @@ mode_tls_burst(void)
 
 	if (pipe(p) == -1)
 		die("%s", "pipe failed");
+	attacking();
 	for (unsigned k = 0; k < nk; k++) {
 		if ((kids[k] = fork()) == 0) {
 			close(p[0]);
@@ -768,7 +790,6 @@ main(int argc, char **argv)
 	if ((o.cert == NULL) != (o.key == NULL))
 		die("%s", "--cert and --key go together");
 	/* every connection is a descriptor */
-	rl.rlim_cur = rl.rlim_max = (rlim_t)o.count + (rlim_t)o.conns + 256;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)o.count + 256) {
 		struct rlimit want = {(rlim_t)o.count + 256,
 		                      rl.rlim_max > (rlim_t)o.count + 256 ? rl.rlim_max

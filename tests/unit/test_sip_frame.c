@@ -158,8 +158,7 @@ test_too_large(void **state)
 	assert_int_equal(frame(edge, strlen(edge), strlen(edge), &f), SIP_FRAME_MESSAGE);
 	assert_int_equal(frame(edge, strlen(edge), strlen(edge) - 1, &f), SIP_FRAME_TOO_LARGE);
 	/* known too large before the body arrives */
-	assert_int_equal(frame(edge, strlen(edge) - 10, strlen(edge) - 1, &f),
-	                 SIP_FRAME_TOO_LARGE);
+	assert_int_equal(frame(edge, strlen(edge) - 10, strlen(edge) - 1, &f), SIP_FRAME_TOO_LARGE);
 }
 
 static void
