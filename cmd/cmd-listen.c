@@ -70,7 +70,7 @@ static const char listen_usage[] =
     "request or CLS line over --max-message is refused (SIP 513, HTTP 4xx, CLS ERR)\n"
     "and the connection closed; a client that does not finish its TLS handshake in\n"
     "--handshake-timeout, sends nothing for --idle-timeout, or has not completed a\n"
-    "SIP message or CLS line --idle-timeout after its first byte (slowloris), is\n"
+    "SIP message, CLS line or HTTP request within --idle-timeout (slowloris), is\n"
     "closed; a client that stops reading stops being read once 4 x --max-message\n"
     "of answers (http: 2 x of requests) wait. Memory therefore stays near\n"
     "max-conns x (4 x max-message + TLS buffers) per listener.\n"

@@ -197,6 +197,8 @@ conn_free(struct lm_conn *c)
 		certs_verify_note_attach(c->ssl, NULL);
 	if (c->timer != NULL)
 		event_free(c->timer);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
 	/* evhttp owns its connections' bufferevents */
 	if (c->bev != NULL && l->kind != NULL)
 		bufferevent_free(c->bev);

@@ -240,6 +240,35 @@ http_conn_of(struct listener *l, struct evhttp_connection *evcon, bool *refused)
 	return NULL;
 }
 
+/* evhttp's timeout restarts at every byte read: a slowloris trickling a
+ * request head holds the connection forever. So a whole request must
+ * arrive within the idle timeout of the set-up or of the previous one. */
+static void
+http_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lm_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->evcon == NULL)
+		return;
+	conn_outcome(c, "timeout: no complete request within %u ms",
+	             c->l->set->lim.idle_timeout_ms);
+	evhttp_connection_free(c->evcon); /* its close callback frees c */
+}
+
+static void
+http_arm_deadline(struct lm_conn *c)
+{
+	unsigned ms = c->l->set->lim.idle_timeout_ms;
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+	if (c->deadline == NULL &&
+	    (c->deadline = evtimer_new(c->l->set->base, http_deadline_cb, c)) == NULL)
+		return; /* out of memory: evhttp's own idle timeout still applies */
+	evtimer_add(c->deadline, &tv);
+}
+
 static void
 http_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -279,6 +308,7 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	                  "nosniff");
 	c->requests++;
 	c->bytes_out += ans.len;
+	http_arm_deadline(c);
 	evhttp_send_reply(req, ans.code, ans.reason, out);
 	evbuffer_free(out);
 	http_answer_clear(&ans);
@@ -364,6 +394,7 @@ http_setup(struct lm_conn *c, bool in_request)
 			evhttp_connection_free(c->evcon); /* its close callback frees c */
 		return -1;
 	}
+	http_arm_deadline(c);
 	if (c->ssl != NULL && !SSL_is_init_finished(c->ssl)) {
 		event_free(c->timer);
 		c->timer = evtimer_new(l->set->base, http_handshake_timeout, c);

@@ -122,6 +122,7 @@ struct lm_conn {
 	SSL *ssl;                        /* borrowed from bev; NULL on plaintext */
 	struct evhttp_connection *evcon; /* http listeners: evhttp owns bev */
 	struct event *timer;             /* handshake deadline; http: set-up step */
+	struct event *deadline;          /* http: the next request must be complete by then */
 	struct sockaddr_storage peer_ss;
 	char peer[64], local[64];
 	double t_start, t_ready; /* lm_now_ms() at accept / handshake done */

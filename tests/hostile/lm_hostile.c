@@ -3,7 +3,7 @@
  * only). Loopback only, every mode bounded in count and in time, and the
  * process ends itself (alarm) whatever the peer does.
  *
- *   lm_hostile MODE --addr A --port P [options]
+ *   lm_hostile MODE --addr A --port P [options]   (modes: see usage[])
  *
  * Prints one line at the end:
  *   result mode=M opened=N failed=N open_at_end=N max_open=N closed_by_peer=N
@@ -435,11 +435,12 @@ sip_options(char *buf, size_t len, unsigned i, const char *extra)
 	                o.sni ? o.sni : "x", i, i, o.sni ? o.sni : "x", i, i + 1, extra);
 }
 
-/* MTLS connections that send a SIP header one byte per interval. */
+/* Connections that send a request head one byte per interval: a SIP
+ * OPTIONS over MTLS, or with --http a GET over plain TCP. */
 static void
-mode_slowloris_sip(void)
+mode_slowloris(void)
 {
-	SSL_CTX *ctx = client_ctx();
+	SSL_CTX *ctx = o.http ? NULL : client_ctx();
 	SSL **ssl = calloc(o.conns, sizeof *ssl);
 	int *fds = calloc(o.conns, sizeof *fds);
 	char req[1024];
@@ -448,22 +449,39 @@ mode_slowloris_sip(void)
 
 	if (ssl == NULL || fds == NULL)
 		die("%s", "out of memory");
-	len = (size_t)sip_options(req, sizeof req, 1, "");
-	for (unsigned i = 0; i < o.conns && time_left(); i++)
-		if ((ssl[n] = tls_connect(ctx, i, &fds[n])) != NULL)
+	if (o.http)
+		len = (size_t)snprintf(req, sizeof req,
+		                       "GET /lyncmock/probe?token=slow HTTP/1.1\r\n"
+		                       "Host: hostile\r\nX-Slow: %0300d\r\n\r\n",
+		                       0);
+	else
+		len = (size_t)sip_options(req, sizeof req, 1, "");
+	for (unsigned i = 0; i < o.conns && time_left(); i++) {
+		if (o.http) {
+			if ((fds[n] = connect_blocking(i)) != -1)
+				n++;
+		} else if ((ssl[n] = tls_connect(ctx, i, &fds[n])) != NULL) {
 			n++;
+		}
+	}
 	st.max_open = n;
 	attacking();
 	while (time_left() && pos < len) {
 		unsigned alive = 0;
 		for (unsigned i = 0; i < n; i++) {
-			if (ssl[i] == NULL)
+			bool ok;
+			if (fds[i] < 0)
 				continue;
-			if (SSL_write(ssl[i], req + pos, 1) != 1) {
+			if (o.http)
+				ok = send(fds[i], req + pos, 1, MSG_NOSIGNAL) == 1;
+			else
+				ok = SSL_write(ssl[i], req + pos, 1) == 1;
+			if (!ok) {
 				ERR_clear_error();
 				st.closed_by_peer++;
-				tls_close(ssl[i], fds[i]);
-				ssl[i] = NULL;
+				SSL_free(ssl[i]);
+				close(fds[i]);
+				fds[i] = -1;
 				continue;
 			}
 			st.sent++;
@@ -475,13 +493,14 @@ mode_slowloris_sip(void)
 		usleep(o.interval_ms * 1000);
 	}
 	for (unsigned i = 0; i < n; i++) {
-		if (ssl[i] == NULL)
+		if (fds[i] < 0)
 			continue;
 		if (peer_closed(fds[i]))
 			st.closed_by_peer++;
 		else
 			st.open_at_end++;
-		tls_close(ssl[i], fds[i]);
+		SSL_free(ssl[i]);
+		close(fds[i]);
 	}
 	free(ssl);
 	free(fds);
@@ -668,7 +687,8 @@ static const struct {
 } modes[] = {
     {"random-bytes", mode_random_bytes, false},
     {"half-clienthello", mode_half_clienthello, false},
-    {"slowloris-sip", mode_slowloris_sip, true},
+    {"slowloris-sip", mode_slowloris, true},
+    {"slowloris-http", mode_slowloris, false},
     {"never-read", mode_never_read, false},
     {"sip-huge-cl", mode_sip_huge_cl, true},
     {"idle-flood", mode_idle_flood, false},
@@ -679,8 +699,8 @@ static const char usage[] =
     "usage: lm_hostile MODE --addr A --port P [--src A[-LAST]] [--count N] [--conns N]\n"
     "                  [--seconds T] [--interval-ms MS] [--parallel N] [--http]\n"
     "                  [--cert C --key K] [--sni NAME]\n"
-    "modes: random-bytes half-clienthello slowloris-sip never-read sip-huge-cl\n"
-    "       idle-flood tls-burst (addresses: 127.0.0.0/8 only; T <= 120 s)\n";
+    "modes: random-bytes half-clienthello slowloris-sip slowloris-http never-read\n"
+    "       sip-huge-cl idle-flood tls-burst (addresses: 127.0.0.0/8 only; T <= 120 s)\n";
 
 static unsigned
 num(const char *s, unsigned max)
@@ -782,6 +802,8 @@ main(int argc, char **argv)
 	}
 	if (run == NULL)
 		die("unknown mode '%s'", o.mode);
+	if (strcmp(o.mode, "slowloris-http") == 0)
+		o.http = true;
 	if (o.port == 0)
 		die("%s", "--port is required");
 	need_loopback(o.addr, "--addr");

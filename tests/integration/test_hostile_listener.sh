@@ -130,6 +130,10 @@ run_case half-clienthello 'r["opened"] == 500 and r["closed_by_peer"] == 500' --
 # within the 3 s idle timeout (the per-read idle timer never fires)
 run_case slowloris-sip 'r["max_open"] == 50 and r["closed_by_peer"] == 50 and r["open_at_end"] == 0' -- \
 	slowloris-sip --addr $DIR --port 15061 --src $SRC --conns 50 --interval-ms 1000 --seconds 6 "${MTLS[@]}"
+# the same on http: a request head must be complete within the idle
+# timeout (evhttp's own timer restarts at every byte)
+run_case slowloris-http 'r["max_open"] == 50 and r["closed_by_peer"] == 50 and r["open_at_end"] == 0' -- \
+	slowloris-http --addr $DIR --port 18080 --src $SRC --conns 50 --interval-ms 1000 --seconds 6
 # pipelined requests, answers never read: reading stops, memory stays flat
 run_case never-read-sip 'r["sent"] > 1000000' -- \
 	never-read --addr $DIR --port 15061 --src $SRC --conns 16 --seconds 3 "${MTLS[@]}"
@@ -159,7 +163,8 @@ hwm=$(awk '/^VmHWM:/{print $2}' /proc/$LPID/status)
 kill -TERM "$LPID"
 wait "$LPID" || lm_fail "listener exit status $? after SIGTERM"
 
-for why in 'timeout: no TLS handshake within 2000 ms' 'timeout: message incomplete after 3000 ms'; do
+for why in 'timeout: no TLS handshake within 2000 ms' 'timeout: message incomplete after 3000 ms' \
+	'timeout: no complete request within 3000 ms'; do
 	grep -q "outcome=\"$why" "$LM_TMP/dir.log" || lm_fail "no log line for: $why"
 done
 echo
