@@ -132,23 +132,6 @@ static const struct option listen_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Parses an integer in [min, max]; returns 0 or -1. */
-static int
-parse_num(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* "PORT,CERT,KEY" into pc; returns 0 or -1. */
 static int
 parse_port_cert(const char *s, struct listener_port_cert *pc)
@@ -317,7 +300,7 @@ cmd_listen_exec(int argc, char **argv)
 			cfg.bind_addr = optarg;
 			break;
 		case OPT_PORT_OFFSET:
-			if (parse_num(optarg, -65535, 65535, &v) == -1)
+			if (lm_parse_long(optarg, -65535, 65535, &v) == -1)
 				return cmd_usage_error(e,
 				                       "--port-offset: '%s' is not a number in "
 				                       "-65535..65535",
@@ -325,7 +308,7 @@ cmd_listen_exec(int argc, char **argv)
 			cfg.port_offset = (int)v;
 			break;
 		case OPT_READY_FD:
-			if (parse_num(optarg, 0, INT_MAX, &ready_fd) == -1)
+			if (lm_parse_long(optarg, 0, INT_MAX, &ready_fd) == -1)
 				return cmd_usage_error(e, "--ready-fd: '%s' is not a descriptor",
 				                       optarg);
 			break;
@@ -358,13 +341,13 @@ cmd_listen_exec(int argc, char **argv)
 			cfg.nport_certs++;
 			break;
 		case OPT_MAX_CONNS:
-			if (parse_num(optarg, 1, 1000000, &v) == -1)
+			if (lm_parse_long(optarg, 1, 1000000, &v) == -1)
 				return cmd_usage_error(e, "--max-conns: '%s' is not 1..1000000",
 				                       optarg);
 			cfg.limits.max_conns = (unsigned)v;
 			break;
 		case OPT_MAX_PER_SOURCE:
-			if (parse_num(optarg, 1, 1000000, &v) == -1)
+			if (lm_parse_long(optarg, 1, 1000000, &v) == -1)
 				return cmd_usage_error(e,
 				                       "--max-conns-per-source: '%s' is not "
 				                       "1..1000000",
@@ -372,14 +355,14 @@ cmd_listen_exec(int argc, char **argv)
 			cfg.limits.max_conns_per_source = (unsigned)v;
 			break;
 		case OPT_MAX_MESSAGE:
-			if (parse_num(optarg, 1024, 16 * 1024 * 1024, &v) == -1)
+			if (lm_parse_long(optarg, 1024, 16 * 1024 * 1024, &v) == -1)
 				return cmd_usage_error(
 				    e, "--max-message: '%s' is not 1024..16777216", optarg);
 			cfg.limits.max_message = (size_t)v;
 			break;
 		case OPT_HS_TIMEOUT:
 		case OPT_IDLE_TIMEOUT:
-			if (parse_num(optarg, 1, 3600 * 1000, &v) == -1)
+			if (lm_parse_long(optarg, 1, 3600 * 1000, &v) == -1)
 				return cmd_usage_error(e, "%s: '%s' is not 1..3600000 ms",
 				                       ch == OPT_HS_TIMEOUT ? "--handshake-timeout"
 				                                            : "--idle-timeout",

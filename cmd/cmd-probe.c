@@ -87,20 +87,6 @@ raise_nofile(void)
 	}
 }
 
-static int
-parse_uint(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* "1.0".."1.3" into an OpenSSL protocol version; -1 when unknown. */
 static int
 parse_tls_min(const char *s)
@@ -190,7 +176,7 @@ cmd_probe_exec(int argc, char **argv)
 			o.timeout_ms = (unsigned)(secs * 1000.0 + 0.5);
 			break;
 		case 'p':
-			if (parse_uint(optarg, 1, 65536, &v) == -1)
+			if (lm_parse_long(optarg, 1, 65536, &v) == -1)
 				return cmd_usage_error(e, "--parallel: a number 1-65536, not '%s'",
 				                       optarg);
 			o.parallel = (unsigned)v;
@@ -216,7 +202,7 @@ cmd_probe_exec(int argc, char **argv)
 			o.no_bind = true;
 			break;
 		case 'O':
-			if (parse_uint(optarg, -65535, 65535, &v) == -1)
+			if (lm_parse_long(optarg, -65535, 65535, &v) == -1)
 				return cmd_usage_error(
 				    e, "--port-offset: a number -65535..65535, not '%s'", optarg);
 			o.port_offset = (int)v;

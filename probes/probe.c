@@ -18,6 +18,7 @@
 #include <osipparser2/osip_port.h>
 
 #include "probes/probe_int.h"
+#include "sip/sip.h"
 
 #define PROBE_DEFAULT_TIMEOUT_MS 3000
 #define PROBE_DEFAULT_PARALLEL 1024
@@ -821,25 +822,6 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-osip_trace_none(const char *file, int line, osip_trace_level_t level, const char *fmt, va_list ap)
-{
-	(void)file;
-	(void)line;
-	(void)level;
-	(void)fmt;
-	(void)ap;
-}
-
-void
-probe_osip_quiet(void)
-{
-	/* libosip2 prints parse errors on stdout/stderr; ours go into results */
-	osip_trace_initialize_func(OSIP_FATAL, osip_trace_none);
-	for (int l = 0; l < END_TRACE_LEVEL; l++)
-		osip_trace_disable_level((osip_trace_level_t)l);
-}
-
-static void
 engine_init(struct probe_engine *e, const struct probe_options *o)
 {
 	static bool osip_quiet;
@@ -854,7 +836,7 @@ engine_init(struct probe_engine *e, const struct probe_options *o)
 	    e->parallel > rl.rlim_cur - 32)
 		e->parallel = rl.rlim_cur > 64 ? (unsigned)(rl.rlim_cur - 32) : 16;
 	if (!osip_quiet) {
-		probe_osip_quiet();
+		sip_quiet();
 		osip_quiet = true;
 	}
 }

@@ -136,7 +136,6 @@ struct probe {
 };
 
 /* Silences libosip2's own trace output (parse errors are in our results). */
-void probe_osip_quiet(void);
 
 /* Engine entry points the steps call. */
 void probe_done(struct probe *p, enum lm_outcome out, const char *fmt, ...)

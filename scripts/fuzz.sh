@@ -15,9 +15,19 @@ for f in "$dir"/tests/fuzz/fuzz_*; do
 	work=$(mktemp -d)
 	[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
 	echo "== $name for ${secs}s"
+	log=$(mktemp)
+	rc=0
 	"$f" -max_total_time="$secs" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
-		"$work" 2>&1 | tail -n 12
-	rc=${PIPESTATUS[0]}
+		"$work" >"$log" 2>&1 || rc=$?
+	# the last status line carries executions and coverage (cov:, ft:)
+	grep -E '^#[0-9]+' "$log" | tail -n 1
+	grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log"
 	rm -rf "$work"
-	[ "$rc" -eq 0 ] || { echo "fuzzer $name failed ($rc)"; exit 1; }
+	if [ "$rc" -ne 0 ]; then
+		tail -n 60 "$log"
+		rm -f "$log"
+		echo "fuzzer $name failed ($rc)"
+		exit 1
+	fi
+	rm -f "$log"
 done

@@ -11,6 +11,7 @@
 #include <osipparser2/osip_parser.h>
 
 #include "probes/probe_int.h"
+#include "sip/sip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,7 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!initialized) {
 		parser_init();
-		probe_osip_quiet();
+		sip_quiet();
 		initialized = 1;
 	}
 	if (size < 1)

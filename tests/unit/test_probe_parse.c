@@ -9,6 +9,7 @@
 #include <osipparser2/osip_parser.h>
 
 #include "probes/probe_int.h"
+#include "sip/sip.h"
 
 static enum probe_parse
 parse_str(enum probe_parse (*fn)(const char *, size_t, bool, struct probe_answer *), const char *s,
@@ -202,6 +203,6 @@ main(void)
 	};
 
 	parser_init();
-	probe_osip_quiet();
+	sip_quiet();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
