@@ -100,6 +100,9 @@ struct certs_tls_opts {
 	bool strict_client_eku; /* server side: OpenSSL's client purpose check */
 	int min_version; /* TLS1_2_VERSION by default (0 = default) */
 };
+/* "1.0".."1.3" (the --tls-min spelling) into an OpenSSL protocol version
+ * for min_version; -1 when unknown. */
+int certs_tls_version_from_name(const char *name);
 /* A server context: chain + key from p, trust p->ca for client certs and
  * advertise its names. NULL with a message in err on failure (missing or
  * unreadable files, a key that group/others may read, a key that does not

@@ -339,3 +339,19 @@ fail:
 	SSL_CTX_free(ctx);
 	return NULL;
 }
+
+int
+certs_tls_version_from_name(const char *name)
+{
+	static const struct {
+		const char *name;
+		int version;
+	} v[] = {{"1.0", TLS1_VERSION}, {"1.1", TLS1_1_VERSION}, {"1.2", TLS1_2_VERSION},
+	         {"1.3", TLS1_3_VERSION}};
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		if (strcmp(name, v[i].name) == 0)
+			return v[i].version;
+	}
+	return -1;
+}

@@ -154,23 +154,6 @@ parse_port_cert(const char *s, struct listener_port_cert *pc)
 	return 0;
 }
 
-/* "1.0".."1.3" into an OpenSSL protocol version; -1 when unknown. */
-static int
-parse_tls_min(const char *s)
-{
-	static const struct {
-		const char *name;
-		int version;
-	} v[] = {{"1.0", TLS1_VERSION}, {"1.1", TLS1_1_VERSION}, {"1.2", TLS1_2_VERSION},
-	         {"1.3", TLS1_3_VERSION}};
-
-	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-		if (strcmp(s, v[i].name) == 0)
-			return v[i].version;
-	}
-	return -1;
-}
-
 /* Gives up root for pw's identity: groups first, then gid, then uid (the
  * other order would leave us unable to drop the rest), and checks that
  * root cannot be regained. */
@@ -373,7 +356,7 @@ cmd_listen_exec(int argc, char **argv)
 				cfg.limits.idle_timeout_ms = (unsigned)v;
 			break;
 		case OPT_TLS_MIN:
-			if ((cfg.tls_min_version = parse_tls_min(optarg)) == -1)
+			if ((cfg.tls_min_version = certs_tls_version_from_name(optarg)) == -1)
 				return cmd_usage_error(e, "--tls-min: 1.0, 1.1, 1.2 or 1.3, not '%s'",
 				                       optarg);
 			break;

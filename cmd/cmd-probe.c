@@ -87,23 +87,6 @@ raise_nofile(void)
 	}
 }
 
-/* "1.0".."1.3" into an OpenSSL protocol version; -1 when unknown. */
-static int
-parse_tls_min(const char *s)
-{
-	static const struct {
-		const char *name;
-		int version;
-	} v[] = {{"1.0", TLS1_VERSION}, {"1.1", TLS1_1_VERSION}, {"1.2", TLS1_2_VERSION},
-	         {"1.3", TLS1_3_VERSION}};
-
-	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-		if (strcmp(s, v[i].name) == 0)
-			return v[i].version;
-	}
-	return -1;
-}
-
 static int
 cmd_probe_exec(int argc, char **argv)
 {
@@ -218,7 +201,7 @@ cmd_probe_exec(int argc, char **argv)
 			skip[o.nskip_rules++] = optarg;
 			break;
 		case 'T':
-			if ((o.tls_min_version = parse_tls_min(optarg)) == -1)
+			if ((o.tls_min_version = certs_tls_version_from_name(optarg)) == -1)
 				return cmd_usage_error(e, "--tls-min: 1.0, 1.1, 1.2 or 1.3, not '%s'",
 				                       optarg);
 			break;
