@@ -3,6 +3,7 @@
 # (Debian 12 packages only). Run as root, or through sudo.
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || { echo "install-deps: run this as root" >&2; exit 1; }
 	exec sudo -E bash "$0" "$@"
 fi
 export DEBIAN_FRONTEND=noninteractive
