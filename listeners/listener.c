@@ -301,6 +301,35 @@ conn_after_hook(struct lm_conn *c, int rc)
 	}
 }
 
+/* Hands the buffered input to the kind's process hook and sends what it
+ * answers; one path for every non-evhttp kind. */
+static int
+conn_process(struct lm_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev), *out;
+	size_t len = evbuffer_get_length(in), used;
+	struct lm_ident id;
+	bool close = false;
+	char why[128] = "";
+	const char *buf;
+
+	if (((buf = (const char *)evbuffer_pullup(in, -1)) == NULL && len > 0) ||
+	    (out = evbuffer_new()) == NULL) {
+		conn_outcome(c, "out of memory");
+		return -1;
+	}
+	conn_ident(c, &id);
+	used = c->l->kind->process(c, buf, len, &id, out, &close, why, sizeof why);
+	evbuffer_drain(in, used);
+	conn_write(c, out);
+	evbuffer_free(out);
+	if (close) {
+		conn_outcome(c, "%s", why);
+		conn_close_after_write(c);
+	}
+	return 0;
+}
+
 static void
 conn_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -316,7 +345,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		c->in_left = 0;
 		return;
 	}
-	rc = c->l->kind->on_read(c);
+	rc = conn_process(c);
 	c->in_left = evbuffer_get_length(in);
 	/* A slowloris keeps the idle timeout from firing by trickling bytes:
 	 * one message must also be complete within the idle timeout. */

@@ -78,36 +78,16 @@ error:
 	return len;
 }
 
-static int
-cls_on_read(struct lm_conn *c)
+static size_t
+cls_conn_process(struct lm_conn *c, const char *buf, size_t len, const struct lm_ident *id,
+                 struct evbuffer *out, bool *close, char *why, size_t whylen)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev), *out;
-	size_t len = evbuffer_get_length(in), used;
-	struct lm_ident id;
-	bool close;
-	char why[128];
-	const char *buf;
-
-	if (((buf = (const char *)evbuffer_pullup(in, -1)) == NULL && len > 0) ||
-	    (out = evbuffer_new()) == NULL) {
-		conn_outcome(c, "out of memory");
-		return -1;
-	}
-	conn_ident(c, &id);
-	used = cls_process(buf, len, &id, out, &c->requests, &close, why, sizeof why);
-	evbuffer_drain(in, used);
-	conn_write(c, out);
-	evbuffer_free(out);
-	if (close) {
-		conn_outcome(c, "%s", why);
-		conn_close_after_write(c);
-	}
-	return 0;
+	return cls_process(buf, len, id, out, &c->requests, close, why, whylen);
 }
 
 const struct listener_kind listener_kind_cls = {
     .name = "cls-mtls",
     .read_limit = CLS_MAX_LINE + 2,
     .on_connected = NULL,
-    .on_read = cls_on_read,
+    .process = cls_conn_process,
 };

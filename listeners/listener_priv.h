@@ -108,7 +108,11 @@ struct listener_kind {
 	const char *name;
 	size_t read_limit;                      /* read high-watermark; 0: max_message */
 	int (*on_connected)(struct lm_conn *c); /* handshake done (or plain accept) */
-	int (*on_read)(struct lm_conn *c);      /* bytes are in bufferevent input */
+	/* Answers every complete request in buf into out and returns the bytes
+	 * consumed; sets *close (with why) when the stream cannot go on. The
+	 * read, drain, write and close around it are listener.c's, for every kind. */
+	size_t (*process)(struct lm_conn *c, const char *buf, size_t len, const struct lm_ident *id,
+	                  struct evbuffer *out, bool *close, char *why, size_t whylen);
 };
 extern const struct listener_kind listener_kind_sip;
 extern const struct listener_kind listener_kind_cls;

@@ -3,38 +3,19 @@
 
 #include "listeners/listener_priv.h"
 
-static int
-sip_on_read(struct lm_conn *c)
+static size_t
+sip_conn_process(struct lm_conn *c, const char *buf, size_t len, const struct lm_ident *id,
+                 struct evbuffer *out, bool *close, char *why, size_t whylen)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev), *out;
-	size_t len = evbuffer_get_length(in), used;
-	struct lm_ident id;
-	bool close;
-	char why[128];
-	const char *buf;
-
-	if (((buf = (const char *)evbuffer_pullup(in, -1)) == NULL && len > 0) ||
-	    (out = evbuffer_new()) == NULL) {
-		conn_outcome(c, "out of memory");
-		return -1;
-	}
-	conn_ident(c, &id);
-	used = sip_stream_process(buf, len, c->l->set->lim.max_message, &id, out, &c->sip, &close,
-	                          why, sizeof why);
-	evbuffer_drain(in, used);
+	size_t used = sip_stream_process(buf, len, c->l->set->lim.max_message, id, out, &c->sip,
+	                                 close, why, whylen);
 	c->requests = c->sip.requests;
-	conn_write(c, out);
-	evbuffer_free(out);
-	if (close) {
-		conn_outcome(c, "%s", why);
-		conn_close_after_write(c);
-	}
-	return 0;
+	return used;
 }
 
 const struct listener_kind listener_kind_sip = {
     .name = "sip-mtls",
     .read_limit = 0, /* max_message */
     .on_connected = NULL,
-    .on_read = sip_on_read,
+    .process = sip_conn_process,
 };

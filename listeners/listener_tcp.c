@@ -24,19 +24,18 @@ fail:
 	return -1;
 }
 
-static int
-tcp_on_read(struct lm_conn *c)
+static size_t
+tcp_conn_process(struct lm_conn *c, const char *buf, size_t len, const struct lm_ident *id,
+                 struct evbuffer *out, bool *close, char *why, size_t whylen)
 {
 	/* whatever the client sends is not read: the answer is already on its way */
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-
-	evbuffer_drain(in, evbuffer_get_length(in));
-	return 0;
+	(void)c, (void)buf, (void)id, (void)out, (void)close, (void)why, (void)whylen;
+	return len;
 }
 
 const struct listener_kind listener_kind_tcp = {
     .name = "tcp",
     .read_limit = 4096,
     .on_connected = tcp_on_connected,
-    .on_read = tcp_on_read,
+    .process = tcp_conn_process,
 };
