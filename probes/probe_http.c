@@ -29,13 +29,6 @@ const struct probe_proto probe_proto_http = {
     .parse = probe_http_parse,
 };
 
-static enum probe_parse
-fail(struct probe_answer *a, const char *why)
-{
-	snprintf(a->why, sizeof a->why, "%s", why);
-	return PROBE_PARSE_ERROR;
-}
-
 /* What one pass of http-parser over the accumulated answer collected. */
 struct http_scan {
 	struct probe_answer *a;
@@ -185,7 +178,7 @@ probe_http_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 
 	/* http-parser is lax about the "HTTP/" constant: check it ourselves */
 	if (len > 0 && memcmp(buf, "HTTP/", len < 5 ? len : 5) != 0)
-		return fail(a, "the answer is not HTTP");
+		return probe_answer_fail(a, "the answer is not HTTP");
 	http_parser_set_max_header_size(PROBE_MAX_ANSWER);
 	http_parser_init(&hp, HTTP_RESPONSE);
 	hp.data = &sc;
@@ -197,24 +190,24 @@ probe_http_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 	if (sc.done) {
 		a->body = sc.body != NULL ? sc.body : strdup("");
 		a->body_len = sc.body_len;
-		return a->body != NULL ? PROBE_PARSE_DONE : fail(a, "out of memory");
+		return a->body != NULL ? PROBE_PARSE_DONE : probe_answer_fail(a, "out of memory");
 	}
 	free(sc.body);
 	if (sc.failed)
 		return PROBE_PARSE_ERROR;
 	if (e != HPE_OK) {
 		if ((why = scan_error(&sc, e)) != NULL)
-			return fail(a, why);
+			return probe_answer_fail(a, why);
 		snprintf(a->why, sizeof a->why, "malformed HTTP answer: %s",
 		         http_errno_description(e));
 		return PROBE_PARSE_ERROR;
 	}
 	if (eof) {
 		/* a clean end between answers: after a 1xx, or nothing at all */
-		return fail(a, "connection closed before the HTTP headers were complete");
+		return probe_answer_fail(a, "connection closed before the HTTP headers were complete");
 	}
 	if (len > PROBE_MAX_ANSWER)
-		return fail(a, "HTTP answer too large");
+		return probe_answer_fail(a, "HTTP answer too large");
 	return PROBE_PARSE_MORE;
 }
 
@@ -224,4 +217,11 @@ probe_answer_clear(struct probe_answer *a)
 	free(a->body);
 	free(a->token_value);
 	memset(a, 0, sizeof *a);
+}
+
+enum probe_parse
+probe_answer_fail(struct probe_answer *a, const char *why)
+{
+	snprintf(a->why, sizeof a->why, "%s", why);
+	return PROBE_PARSE_ERROR;
 }

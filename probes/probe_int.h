@@ -35,6 +35,8 @@ struct probe_answer {
 	char why[200];     /* PROBE_PARSE_ERROR: what was wrong */
 };
 void probe_answer_clear(struct probe_answer *a);
+/* Records why the answer is unusable; returns PROBE_PARSE_ERROR. */
+enum probe_parse probe_answer_fail(struct probe_answer *a, const char *why);
 
 /* The identity record a lyncmock listener sends (SPEC §2). */
 struct probe_identity {

@@ -65,13 +65,6 @@ const struct probe_proto probe_proto_sip = {
     .parse = probe_sip_parse,
 };
 
-static enum probe_parse
-fail(struct probe_answer *a, const char *why)
-{
-	snprintf(a->why, sizeof a->why, "%s", why);
-	return PROBE_PARSE_ERROR;
-}
-
 /*
  * One answer: framed by sip_frame() (keep-alive CRLFs skipped, a message
  * capped at PROBE_MAX_ANSWER), then parsed by libosip2.
@@ -93,7 +86,7 @@ probe_sip_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 		buf += used;
 		len -= used;
 	}
-	return fail(a, "too many provisional SIP answers");
+	return probe_answer_fail(a, "too many provisional SIP answers");
 }
 
 static enum probe_parse
@@ -113,44 +106,44 @@ sip_parse_one(const char *buf, size_t len, bool eof, struct probe_answer *a, siz
 	}
 	if (f.head_len == 0) {
 		if (len >= 4 && memcmp(buf, "SIP/", 4) != 0)
-			return fail(a, "the answer is not SIP");
+			return probe_answer_fail(a, "the answer is not SIP");
 		if (f.kind == SIP_FRAME_TOO_LARGE)
-			return fail(a, "SIP headers too long");
-		return eof ? fail(a, "connection closed before the SIP headers were complete")
+			return probe_answer_fail(a, "SIP headers too long");
+		return eof ? probe_answer_fail(a, "connection closed before the SIP headers were complete")
 		           : PROBE_PARSE_MORE;
 	}
 	if (f.kind == SIP_FRAME_BAD)
-		return fail(a, "malformed SIP Content-Length");
+		return probe_answer_fail(a, "malformed SIP Content-Length");
 	if (f.kind == SIP_FRAME_TOO_LARGE)
-		return fail(a, "SIP answer larger than the limit");
+		return probe_answer_fail(a, "SIP answer larger than the limit");
 	if (f.kind == SIP_FRAME_NEED_MORE)
-		return eof ? fail(a, "connection closed inside the SIP body") : PROBE_PARSE_MORE;
+		return eof ? probe_answer_fail(a, "connection closed inside the SIP body") : PROBE_PARSE_MORE;
 	hlen = f.head_len;
 	blen = f.body_len;
 	if (osip_message_init(&m) != 0)
-		return fail(a, "out of memory");
+		return probe_answer_fail(a, "out of memory");
 	if (osip_message_parse(m, buf, hlen + blen) != 0) {
-		r = fail(a, "the answer is not a parsable SIP message");
+		r = probe_answer_fail(a, "the answer is not a parsable SIP message");
 		goto out;
 	}
 	if (!MSG_IS_RESPONSE(m)) {
-		r = fail(a, "the peer sent a SIP request, not a response");
+		r = probe_answer_fail(a, "the peer sent a SIP request, not a response");
 		goto out;
 	}
 	a->status = osip_message_get_status_code(m);
 	if (a->status < 100 || a->status > 699) {
-		r = fail(a, "malformed SIP status code");
+		r = probe_answer_fail(a, "malformed SIP status code");
 		goto out;
 	}
 	if (osip_message_header_get_byname(m, SIP_TOKEN_HEADER, 0, &h) >= 0 && h != NULL) {
 		a->token_header = true;
 		if (h->hvalue != NULL && (a->token_value = strdup(h->hvalue)) == NULL) {
-			r = fail(a, "out of memory");
+			r = probe_answer_fail(a, "out of memory");
 			goto out;
 		}
 	}
 	if ((a->body = malloc(blen + 1)) == NULL) {
-		r = fail(a, "out of memory");
+		r = probe_answer_fail(a, "out of memory");
 		goto out;
 	}
 	memcpy(a->body, buf + hlen, blen);
