@@ -200,14 +200,7 @@ certs_key_file_private(const char *path, char *err, size_t errlen)
 static int
 file_readable(const char *what, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL) {
-		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-		return -1;
-	}
-	fclose(f);
-	return 0;
+	return lm_check_regular(what, path, err, errlen);
 }
 
 /* Shared part of both builders: versions, ciphers, certificate + key. */

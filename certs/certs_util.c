@@ -74,6 +74,22 @@ certs_findings_print(const struct certs_findings *f, FILE *out)
 		    f->items[i].text);
 }
 
+/* A BIO on a regular file only: a FIFO given as a path must not hang us. */
+static BIO *
+open_bio(const char *path)
+{
+	FILE *f = lm_fopen_regular(path);
+	BIO *b;
+
+	if (f == NULL)
+		return NULL;
+	if ((b = BIO_new_fp(f, BIO_CLOSE)) == NULL) {
+		fclose(f);
+		errno = ENOMEM;
+	}
+	return b;
+}
+
 STACK_OF(X509) *
 certs_load_certs(const char *path, char *err, size_t errlen)
 {
@@ -82,8 +98,8 @@ certs_load_certs(const char *path, char *err, size_t errlen)
 	X509 *x;
 
 	ERR_clear_error();
-	if ((b = BIO_new_file(path, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : ENOENT));
+	if ((b = open_bio(path)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, lm_open_strerror(errno ? errno : ENOENT));
 		goto fail;
 	}
 	if ((sk = sk_X509_new_null()) == NULL) {
@@ -136,8 +152,8 @@ certs_load_key(const char *path, char *err, size_t errlen)
 	int asked = 0;
 
 	ERR_clear_error();
-	if ((b = BIO_new_file(path, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : ENOENT));
+	if ((b = open_bio(path)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, lm_open_strerror(errno ? errno : ENOENT));
 		ERR_clear_error();
 		return NULL;
 	}
@@ -168,6 +184,9 @@ int
 certs_ctx_use_pair(SSL_CTX *ctx, const char *cert, const char *key, char *err, size_t errlen)
 {
 	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase_ctx);
+	if (lm_check_regular("certificate", cert, err, errlen) == -1 ||
+	    lm_check_regular("key", key, err, errlen) == -1)
+		return -1;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		snprintf(err, errlen, "certificate %s: cannot load the chain", cert);
 		return -1;
@@ -378,6 +397,8 @@ certs_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, const char *ca, bool c
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
+	if (lm_check_regular("CA", ca, why, whylen) == -1)
+		goto out;
 	if (X509_STORE_load_file(st, ca) != 1) {
 		snprintf(why, whylen, "CA %s: cannot read a certificate from it", ca);
 		goto out;

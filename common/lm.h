@@ -100,6 +100,18 @@ double lm_now_ms(void);
  * rename) with the given mode. Returns 0, or -1 with errno set. */
 int lm_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
+/* Opens path for reading only if it is a regular file, never blocking on a FIFO
+ * or device (opened O_NONBLOCK, checked with fstat, then made blocking).
+ * Returns the fd, or -1 with errno set (EINVAL: not a regular file). */
+int lm_open_regular(const char *path, int flags);
+/* strerror() that says "not a regular file" for lm_open_regular's EINVAL. */
+const char *lm_open_strerror(int err);
+/* lm_open_regular() as a stdio stream ("rb"); NULL with errno set. */
+FILE *lm_fopen_regular(const char *path);
+/* Checks that path opens as a regular file before a library (OpenSSL) opens it
+ * by name; on failure writes "WHAT PATH: reason" to err and returns -1. */
+int lm_check_regular(const char *what, const char *path, char *err, size_t errlen);
+
 /* snprintf into a fixed buffer that never overflows; returns buf. */
 char *lm_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -744,8 +744,8 @@ report_read_json(const char *path, struct probe_run *run, char *err, size_t errl
 
 	if (is_stdin)
 		f = stdin;
-	else if ((f = fopen(path, "rb")) == NULL) {
-		lm_fmt(err, errlen, "%s: %s", name, strerror(errno));
+	else if ((f = lm_fopen_regular(path)) == NULL) {
+		lm_fmt(err, errlen, "%s: %s", name, lm_open_strerror(errno));
 		return -1;
 	}
 	for (;;) {

@@ -1424,7 +1424,7 @@ scenario_load(const char *spec, char *err, size_t errlen)
 	if (b != NULL && stat(spec, &st) != 0)
 		return scenario_load_buffer(b->path, b->text, b->len, err, errlen);
 
-	if ((f = fopen(spec, "rb")) == NULL)
+	if ((f = lm_fopen_regular(spec)) == NULL)
 		goto fail_errno;
 	if (fstat(fileno(f), &st) != 0)
 		goto fail_file;
@@ -1466,12 +1466,15 @@ fail_errno:
 	e = errno;
 	builtin_names(names, sizeof(names));
 	if (err != NULL && errlen > 0) {
-		if (strchr(spec, '/') == NULL && e == ENOENT)
+		if (e == EINVAL || e == EISDIR)
+			snprintf(err, errlen, "%s: %s", spec, lm_open_strerror(e));
+		else if (strchr(spec, '/') == NULL && e == ENOENT)
 			snprintf(err, errlen,
 			         "%s: cannot read scenario: %s (built-in scenarios: %s)", spec,
-			         strerror(e), names);
+			         lm_open_strerror(e), names);
 		else
-			snprintf(err, errlen, "%s: cannot read scenario: %s", spec, strerror(e));
+			snprintf(err, errlen, "%s: cannot read scenario: %s", spec,
+			         lm_open_strerror(e));
 	}
 	return NULL;
 }
