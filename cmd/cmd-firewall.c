@@ -14,7 +14,7 @@ static int cmd_firewall_exec(int, char **);
 const struct cmd_entry cmd_firewall_entry = {
     .name = "firewall",
     .summary = "print firewall rules that open the scenario's paths",
-    .usage = "usage: lyncmock firewall [--scenario F] --format nft|iptables|ip6tables|powershell\n"
+    .usage = "usage: lyncmock firewall [--scenario F] --format nft|iptables|ip6tables|powershell|csv\n"
              "                         [--chain forward|input] [--host H] [--output FILE]\n"
              "\n"
              "Prints the rules that open exactly the scenario's open paths (every source\n"
@@ -28,6 +28,10 @@ const struct cmd_entry cmd_firewall_entry = {
              "  --format ip6tables  ip6tables-restore input (filter table, IPv6 paths)\n"
              "  --format powershell New-NetFirewallRule per inbound path, grouped by\n"
              "                 destination host (run each block on that Windows host)\n"
+             "  --format csv   the flow table a firewall team works from: one row per path\n"
+             "                 (rule_id, source/destination host and address, protocol,\n"
+             "                 port, service, purpose, reference, action); `lyncmock lab\n"
+             "                 --firewall FLOWS.csv` reads such a table back\n"
              "  --chain input  nft/iptables: a host firewall (input hook) instead of the\n"
              "                 forward chain of a router between zones\n"
              "  --host H       input chain / powershell: only the paths into host H\n"
@@ -83,11 +87,11 @@ cmd_firewall_exec(int argc, char **argv)
 		return LM_EXIT_USAGE;
 	if (format == NULL)
 		return cmd_usage_error(
-		    e, "--format is required (nft, iptables, ip6tables or powershell)");
+		    e, "--format is required (nft, iptables, ip6tables, powershell or csv)");
 	if (firewall_format_from_name(format, &fmt) == -1)
 		return cmd_usage_error(
-		    e, "unknown format '%s' (nft, iptables, ip6tables or powershell)", format);
-	if (fo.input_chain && fmt == FIREWALL_POWERSHELL)
+		    e, "unknown format '%s' (nft, iptables, ip6tables, powershell or csv)", format);
+	if (fo.input_chain && (fmt == FIREWALL_POWERSHELL || fmt == FIREWALL_CSV))
 		return cmd_usage_error(e, "--chain applies to nft and ip(6)tables only");
 	if (fo.only_host != NULL && !fo.input_chain && fmt != FIREWALL_POWERSHELL)
 		return cmd_usage_error(e, "--host needs --chain input (or --format powershell)");

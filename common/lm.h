@@ -65,6 +65,8 @@ enum lm_outcome {
 	LM_OUT_PROTOCOL_ERROR,
 	LM_OUT_WRONG_RESPONDER,
 	LM_OUT_NAT_DETECTED,
+	LM_OUT_IDLE_CUT,           /* a connection held idle (--hold) was dropped silently */
+	LM_OUT_OPEN_NOT_REQUIRED, /* lab --sweep: a port the scenario does not need is open */
 	LM_OUT_FOREIGN_PEER, /* a valid answer from a non-mock server (--allow-foreign) */
 	LM_OUT_LOCAL_ERROR, /* the probe could not run here (no cert, bad bind address) */
 	LM_OUT__COUNT

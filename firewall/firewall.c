@@ -18,6 +18,8 @@ firewall_format_from_name(const char *name, enum firewall_format *fmt)
 		*fmt = FIREWALL_IP6TABLES;
 	else if (strcmp(name, "powershell") == 0 || strcmp(name, "ps") == 0)
 		*fmt = FIREWALL_POWERSHELL;
+	else if (strcmp(name, "csv") == 0)
+		*fmt = FIREWALL_CSV;
 	else
 		return -1;
 	return 0;
@@ -216,6 +218,8 @@ firewall_render(const struct scenario *sc, enum firewall_format fmt,
 		return firewall_ip6tables(sc, opts, out, outlen, err, errlen);
 	case FIREWALL_POWERSHELL:
 		return firewall_powershell(sc, opts, out, outlen, err, errlen);
+	case FIREWALL_CSV:
+		return firewall_csv(sc, opts, out, outlen, err, errlen);
 	}
 	snprintf(err, errlen, "unknown firewall format");
 	return -1;

@@ -13,7 +13,13 @@
 
 #include "scenarios/scenario.h"
 
-enum firewall_format { FIREWALL_NFT, FIREWALL_IPTABLES, FIREWALL_IP6TABLES, FIREWALL_POWERSHELL };
+enum firewall_format {
+	FIREWALL_NFT,
+	FIREWALL_IPTABLES,
+	FIREWALL_IP6TABLES,
+	FIREWALL_POWERSHELL,
+	FIREWALL_CSV
+};
 int firewall_format_from_name(const char *name, enum firewall_format *fmt);
 
 /* One open path: a TCP flow from src to dst on the rule's port. */
@@ -59,6 +65,12 @@ int firewall_ip6tables(const struct scenario *sc, const struct firewall_opts *op
                        size_t *outlen, char *err, size_t errlen);
 int firewall_powershell(const struct scenario *sc, const struct firewall_opts *opts, char **out,
                         size_t *outlen, char *err, size_t errlen);
+/* The flow table a firewall team works from (RFC 4180 CSV, written with libcsv): a header,
+ * then one row per open path: rule_id, source_host, source_address, destination_host,
+ * destination_address, protocol, port, service, purpose, reference (the Microsoft page),
+ * action (allow). */
+int firewall_csv(const struct scenario *sc, const struct firewall_opts *opts, char **out,
+                 size_t *outlen, char *err, size_t errlen);
 /* Dispatches on fmt. */
 int firewall_render(const struct scenario *sc, enum firewall_format fmt,
                     const struct firewall_opts *opts, char **out, size_t *outlen, char *err,
@@ -92,5 +104,30 @@ const struct firewall_path *firewall_path_next(const struct firewall_doc *d,
  * accept and drop; returns false when r is `expect: blocked` (no lines). */
 bool firewall_rule_heading(FILE *f, const char *indent, const struct scenario_rule *r,
                            const char *accept, const char *drop);
+
+/* ---- a flow table read back (lab --firewall FLOWS.csv) --------------------- */
+enum firewall_proto { FIREWALL_PROTO_TCP, FIREWALL_PROTO_UDP, FIREWALL_PROTO_ANY };
+struct firewall_flow {
+	int line;                  /* the row's line in the file */
+	char *id;                  /* rule_id (may be "") */
+	char *src, *dst;           /* an address, a CIDR, a scenario host name, or "any" */
+	enum firewall_proto proto;
+	unsigned port_lo, port_hi; /* 0, 0: any port */
+	bool allow;                /* else dropped (rejected when reject) */
+	bool reject;
+	char *purpose;
+};
+/* Parses a CSV flow table with libcsv: a header row naming the columns (any
+ * order, `firewall --format csv`'s names or common aliases: source, destination,
+ * protocol, port, action...), then one flow per row; blank rows and rows whose
+ * first cell starts with # are skipped. 0, or -1 with "NAME:LINE: message". */
+int firewall_flows_read(const char *name, const char *text, size_t len, struct firewall_flow **out,
+                        size_t *n, char *err, size_t errlen);
+void firewall_flows_free(struct firewall_flow *f, size_t n);
+/* The flows as an nft ruleset (table inet flows, forward chain, policy drop,
+ * rows in order); each rule's comment names its row ("NAME line 4: id").
+ * Host names resolve in sc. 0, or -1 with "NAME:LINE: message". */
+int firewall_flows_nft(const struct scenario *sc, const char *name, const struct firewall_flow *flows,
+                       size_t n, char **out, size_t *outlen, char *err, size_t errlen);
 
 #endif

@@ -68,6 +68,7 @@ probe_result_clear(struct probe_result *r)
 	free(r->detail);
 	free(r->fix);
 	free(r->peer_seen);
+	free(r->firewall_rule);
 	free(r->identity);
 	free(r->tls.version);
 	free(r->tls.cipher);

@@ -60,6 +60,9 @@ struct probe_result {
 	struct probe_tls tls;
 	char *peer_seen; /* the source address the listener reported */
 	char *identity;  /* the identity record received (JSON text), or NULL */
+	/* lab: the firewall rule that decided this path, as a sentence ("dropped by
+	 * `drop all from clients` (chain forward, line 41 of corp.nft)"), or NULL */
+	char *firewall_rule;
 };
 
 /* A set of results from one probe run (or merged runs). */

@@ -153,6 +153,8 @@ result_json(const struct probe_result *r, bool *bad)
 	put(o, "timings", tm, bad);
 	put(o, "tls", tls_json(&r->tls, bad), bad);
 	put(o, "peer_seen", jstr(r->peer_seen), bad);
+	if (r->firewall_rule != NULL)
+		put(o, "firewall_rule", jstr(r->firewall_rule), bad);
 	/* identity is JSON the listener sent; keep it structured when it is an object */
 	if (r->identity != NULL)
 		ident = json_loads(r->identity, JSON_REJECT_DUPLICATES, NULL);
@@ -576,6 +578,7 @@ read_result(struct rd *rd, const json_t *j, const char *p, struct probe_result *
 	if (tls != NULL && read_tls(rd, tls, sub(path, sizeof path, p, "tls"), &r->tls) == -1)
 		return -1;
 	if (get_str(rd, j, p, "peer_seen", false, &r->peer_seen) == -1 ||
+	    get_str(rd, j, p, "firewall_rule", false, &r->firewall_rule) == -1 ||
 	    get_obj(rd, j, p, "identity", false, &ident) == -1)
 		return -1;
 	if (ident != NULL) {

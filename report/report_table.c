@@ -192,6 +192,9 @@ table_body(FILE *f, const struct probe_run *run, bool color)
 		if (r->detail != NULL && r->detail[0] != '\0' &&
 		    put_note(f, "why", r->detail, SGR_DIM, color) == -1)
 			goto fail;
+		if (r->firewall_rule != NULL && r->firewall_rule[0] != '\0' &&
+		    put_note(f, "rule", r->firewall_rule, SGR_DIM, color) == -1)
+			goto fail;
 	}
 
 	failed = probe_run_failures(run);
