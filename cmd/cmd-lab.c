@@ -15,7 +15,7 @@ const struct cmd_entry cmd_lab_entry = {
     .usage =
         "usage: lyncmock lab [--scenario F] [--break RULE=KIND]... [--format FMT]\n"
         "                    [--output FILE] [--certs DIR | --key TYPE] [--timeout S]\n"
-        "                    [--keep]\n"
+        "                    [--html FILE] [--keep]\n"
         "\n"
         "On this Linux machine (as root): a network namespace per scenario host, each\n"
         "linked to one firewall namespace loaded with `lyncmock firewall --format nft`'s\n"
@@ -35,8 +35,10 @@ const struct cmd_entry cmd_lab_entry = {
         "                       no-client-cert  sources send no client cert  -> "
         "tls-client-rejected\n"
         "                       plaintext       port served without TLS      -> tls-failed\n"
-        "  --format FMT       table (default), json, junit or dot\n"
+        "  --format FMT       table (default), json, junit, dot or html (one\n"
+        "                     self-contained page: summary, picture, matrix)\n"
         "  --output FILE      write the report to FILE instead of stdout\n"
+        "  --html FILE        also write the HTML report to FILE (its path goes to stderr)\n"
         "  --certs DIR        use this PKI (as made by `lyncmock certs init`) instead\n"
         "                     of a fresh one\n"
         "  --key TYPE         key type of the fresh lab PKI: rsa2048 (default, what\n"
@@ -56,15 +58,11 @@ static int
 cmd_lab_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"scenario", required_argument, NULL, 's'},
-	    {"break", required_argument, NULL, 'b'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"certs", required_argument, NULL, 'c'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"keep", no_argument, NULL, 'k'},
-	    {"key", required_argument, NULL, 'K'},
-	    {NULL, 0, NULL, 0},
+	    {"scenario", required_argument, NULL, 's'}, {"break", required_argument, NULL, 'b'},
+	    {"format", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
+	    {"certs", required_argument, NULL, 'c'},    {"timeout", required_argument, NULL, 't'},
+	    {"keep", no_argument, NULL, 'k'},           {"key", required_argument, NULL, 'K'},
+	    {"html", required_argument, NULL, 'H'},     {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_lab_entry;
 	struct lab_opts o;
@@ -80,7 +78,7 @@ cmd_lab_exec(int argc, char **argv)
 	o.log = stderr;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:b:f:o:c:t:kK:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:b:f:o:c:t:kK:H:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o.scenario = optarg;
@@ -100,10 +98,14 @@ cmd_lab_exec(int argc, char **argv)
 		case 'f':
 			if (report_format_from_name(optarg, &o.format) == -1)
 				return cmd_usage_error(
-				    e, "unknown format '%s' (table, json, junit, dot)", optarg);
+				    e, "unknown format '%s' (table, json, junit, dot, html)",
+				    optarg);
 			break;
 		case 'o':
 			o.output = optarg;
+			break;
+		case 'H':
+			o.html_output = optarg;
 			break;
 		case 'c':
 			o.certs_dir = optarg;

@@ -167,7 +167,7 @@ cmd_probe_exec(int argc, char **argv)
 		case 'f':
 			if (report_format_from_name(optarg, &fmt) == -1)
 				return cmd_usage_error(
-				    e, "--format: table, json, junit or dot, not '%s'", optarg);
+				    e, "--format: table, json, junit, dot or html, not '%s'", optarg);
 			break;
 		case 'o':
 			output = optarg;
@@ -308,7 +308,7 @@ const struct cmd_entry cmd_probe_entry = {
         "  --rule ID             run only this rule (repeatable)\n"
         "  --skip-rule ID        skip this rule (repeatable)\n"
         "  --allow-foreign       a valid answer from a non-mock server is OK (foreign-peer)\n"
-        "  --format table|json|junit|dot   report format (default table)\n"
+        "  --format table|json|junit|dot|html   report format (default table)\n"
         "  --output FILE         write the report to FILE atomically (default stdout)\n"
         "  --debug-tls           print each TLS handshake step by step on stderr\n"
         "  --tls-min 1.0|1.1|1.2|1.3  lowest TLS version offered (default 1.2; lower it\n"

@@ -45,6 +45,7 @@ struct lab_opts {
 	size_t nfaults;
 	enum report_format format;
 	const char *output;           /* NULL or "-": stdout */
+	const char *html_output;      /* also the HTML report there, or NULL */
 	const char *certs_dir;        /* NULL: a fresh lab PKI in the temp dir */
 	enum certs_key_type key_type; /* of that fresh PKI (RSA 2048 like Lync's) */
 	bool keep;                    /* leave namespaces and listeners up */

@@ -101,6 +101,15 @@ lab_note(struct lab *lab, const char *fmt, ...)
 	fflush(lab->log);
 }
 
+/* Where the page for a browser is, as a path that works from any directory. */
+static void
+lab_note_html(struct lab *lab, const char *path)
+{
+	char abs[PATH_MAX];
+
+	lab_note(lab, "HTML report: %s", realpath(path, abs) != NULL ? abs : path);
+}
+
 static int
 signals_install(struct lab *lab, char *err, size_t errlen)
 {
@@ -851,6 +860,13 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 	lab.run->duration_ms = lm_now_ms() - lab.t0;
 	if (report_write(lab.run, o->format, o->output, err, errlen) == -1)
 		goto out;
+	if (o->format == REPORT_HTML && o->output != NULL && strcmp(o->output, "-") != 0)
+		lab_note_html(&lab, o->output);
+	if (o->html_output != NULL) {
+		if (report_write(lab.run, REPORT_HTML, o->html_output, err, errlen) == -1)
+			goto out;
+		lab_note_html(&lab, o->html_output);
+	}
 	if (lab_stop) {
 		snprintf(err, errlen, "%s: the report is partial",
 		         lab_stop == SIGALRM ? "probes ran past their deadline" : "interrupted");

@@ -7,10 +7,8 @@
 #include "report/report.h"
 
 static const char *const format_names[] = {
-    [REPORT_TABLE] = "table",
-    [REPORT_JSON] = "json",
-    [REPORT_JUNIT] = "junit",
-    [REPORT_DOT] = "dot",
+    [REPORT_TABLE] = "table", [REPORT_JSON] = "json", [REPORT_JUNIT] = "junit",
+    [REPORT_DOT] = "dot",     [REPORT_HTML] = "html",
 };
 
 int
@@ -30,7 +28,7 @@ report_format_from_name(const char *name, enum report_format *fmt)
 const char *
 report_format_name(enum report_format fmt)
 {
-	if ((unsigned)fmt > REPORT_DOT)
+	if ((unsigned)fmt >= sizeof format_names / sizeof format_names[0])
 		return "?";
 	return format_names[fmt];
 }
@@ -49,6 +47,8 @@ render(const struct probe_run *run, enum report_format fmt, bool color, char **o
 		return report_junit_render(run, out, outlen);
 	case REPORT_DOT:
 		return report_dot_render(run, out, outlen);
+	case REPORT_HTML:
+		return report_html_render(run, out, outlen);
 	}
 	return -1;
 }
@@ -134,6 +134,34 @@ report_fix_sentence(const struct probe_result *r)
 		return "This path must be blocked: add a firewall rule that drops or rejects it.";
 	oi = lm_outcome_info(r->outcome);
 	return oi != NULL ? oi->fix : "";
+}
+
+static const char *
+nonempty(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+const char *
+report_src_name(const struct probe_run *run, const struct probe_result *r)
+{
+	const char *s;
+
+	if ((s = nonempty(r->src_host)) != NULL || (s = nonempty(r->src_addr)) != NULL ||
+	    (s = nonempty(run->source_host)) != NULL)
+		return s;
+	return "local";
+}
+
+const char *
+report_dst_name(const struct probe_result *r)
+{
+	const char *s;
+
+	if ((s = nonempty(r->dst_host)) != NULL || (s = nonempty(r->target)) != NULL ||
+	    (s = nonempty(r->dst_addr)) != NULL)
+		return s;
+	return "?";
 }
 
 double

@@ -1,6 +1,7 @@
 /*
  * Reports: probe results as a terminal table, JSON (versioned schema, also the
- * format `lyncmock report` merges), JUnit XML and Graphviz DOT. Writers consume
+ * format `lyncmock report` merges), JUnit XML, Graphviz DOT and one
+ * self-contained HTML page. Writers consume
  * struct probe_run and never probe.
  */
 #ifndef LM_REPORT_H
@@ -13,7 +14,7 @@
 
 #define REPORT_JSON_SCHEMA "lyncmock-report/1"
 
-enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_JUNIT, REPORT_DOT };
+enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_JUNIT, REPORT_DOT, REPORT_HTML };
 int report_format_from_name(const char *name, enum report_format *fmt);
 const char *report_format_name(enum report_format fmt);
 
@@ -45,6 +46,10 @@ int report_table_render(const struct probe_run *run, bool color, char **out, siz
 int report_json_render(const struct probe_run *run, char **out, size_t *outlen);
 int report_junit_render(const struct probe_run *run, char **out, size_t *outlen);
 int report_dot_render(const struct probe_run *run, char **out, size_t *outlen);
+/* The same graph with edge ids "edge-K" linking to "#path-K" (K: the result's
+ * index in run), as the HTML report draws it. */
+int report_dot_render_linked(const struct probe_run *run, char **out, size_t *outlen);
+int report_html_render(const struct probe_run *run, char **out, size_t *outlen);
 
 /* ---- shared by the writers ---------------------------------------------- */
 /* "ok" or "fail". */
@@ -52,6 +57,10 @@ const char *report_verdict_name(const struct probe_result *r);
 /* The sentence telling what to fix: the result's own, else the outcome
  * table's; "" when the verdict is OK. Never NULL. */
 const char *report_fix_sentence(const struct probe_result *r);
+/* The names DOT nodes and HTML rows give a result's ends: the scenario host,
+ * else an address or name, else "local" / "?". Never NULL. */
+const char *report_src_name(const struct probe_run *run, const struct probe_result *r);
+const char *report_dst_name(const struct probe_result *r);
 /* The time shown for a result: first answer, else connect; < 0 when neither. */
 double report_result_ms(const struct probe_result *r);
 /* A malloc'd array of run->n indexes: rule id, then source, then destination

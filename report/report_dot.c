@@ -25,28 +25,6 @@ nonempty(const char *s)
 	return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-static const char *
-src_name(const struct probe_run *run, const struct probe_result *r)
-{
-	const char *s;
-
-	if ((s = nonempty(r->src_host)) != NULL || (s = nonempty(r->src_addr)) != NULL ||
-	    (s = nonempty(run->source_host)) != NULL)
-		return s;
-	return "local";
-}
-
-static const char *
-dst_name(const struct probe_result *r)
-{
-	const char *s;
-
-	if ((s = nonempty(r->dst_host)) != NULL || (s = nonempty(r->target)) != NULL ||
-	    (s = nonempty(r->dst_addr)) != NULL)
-		return s;
-	return "?";
-}
-
 /* Records a host once; a later result may fill in a role or address an earlier one lacked. */
 static void
 host_add(struct hosts *h, const char *name, const char *role, const char *addr)
@@ -101,8 +79,10 @@ put_node(FILE *f, const struct host *h, const char *indent)
 	return 0;
 }
 
+/* links: the edge's SVG id is "edge-K" and it links to "#path-K", K the
+ * result's index in run (the HTML report's row ids). */
 static int
-put_edge(FILE *f, const struct probe_run *run, const struct probe_result *r)
+put_edge(FILE *f, const struct probe_run *run, const struct probe_result *r, bool links)
 {
 	char *label = NULL, *tip = NULL;
 	size_t llen = 0, tlen = 0;
@@ -144,14 +124,18 @@ put_edge(FILE *f, const struct probe_run *run, const struct probe_result *r)
 		width = "2.4"; /* failures are what the reader looks for */
 	}
 	fputs("\t", f);
-	report_dot_quote(f, src_name(run, r));
+	report_dot_quote(f, report_src_name(run, r));
 	fputs(" -> ", f);
-	report_dot_quote(f, dst_name(r));
+	report_dot_quote(f, report_dst_name(r));
 	fputs(" [label=", f);
 	report_dot_quote(f, label);
 	fprintf(f, ", color=\"%s\", fontcolor=\"%s\", style=%s, penwidth=%s, tooltip=", color,
 	        color, style, width);
 	report_dot_quote(f, tip);
+	if (links) {
+		size_t k = (size_t)(r - run->results);
+		fprintf(f, ", id=\"edge-%zu\", URL=\"#path-%zu\"", k, k);
+	}
 	fputs("];\n", f);
 	rc = 0;
 fail:
@@ -165,7 +149,7 @@ fail:
 }
 
 static int
-dot_body(FILE *f, const struct probe_run *run)
+dot_body(FILE *f, const struct probe_run *run, bool links)
 {
 	struct hosts h = {NULL, 0};
 	size_t *idx = NULL, failed = probe_run_failures(run);
@@ -177,8 +161,8 @@ dot_body(FILE *f, const struct probe_run *run)
 		goto fail;
 	for (size_t i = 0; i < run->n; i++) {
 		const struct probe_result *r = &run->results[idx[i]];
-		host_add(&h, src_name(run, r), r->src_role, r->src_addr);
-		host_add(&h, dst_name(r), r->dst_role, r->dst_addr);
+		host_add(&h, report_src_name(run, r), r->src_role, r->src_addr);
+		host_add(&h, report_dst_name(r), r->dst_role, r->dst_addr);
 	}
 	if (h.n > 1)
 		qsort(h.v, h.n, sizeof *h.v, cmp_host);
@@ -237,7 +221,7 @@ dot_body(FILE *f, const struct probe_run *run)
 		if (h.v[i].role == NULL && put_node(f, &h.v[i], "\t") == -1)
 			goto fail;
 	for (size_t i = 0; i < run->n; i++)
-		if (put_edge(f, run, &run->results[idx[i]]) == -1)
+		if (put_edge(f, run, &run->results[idx[i]], links) == -1)
 			goto fail;
 	fputs("}\n", f);
 	rc = 0;
@@ -247,8 +231,8 @@ fail:
 	return rc;
 }
 
-int
-report_dot_render(const struct probe_run *run, char **out, size_t *outlen)
+static int
+dot_render(const struct probe_run *run, bool links, char **out, size_t *outlen)
 {
 	FILE *f;
 	int rc;
@@ -257,7 +241,7 @@ report_dot_render(const struct probe_run *run, char **out, size_t *outlen)
 	*outlen = 0;
 	if ((f = open_memstream(out, outlen)) == NULL)
 		return -1;
-	rc = dot_body(f, run);
+	rc = dot_body(f, run, links);
 	if (fclose(f) == EOF)
 		rc = -1;
 	if (rc == -1) {
@@ -266,4 +250,16 @@ report_dot_render(const struct probe_run *run, char **out, size_t *outlen)
 		*outlen = 0;
 	}
 	return rc;
+}
+
+int
+report_dot_render(const struct probe_run *run, char **out, size_t *outlen)
+{
+	return dot_render(run, false, out, outlen);
+}
+
+int
+report_dot_render_linked(const struct probe_run *run, char **out, size_t *outlen)
+{
+	return dot_render(run, true, out, outlen);
 }

@@ -12,5 +12,6 @@ apt-get install -y -qq --no-install-recommends \
 	build-essential cmake pkg-config ca-certificates \
 	libevent-dev libssl-dev libosip2-dev libyaml-dev libjansson-dev libxml2-dev libcmocka-dev \
 	libhttp-parser-dev libcsv-dev \
+	libgraphviz-dev chromium tidy \
 	openssl curl sip-tester stunnel4 nmap nftables iptables iproute2 nginx-light \
 	clang libclang-rt-14-dev valgrind graphviz libxml2-utils procps psmisc python3 >/dev/null
