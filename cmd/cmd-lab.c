@@ -58,11 +58,16 @@ static int
 cmd_lab_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"scenario", required_argument, NULL, 's'}, {"break", required_argument, NULL, 'b'},
-	    {"format", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
-	    {"certs", required_argument, NULL, 'c'},    {"timeout", required_argument, NULL, 't'},
-	    {"keep", no_argument, NULL, 'k'},           {"key", required_argument, NULL, 'K'},
-	    {"html", required_argument, NULL, 'H'},     {NULL, 0, NULL, 0},
+	    {"scenario", required_argument, NULL, 's'},
+	    {"break", required_argument, NULL, 'b'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"certs", required_argument, NULL, 'c'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"keep", no_argument, NULL, 'k'},
+	    {"key", required_argument, NULL, 'K'},
+	    {"html", required_argument, NULL, 'H'},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_lab_entry;
 	struct lab_opts o;
