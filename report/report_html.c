@@ -48,6 +48,7 @@ static const char html_css[] =
     "td.num{text-align:right;font-variant-numeric:tabular-nums}"
     "code,pre{font:12px/1.4 ui-monospace,'DejaVu Sans Mono',Consolas,monospace}"
     "pre{background:#f5f5f5;padding:6px;overflow:auto;max-width:70em;white-space:pre-wrap}"
+    "td.more{width:38%;min-width:24em}"
     "details summary{cursor:pointer}"
     "dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0}"
     "dl.facts dt{font-weight:600;color:#455a64}dl.facts dd{margin:0}"
@@ -55,10 +56,12 @@ static const char html_css[] =
     "#change tr.allow td.action{color:#1b5e20}#change tr.block td.action{color:#b71c1c}"
     "#filters{margin:6px 0 8px;display:flex;gap:16px;flex-wrap:wrap;align-items:center}"
     "#picture .svg{background:#fff;border:1px solid #e0e0e0;overflow:auto}"
-    "#picture svg{max-width:100%;height:auto;display:block}"
+    "#picture svg{max-width:100%;max-height:80vh;width:auto;height:auto;display:block;"
+    "margin:auto}"
     "footer{color:#78909c;font-size:12px;padding:0 24px 16px}";
 
-/* Filters (failed only, host, role, outcome; also from the URL fragment: #failed,
+/* Without '&' or '<', so that the page stays well-formed XML as well (xmllint checks it).
+ * Filters (failed only, host, role, outcome; also from the URL fragment: #failed,
  * #host=H, #role=R, #outcome=O, #path-K), sorting by a header click. */
 static const char html_script[] =
     "(function(){\n"
@@ -67,10 +70,11 @@ static const char html_script[] =
     "var rows=Array.prototype.slice.call(tbody.rows);\n"
     "var f={failed:$('f-failed'),host:$('f-host'),role:$('f-role'),outcome:$('f-outcome')};\n"
     "function keep(d){\n"
-    " if(f.failed.checked&&d.verdict!=='fail')return false;\n"
-    " if(f.host.value&&d.from!==f.host.value&&d.to!==f.host.value)return false;\n"
-    " if(f.role.value&&d.fromRole!==f.role.value&&d.toRole!==f.role.value)return false;\n"
-    " return !f.outcome.value||d.outcome===f.outcome.value;}\n"
+    " if(f.failed.checked)if(d.verdict!=='fail')return false;\n"
+    " if(f.host.value)if(d.from!==f.host.value)if(d.to!==f.host.value)return false;\n"
+    " if(f.role.value)if(d.fromRole!==f.role.value)if(d.toRole!==f.role.value)return false;\n"
+    " if(f.outcome.value)if(d.outcome!==f.outcome.value)return false;\n"
+    " return true;}\n"
     "function apply(){var n=0;rows.forEach(function(r){r.hidden=!keep(r.dataset);"
     "if(!r.hidden)n++;});\n"
     " $('shown').textContent=n+' of '+rows.length+' paths shown';}\n"
@@ -80,7 +84,7 @@ static const char html_script[] =
     " m=/^(host|role|outcome)=(.*)$/.exec(h);\n"
     " if(h==='failed'){clear();f.failed.checked=true;}\n"
     " else if(m){clear();f[m[1]].value=m[2];}\n"
-    " else if((r=$(h))&&r.dataset.rule!==undefined){if(r.hidden)clear();\n"
+    " else if((r=$(h))?r.hasAttribute('data-rule'):false){if(r.hidden)clear();\n"
     "  var d=r.querySelector('details');if(d)d.open=true;}\n"
     " apply();}\n"
     "Object.keys(f).forEach(function(k){f[k].addEventListener('change',apply);});\n"
@@ -393,7 +397,14 @@ change_request(struct html *h, const size_t *idx)
 			h_text(h, rule_name(r));
 			h_end(h);
 			h_end(h);
-			h_el(h, "td", NULL, lm_outcome_name(r->outcome));
+			h_start(h, "td");
+			h_text(h, lm_outcome_name(r->outcome));
+			if (r->detail != NULL && r->detail[0] != '\0') {
+				h_start(h, "br");
+				h_end_void(h);
+				h_el(h, "small", NULL, r->detail);
+			}
+			h_end(h);
 			h_end(h);
 			h_raw(h, "\n");
 		}
@@ -887,6 +898,7 @@ matrix_row(struct html *h, const struct probe_result *r)
 	h_el(h, "td", "verdict", r->ok ? "OK" : "FAIL");
 	h_el(h, "td", "num", ms >= 0 ? lm_fmt(num, sizeof num, "%.1f", ms) : "–");
 	h_start(h, "td");
+	h_attr(h, "class", "more");
 	details(h, r);
 	h_end(h);
 	h_end(h);
