@@ -54,6 +54,7 @@ static const char html_css[] =
     "dl.facts dt{font-weight:600;color:#455a64}dl.facts dd{margin:0}"
     "#change td.action{font-weight:700;text-transform:uppercase}"
     "#change tr.allow td.action{color:#1b5e20}#change tr.block td.action{color:#b71c1c}"
+    "#change small.fwrule{color:#6a1b9a}"
     "#filters{margin:6px 0 8px;display:flex;gap:16px;flex-wrap:wrap;align-items:center}"
     "#picture .svg{background:#fff;border:1px solid #e0e0e0;overflow:auto}"
     "#picture svg{max-width:100%;max-height:80vh;width:auto;height:auto;display:block;"
@@ -231,8 +232,9 @@ result_index(const struct probe_run *run, const struct probe_result *r)
 	return (size_t)(r - run->results);
 }
 
-/* A path the firewall team must change: an open path found blocked, or a path that must be
- * blocked found open. Other failures (certificates, services) are not theirs. */
+/* What the firewall team must change for a path, or NULL when the failure is not theirs
+ * (certificates, services): allow an open path found blocked, block a path found open
+ * that must not be, lengthen the idle timeout that cut a held connection. */
 static const char *
 change_action(const struct probe_result *r)
 {
@@ -240,8 +242,10 @@ change_action(const struct probe_result *r)
 
 	if (r->ok)
 		return NULL;
-	if (r->expect_blocked)
+	if (r->expect_blocked || r->outcome == LM_OUT_OPEN_NOT_REQUIRED)
 		return "block";
+	if (r->outcome == LM_OUT_IDLE_CUT)
+		return "idle-timeout";
 	return oi != NULL && oi->blocked ? "allow" : NULL;
 }
 
@@ -287,13 +291,13 @@ summary(struct html *h, size_t failed, size_t blocked)
 	h_attr(h, "class", "n-failed");
 	h_textf(h, "%zu", failed);
 	h_end(h);
-	h_text(h, " failed (");
+	h_text(h, " failed, ");
 	h_start(h, "b");
 	h_attr(h, "id", "n-blocked");
 	h_attr(h, "class", "n-blocked");
 	h_textf(h, "%zu", blocked);
 	h_end(h);
-	h_text(h, " of the OK ones blocked as expected) · scenario ");
+	h_text(h, " blocked as expected (counted as OK) · scenario ");
 	h_el(h, "b", NULL, str_or(run->scenario, "ad-hoc probes"));
 	if (run->source_host != NULL) {
 		h_text(h, " from ");
@@ -349,7 +353,7 @@ change_request(struct html *h, const size_t *idx)
 		h_textf(h,
 		        "%zu path%s to change on the firewalls between source and destination "
 		        "(allow: must be open but is dropped or rejected; block: must be closed "
-		        "but is open).",
+		        "but is open; idle-timeout: held connections are cut too early).",
 		        nchange, nchange == 1 ? "" : "s");
 		h_end(h);
 		h_start(h, "table");
@@ -403,6 +407,11 @@ change_request(struct html *h, const size_t *idx)
 				h_start(h, "br");
 				h_end_void(h);
 				h_el(h, "small", NULL, r->detail);
+			}
+			if (r->firewall_rule != NULL && r->firewall_rule[0] != '\0') {
+				h_start(h, "br");
+				h_end_void(h);
+				h_el(h, "small", "fwrule", r->firewall_rule);
 			}
 			h_end(h);
 			h_end(h);
@@ -841,6 +850,8 @@ details(struct html *h, const struct probe_result *r)
 		fact(h, "What to fix", fix);
 	if (r->detail != NULL && r->detail[0] != '\0')
 		fact(h, "Why", r->detail);
+	if (r->firewall_rule != NULL && r->firewall_rule[0] != '\0')
+		fact(h, "Firewall rule responsible", r->firewall_rule);
 	h_el(h, "dt", NULL, "Path");
 	h_start(h, "dd");
 	h_textf(h, "%s → %s port %u (%s), expected %s", str_or(r->src_addr, "?"),
@@ -948,8 +959,11 @@ matrix(struct html *h, const size_t *idx)
 	h_end(h);
 	h_start(h, "tbody");
 	h_raw(h, "\n");
-	for (size_t i = 0; i < h->run->n; i++)
-		matrix_row(h, &h->run->results[idx[i]]);
+	/* failing paths first: they are what the reader came for */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < h->run->n; i++)
+			if (h->run->results[idx[i]].ok == (pass == 1))
+				matrix_row(h, &h->run->results[idx[i]]);
 	h_end(h);
 	h_end(h);
 	h_end(h);

@@ -60,7 +60,7 @@ lab_run "$LM_TMP/run.json" --key ecdsa-p256 --timeout 1 --html "$LM_TMP/run.html
 lab_check_gone
 grep -q "^lab: .*HTML report: $LM_TMP/run.html\$" "$LAB_ERR" || { cat "$LAB_ERR" >&2; lm_fail "lab did not say where the HTML report is"; }
 [ "$(stat -c %a "$LM_TMP/run.html")" = 644 ] || lm_fail "run.html mode $(stat -c %a "$LM_TMP/run.html")"
-ls "$LM_TMP"/run.html.tmp.* >/dev/null 2>&1 && lm_fail "a temporary file was left beside run.html"
+ls "$LM_TMP"/.run.html.* >/dev/null 2>&1 && lm_fail "a temporary file was left beside run.html"
 tidy_ok "$LM_TMP/run.html"
 grep -Eiq '<(script|link|img|iframe)[^>]* (src|href)="(https?:)?//' "$LM_TMP/run.html" &&
 	lm_fail "the page loads something from elsewhere"
@@ -85,6 +85,5 @@ chrome "file://$LM_TMP/run.html" --hide-scrollbars --window-size=1400,2300 \
 [ "$(stat -c %s "$LM_TMP/report.png")" -gt 50000 ] || lm_fail "the screenshot is nearly empty"
 if [ -n "${LM_HTML_SCREENSHOT:-}" ]; then
 	cp "$LM_TMP/report.png" "$LM_HTML_SCREENSHOT"
-	cp "$LM_TMP/run.html" "${LM_HTML_SCREENSHOT%.png}.html"
 fi
 echo "html report ok"

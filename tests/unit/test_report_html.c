@@ -99,10 +99,14 @@ test_html_fixture(void **state)
 		const struct probe_result *r = &run->results[i];
 		if (r->ok && r->expect_blocked)
 			blocked++;
-		if (!r->ok && (r->expect_blocked || lm_outcome_info(r->outcome)->blocked))
+		if (!r->ok &&
+		    (r->expect_blocked || lm_outcome_info(r->outcome)->blocked ||
+		     r->outcome == LM_OUT_IDLE_CUT || r->outcome == LM_OUT_OPEN_NOT_REQUIRED))
 			change++;
 	}
 	assert_true(failed > 0 && change > 0 && change < failed);
+	run->results[1].firewall_rule =
+	    strdup("dropped by `drop all` (chain forward, line 4 of x.nft)");
 	page_open(&p, run);
 
 	/* one row per result with its data-*, in the matrix table */
@@ -150,7 +154,9 @@ test_html_fixture(void **state)
 	assert_int_equal(num(&p, "count(//table[@id='change-table']/tbody/tr)"), change);
 	assert_int_equal(
 	    num(&p, "count(//table[@id='change-table']/tbody/tr[@data-action='block'])"),
-	    num(&p, "count(//tr[@data-expect='blocked'][@data-verdict='fail'])"));
+	    num(&p,
+	        "count(//table[@id='paths']//tr[@data-verdict='fail'][@data-expect='blocked' or "
+	        "@data-outcome='open-not-required'])"));
 
 	/* TLS facts and identity in the details */
 	assert_true(num(&p, "count(//dd//b[.='CN=dirpool.contoso.local'])") >= 1);
@@ -160,6 +166,10 @@ test_html_fixture(void **state)
 	assert_true(num(&p, "count(//dt[.='Identity returned']/following-sibling::dd[1]/pre)") >=
 	            1);
 	assert_true(num(&p, "count(//dd[contains(.,'unable to get local issuer')])") >= 1);
+	assert_int_equal(num(&p,
+	                     "count(//tr[@id='path-1']//dt[.='Firewall rule responsible']"
+	                     "/following-sibling::dd[1][starts-with(.,'dropped by `drop all`')])"),
+	                 1);
 
 	/* self-contained: one inline script, no external resource */
 	assert_int_equal(num(&p, "count(//script)"), 1);
