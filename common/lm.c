@@ -11,12 +11,24 @@
 #include <unistd.h>
 
 static const struct lm_service_info services[LM_SVC__COUNT] = {
-	[LM_SVC_HTTP] = {"http", false, false, "web services over HTTP"},
-	[LM_SVC_HTTPS] = {"https", true, false, "web services over HTTPS"},
-	[LM_SVC_SIP_MTLS] = {"sip-mtls", true, true, "SIP over mutual TLS"},
+	[LM_SVC_HTTP] = {"http", false, false, "web services over HTTP", .default_port = 80},
+	[LM_SVC_HTTPS] = {"https", true, false, "web services over HTTPS", .default_port = 443},
+	[LM_SVC_SIP_MTLS] = {"sip-mtls", true, true, "SIP over mutual TLS", .default_port = 5061},
 	[LM_SVC_CLS_MTLS] = {"cls-mtls", true, true,
-		"Centralized Logging Service agent over mutual TLS"},
+		"Centralized Logging Service agent over mutual TLS", .default_port = 50001},
 	[LM_SVC_TCP] = {"tcp", false, false, "plain TCP connect"},
+	[LM_SVC_STUN] = {.name = "stun", .purpose = "STUN/MS-TURN over UDP (A/V Edge)", .udp = true,
+		.default_port = 3478},
+	[LM_SVC_TURN_TCP] = {.name = "turn-tcp", .purpose = "STUN/MS-TURN over TCP (A/V Edge)",
+		.default_port = 443},
+	[LM_SVC_SIP_TLS] = {.name = "sip-tls", .tls = true, .purpose = "SIP over TLS (clients)",
+		.default_port = 5061},
+	[LM_SVC_TLS] = {.name = "tls", .tls = true, .cert_optional = true,
+		.purpose = "TLS with an optional client certificate (proprietary protocol stand-in)"},
+	[LM_SVC_MTLS] = {.name = "mtls", .tls = true, .mtls = true,
+		.purpose = "mutual TLS (proprietary protocol stand-in)"},
+	[LM_SVC_UDP] = {.name = "udp", .purpose = "a UDP port answered with the identity",
+		.udp = true},
 };
 
 const struct lm_service_info *
@@ -81,7 +93,7 @@ lm_client_cert_effective(enum lm_service svc, enum lm_client_cert cc)
 		return LM_CC_NONE;
 	if (cc != LM_CC_DEFAULT)
 		return cc;
-	return si->mtls ? LM_CC_REQUIRED : LM_CC_NONE;
+	return si->mtls ? LM_CC_REQUIRED : si->cert_optional ? LM_CC_OPTIONAL : LM_CC_NONE;
 }
 
 static const struct lm_outcome_info outcomes[LM_OUT__COUNT] = {

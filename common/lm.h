@@ -24,6 +24,12 @@ enum lm_service {
 	LM_SVC_SIP_MTLS,
 	LM_SVC_CLS_MTLS,
 	LM_SVC_TCP,
+	LM_SVC_STUN,     /* STUN/MS-TURN over UDP (A/V Edge 3478) */
+	LM_SVC_TURN_TCP, /* the same over TCP, RFC 5389 §7.2.2 or MS-TURN framing */
+	LM_SVC_SIP_TLS,  /* SIP over TLS, no client certificate (clients) */
+	LM_SVC_TLS,      /* TLS (client certificate optional), then the CLS line exchange */
+	LM_SVC_MTLS,     /* the same with a required client certificate */
+	LM_SVC_UDP,      /* a UDP port: any datagram is answered with the identity */
 	LM_SVC__COUNT
 };
 
@@ -32,6 +38,9 @@ struct lm_service_info {
 	bool tls; /* speaks TLS */
 	bool mtls; /* client certificate required by default */
 	const char *purpose;
+	bool udp;              /* a UDP service (else TCP) */
+	bool cert_optional;    /* a client certificate is asked for, not required */
+	uint16_t default_port; /* ad-hoc URLs without a port (0: none) */
 };
 
 const struct lm_service_info *lm_service_info(enum lm_service svc);

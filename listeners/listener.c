@@ -21,7 +21,7 @@
 #include "listeners/listener_priv.h"
 
 #define LISTEN_BACKLOG 511
-#define MAX_LISTENS 64
+#define MAX_LISTENS 256
 #define LINGER_MS 1000 /* reading after our close, for the client's FIN */
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
@@ -546,9 +546,11 @@ parse_bind(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen
 	return -1;
 }
 
-/* A listening, non-blocking socket on addr:port, or -1 with the reason. */
+/* A listening (TCP) or bound (UDP: type SOCK_DGRAM), non-blocking socket
+ * on addr:port, or -1 with the reason. */
 static int
-bind_socket(const char *addr, uint16_t port, char *local, size_t locallen, char *err, size_t errlen)
+bind_socket(const char *addr, uint16_t port, int type, char *local, size_t locallen, char *err,
+            size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -559,7 +561,7 @@ bind_socket(const char *addr, uint16_t port, char *local, size_t locallen, char 
 		return -1;
 	}
 	listener_addr_str((struct sockaddr *)&ss, local, locallen);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		snprintf(err, errlen, "%s: socket: %s", local, strerror(errno));
 		return -1;
@@ -571,7 +573,8 @@ bind_socket(const char *addr, uint16_t port, char *local, size_t locallen, char 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&ss, len) == -1 || listen(fd, LISTEN_BACKLOG) == -1) {
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    (type == SOCK_STREAM && listen(fd, LISTEN_BACKLOG) == -1)) {
 		saved = errno;
 		close(fd);
 		snprintf(err, errlen, "cannot listen on %s: %s", local, strerror(saved));
@@ -650,23 +653,12 @@ listener_start(struct listener_set *ls, struct listener *l, const struct scenari
 		snprintf(l->paths.cert, sizeof l->paths.cert, "%s", cfg->port_certs[i].cert);
 		snprintf(l->paths.key, sizeof l->paths.key, "%s", cfg->port_certs[i].key);
 	}
-	switch (w->service) {
-	case LM_SVC_SIP_MTLS:
-		l->kind = &listener_kind_sip;
-		break;
-	case LM_SVC_CLS_MTLS:
-		l->kind = &listener_kind_cls;
-		break;
-	case LM_SVC_TCP:
-		l->kind = &listener_kind_tcp;
-		break;
-	default:
-		l->kind = NULL; /* http, https: evhttp */
-		break;
-	}
+	l->kind = listener_kind_of(w->service); /* NULL: http, https (evhttp) */
 	if (l->tls && (l->ctx = listener_ctx_new(l, err, errlen)) == NULL)
 		return -1;
-	if ((fd = bind_socket(addr, l->port, l->local, sizeof l->local, err, errlen)) == -1)
+	if ((fd = bind_socket(addr, l->port,
+	                      l->kind != NULL && l->kind->datagram != NULL ? SOCK_DGRAM : SOCK_STREAM,
+	                      l->local, sizeof l->local, err, errlen)) == -1)
 		return -1;
 	if (l->port == 0) {
 		/* tests bind port 0: record the real one */
@@ -679,6 +671,8 @@ listener_start(struct listener_set *ls, struct listener *l, const struct scenari
 	}
 	if (l->kind == NULL)
 		return listener_http_start(l, fd, err, errlen);
+	if (l->kind->datagram != NULL)
+		return listener_dgram_start(l, fd, err, errlen);
 	l->lev = evconnlistener_new(ls->base, listener_accept_cb, l,
 	                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (l->lev == NULL) {
@@ -752,6 +746,7 @@ listener_set_free(struct listener_set *ls)
 		}
 		if (l->kind != NULL && l->lev != NULL)
 			evconnlistener_free(l->lev);
+		listener_dgram_stop(l);
 		if (l->resume != NULL)
 			event_free(l->resume);
 		SSL_CTX_free(l->ctx);

@@ -113,10 +113,22 @@ struct listener_kind {
 	 * read, drain, write and close around it are listener.c's, for every kind. */
 	size_t (*process)(struct lm_conn *c, const char *buf, size_t len, const struct lm_ident *id,
 	                  struct evbuffer *out, bool *close, char *why, size_t whylen);
+	/* UDP kinds (listener_dgram.c serves them): answers one datagram into
+	 * out (cap bytes) and returns the answer's length, 0 for none; what
+	 * gets a word or two for the log line. id->peer is the datagram's
+	 * source, peer its address. */
+	size_t (*datagram)(struct listener *l, const uint8_t *in, size_t len,
+	                   const struct sockaddr *peer, socklen_t peerlen, const struct lm_ident *id,
+	                   uint8_t *out, size_t cap, char *what, size_t whatlen);
 };
 extern const struct listener_kind listener_kind_sip;
 extern const struct listener_kind listener_kind_cls;
 extern const struct listener_kind listener_kind_tcp;
+extern const struct listener_kind listener_kind_stun;
+extern const struct listener_kind listener_kind_turn_tcp;
+extern const struct listener_kind listener_kind_udp;
+/* The kind serving svc (listener_kinds.c, one table); NULL: evhttp. */
+const struct listener_kind *listener_kind_of(enum lm_service svc);
 
 struct lm_conn {
 	TAILQ_ENTRY(lm_conn) entry;
@@ -156,6 +168,10 @@ struct listener {
 	const struct listener_kind *kind; /* NULL: evhttp */
 	struct evconnlistener *lev;
 	struct evhttp *http;
+	struct event *dgram_ev;  /* UDP kinds: the socket's read event */
+	double dgram_window;     /* UDP: start of the current one-second window */
+	unsigned dgram_answers;  /* ...and the answers sent in it */
+	unsigned dgram_dropped;  /* ...and the datagrams left unanswered over the cap */
 	bool paused;          /* accept disabled at the connection cap */
 	bool starved;         /* accept disabled for a moment: out of descriptors */
 	struct event *resume; /* ends the starved pause */
@@ -205,6 +221,12 @@ void conn_tls_failure(struct lm_conn *c, const char *what);
 void conn_log(const struct lm_conn *c);
 /* Builds l's TLS context from l->paths and its policy. */
 SSL_CTX *listener_ctx_new(const struct listener *l, char *err, size_t errlen);
+
+/* listener_dgram.c: the one UDP path every UDP kind shares */
+int listener_dgram_start(struct listener *l, int fd, char *err, size_t errlen);
+void listener_dgram_stop(struct listener *l);
+/* The STUN SOFTWARE text and TURN realm of this listener's host. */
+void listener_software(const struct listener *l, char *buf, size_t len);
 
 /* listener_http.c */
 int listener_http_start(struct listener *l, int fd, char *err, size_t errlen);

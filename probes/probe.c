@@ -197,34 +197,38 @@ fix_sentence(const struct probe *p)
 	const char *dst = r->dst_host ? r->dst_host : (r->target ? r->target : "?");
 	const char *svc = lm_service_name(r->service);
 	const char *daddr = r->dst_addr ? r->dst_addr : "?";
+	const char *l4 = lm_service_info(r->service)->udp ? "UDP" : "TCP";
 	char buf[2048], names[1024];
 
 	if (r->expect_blocked && r->outcome != LM_OUT_LOCAL_ERROR) {
 		snprintf(buf, sizeof buf,
-		         "Block TCP %u from %s to %s (%s): rule %s must stay closed, but the path "
+		         "Block %s %u from %s to %s (%s): rule %s must stay closed, but the path "
 		         "is open (%s).",
-		         r->port, src, dst, daddr, r->rule_id ? r->rule_id : "?",
+		         l4, r->port, src, dst, daddr, r->rule_id ? r->rule_id : "?",
 		         lm_outcome_name(r->outcome));
 		return strdup(buf);
 	}
 	switch (r->outcome) {
 	case LM_OUT_FILTERED:
 		snprintf(buf, sizeof buf,
-		         "Open TCP %u from %s to %s (%s) on every firewall between them: packets "
+		         "Open %s %u from %s to %s (%s) on every firewall between them: packets "
 		         "are dropped silently.",
-		         r->port, src, dst, daddr);
+		         l4, r->port, src, dst, daddr);
 		break;
 	case LM_OUT_REFUSED:
 		snprintf(buf, sizeof buf,
-		         "Start the %s listener on %s (%s) port %u, or remove the REJECT rule that "
-		         "resets connections from %s.",
-		         svc, dst, daddr, r->port, src);
+		         "Start the %s listener on %s (%s) %s port %u, or remove the REJECT rule that "
+		         "%s from %s.",
+		         svc, dst, daddr, l4, r->port,
+		         lm_service_info(r->service)->udp ? "answers with ICMP port-unreachable"
+		                                          : "resets connections",
+		         src);
 		break;
 	case LM_OUT_UNREACHABLE:
 		snprintf(buf, sizeof buf,
-		         "Fix routing from %s to %s (%s), or the firewall rule that answers TCP %u "
+		         "Fix routing from %s to %s (%s), or the firewall rule that answers %s %u "
 		         "with ICMP unreachable.",
-		         src, dst, daddr, r->port);
+		         src, dst, daddr, l4, r->port);
 		break;
 	case LM_OUT_TLS_UNTRUSTED:
 		snprintf(buf, sizeof buf,
@@ -306,6 +310,7 @@ probe_release(struct probe *p)
 		event_free(p->ev_settle);
 		p->ev_settle = NULL;
 	}
+	probe_dgram_release(p);
 	if (p->bev != NULL) {
 		bufferevent_free(p->bev); /* frees the SSL and closes the fd */
 		p->bev = NULL;
@@ -355,8 +360,8 @@ probe_done(struct probe *p, enum lm_outcome out, const char *fmt, ...)
 
 /* ---- exchange and identity ---------------------------------------------- */
 
-static void
-answer_done(struct probe *p, struct probe_answer *a)
+void
+probe_answer_done(struct probe *p, struct probe_answer *a)
 {
 	struct probe_result *r = &p->res;
 	const char *svc = lm_service_name(r->service);
@@ -365,27 +370,46 @@ answer_done(struct probe *p, struct probe_answer *a)
 	bool addr_same;
 	int ir;
 
-	if (a->body == NULL) {
+	const char *proto_word = p->proto == &probe_proto_sip ? "SIP" : a->stun ? "STUN" : "HTTP";
+
+	if (a->body == NULL && !a->stun) {
 		/* tcp: a line we did not understand, or none */
 		probe_done(p, LM_OUT_PASS, "TCP %u open", r->port);
 		return;
 	}
-	ir = probe_identity_parse(a->body, a->body_len, &id);
+	/* a STUN server that is not lyncmock still tells the source it saw */
+	if (a->stun && a->body == NULL && a->mapped[0] != '\0' &&
+	    !same_endpoint(a->mapped, p->local_addr, p->local_port, &addr_same)) {
+		r->peer_seen = strdup(a->mapped);
+		probe_done(p, LM_OUT_NAT_DETECTED,
+		           "the STUN server (%s) mapped us to %s, we are %s (%s translated)",
+		           a->software[0] ? a->software : "no SOFTWARE", a->mapped, p->local,
+		           addr_same ? "port" : "address");
+		return;
+	}
+	ir = a->body != NULL ? probe_identity_parse(a->body, a->body_len, &id) : -1;
 	if (ir != 0) {
 		if (r->service == LM_SVC_TCP)
 			probe_done(p, LM_OUT_PASS,
 			           "TCP %u open (the peer is not a lyncmock listener)", r->port);
-		else if (r->service == LM_SVC_CLS_MTLS)
+		else if (p->proto == &probe_proto_cls || p->proto == &probe_proto_udp)
 			probe_done(p, LM_OUT_PROTOCOL_ERROR,
 			           "the answer line is not a lyncmock identity record");
+		else if (a->stun && foreign_ok)
+			probe_done(p, LM_OUT_FOREIGN_PEER,
+			           "reached a non-mock STUN server (%s%s%s, %s %d)%s%s",
+			           a->software[0] ? "SOFTWARE \"" : "no SOFTWARE",
+			           a->software, a->software[0] ? "\"" : "",
+			           a->status == 0 ? "success" : "error", a->status,
+			           a->mapped[0] ? ", mapped us to " : "", a->mapped);
 		else if (foreign_ok)
 			probe_done(p, LM_OUT_FOREIGN_PEER, "reached a non-mock peer (%s %d)",
-			           r->service == LM_SVC_SIP_MTLS ? "SIP" : "HTTP", a->status);
+			           proto_word, a->status);
 		else
 			probe_done(p, LM_OUT_WRONG_RESPONDER,
 			           "%s %d without a lyncmock identity: a non-mock service answered "
 			           "(--allow-foreign accepts it)",
-			           r->service == LM_SVC_SIP_MTLS ? "SIP" : "HTTP", a->status);
+			           proto_word, a->status);
 		return;
 	}
 	r->identity = strndup(a->body, a->body_len);
@@ -433,8 +457,17 @@ answer_done(struct probe *p, struct probe_answer *a)
 		           id.peer, p->local, addr_same ? "port" : "address");
 		goto out;
 	}
+	/* STUN's own report of the source must agree with the identity's */
+	if (a->stun && a->mapped[0] != '\0' &&
+	    !same_endpoint(a->mapped, p->local_addr, p->local_port, &addr_same)) {
+		probe_done(p, LM_OUT_NAT_DETECTED,
+		           "XOR-MAPPED-ADDRESS says %s, we are %s (%s translated)", a->mapped,
+		           p->local, addr_same ? "port" : "address");
+		goto out;
+	}
 	probe_done(p, LM_OUT_PASS, "reached %s (%s) %s listener%s", id.host ? id.host : "?",
-	           id.role ? id.role : "?", svc, p->ssl ? " over verified TLS" : "");
+	           id.role ? id.role : "?", svc,
+	           p->ssl ? " over verified TLS" : lm_service_info(r->service)->udp ? " over UDP" : "");
 out:
 	probe_identity_clear(&id);
 }
@@ -478,7 +511,7 @@ exchange_ended(struct probe *p, bool closed, const char *why)
 	/* an empty buffer pulls up to NULL: the parsers get "" instead */
 	pr = p->proto->parse(len ? (const char *)evbuffer_pullup(in, -1) : "", len, true, &a);
 	if (pr == PROBE_PARSE_DONE)
-		answer_done(p, &a);
+		probe_answer_done(p, &a);
 	else if (len == 0)
 		probe_done(p, LM_OUT_PROTOCOL_ERROR, "no answer to the %s request (%s)",
 		           lm_service_name(p->res.service), why);
@@ -509,7 +542,7 @@ read_cb(struct bufferevent *bev, void *arg)
 	}
 	pr = p->proto->parse((const char *)evbuffer_pullup(in, -1), len, false, &a);
 	if (pr == PROBE_PARSE_DONE)
-		answer_done(p, &a);
+		probe_answer_done(p, &a);
 	else if (pr == PROBE_PARSE_ERROR)
 		probe_done(p, LM_OUT_PROTOCOL_ERROR, "%s", a.why);
 	else
@@ -758,6 +791,10 @@ probe_start(struct probe *p)
 	if (p->res.detail != NULL) {
 		/* planned as a local error (bad port, unusable address) */
 		probe_done(p, LM_OUT_LOCAL_ERROR, "%s", p->res.detail);
+		return;
+	}
+	if (p->proto->dgram_request != NULL) {
+		probe_dgram_start(p);
 		return;
 	}
 	p->fd = socket(p->dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1146,15 +1183,13 @@ plan_url(struct probe_engine *e, const char *url, char *err, size_t errlen)
 	}
 	if (lm_service_from_name(scheme, &svc) == -1) {
 		snprintf(err, errlen,
-		         "%s: unknown scheme %s (http, https, sip-mtls, cls-mtls, tcp)", url,
+		         "%s: unknown scheme %s (http, https, sip-mtls, sip-tls, cls-mtls, tls, mtls, tcp, udp, stun, turn-tcp)", url,
 		         scheme);
 		goto out;
 	}
 	port = evhttp_uri_get_port(u);
-	if (port == -1) {
-		static const int defports[LM_SVC__COUNT] = {80, 443, 5061, 50001, -1};
-		port = defports[svc];
-	}
+	if (port == -1 && lm_service_info(svc)->default_port != 0)
+		port = lm_service_info(svc)->default_port;
 	if (port < 1 || port > 65535) {
 		snprintf(err, errlen, "%s: a port is needed (1-65535)", url);
 		goto out;

@@ -33,6 +33,10 @@ struct probe_answer {
 	bool token_header; /* SIP: X-Lyncmock-Token header present */
 	char *token_value; /* its value (malloc'd) */
 	char why[200];     /* PROBE_PARSE_ERROR: what was wrong */
+	/* STUN answers: what a non-mock STUN server tells too */
+	bool stun;
+	char mapped[64];   /* XOR-MAPPED-ADDRESS (else MAPPED-ADDRESS) "a:p", or "" */
+	char software[256]; /* SOFTWARE, or "" */
 };
 void probe_answer_clear(struct probe_answer *a);
 /* Records why the answer is unusable; returns PROBE_PARSE_ERROR. */
@@ -53,6 +57,14 @@ void probe_identity_clear(struct probe_identity *id);
 enum probe_parse probe_http_parse(const char *buf, size_t len, bool eof, struct probe_answer *a);
 enum probe_parse probe_sip_parse(const char *buf, size_t len, bool eof, struct probe_answer *a);
 enum probe_parse probe_cls_parse(const char *buf, size_t len, bool eof, struct probe_answer *a);
+/* One STUN message (a datagram, or a framed one over TCP) answering the
+ * transaction txid (hex; NULL: any): PROBE_PARSE_MORE when it answers
+ * another transaction (a stray or late datagram: ignore it). */
+enum probe_parse probe_stun_parse(const uint8_t *buf, size_t len, const char *txid,
+                                  struct probe_answer *a);
+/* turn-tcp: a STUN answer over TCP in RFC 5389 or MS-TURN framing. */
+enum probe_parse probe_turn_tcp_parse(const char *buf, size_t len, bool eof,
+                                      struct probe_answer *a);
 
 struct probe;
 
@@ -62,8 +74,14 @@ struct probe_proto {
 	/* Appends the request to out (nothing for tcp). 0 or -1. */
 	int (*request)(struct probe *p, struct evbuffer *out);
 	enum probe_parse (*parse)(const char *buf, size_t len, bool eof, struct probe_answer *a);
+	/* UDP services (probe_dgram.c runs them): the request datagram
+	 * (retransmitted unchanged), and the parser of each datagram back. */
+	size_t (*dgram_request)(struct probe *p, uint8_t *out, size_t cap);
+	enum probe_parse (*dgram_parse)(struct probe *p, const uint8_t *buf, size_t len,
+	                                struct probe_answer *a);
 };
-extern const struct probe_proto probe_proto_http, probe_proto_sip, probe_proto_cls, probe_proto_tcp;
+extern const struct probe_proto probe_proto_http, probe_proto_sip, probe_proto_cls, probe_proto_tcp,
+    probe_proto_stun, probe_proto_turn_tcp, probe_proto_udp;
 const struct probe_proto *probe_proto_of(enum lm_service svc);
 
 enum probe_state { PS_IDLE, PS_CONNECT, PS_TLS, PS_EXCHANGE, PS_DONE };
@@ -135,6 +153,15 @@ struct probe {
 	bool got_ticket;
 	bool exchange_sent;
 	bool got_bytes;
+
+	/* UDP (probe_dgram.c) */
+	struct event *ev_dgram;   /* socket readable */
+	struct event *ev_retx;    /* next retransmission */
+	uint8_t *dgram;           /* the request, resent as is */
+	size_t dgram_len;
+	unsigned dgram_sent;      /* transmissions so far */
+	unsigned dgram_rto_ms;    /* the first retransmission interval */
+	unsigned dgram_ignored;   /* datagrams that answered nothing of ours */
 };
 
 /* Silences libosip2's own trace output (parse errors are in our results). */
@@ -150,6 +177,13 @@ void probe_set_bev_timeouts(struct probe *p);
 /* Starts the application exchange on p->bev (TLS done or plain TCP). */
 void probe_exchange_start(struct probe *p);
 SSL_CTX *probe_engine_ctx(struct probe *p);
+
+/* The identity check every answer ends in (probe.c). */
+void probe_answer_done(struct probe *p, struct probe_answer *a);
+
+/* UDP path (probe_dgram.c): replaces connect → TLS → exchange. */
+void probe_dgram_start(struct probe *p);
+void probe_dgram_release(struct probe *p);
 
 /* TLS step (probe_tls.c). */
 int probe_tls_start(struct probe *p, char *err, size_t errlen);

@@ -32,20 +32,24 @@ const struct probe_proto probe_proto_tcp = {
     .parse = tcp_parse,
 };
 
+static const struct probe_proto *const protos[LM_SVC__COUNT] = {
+    [LM_SVC_HTTP] = &probe_proto_http,
+    [LM_SVC_HTTPS] = &probe_proto_http,
+    [LM_SVC_SIP_MTLS] = &probe_proto_sip,
+    [LM_SVC_CLS_MTLS] = &probe_proto_cls,
+    [LM_SVC_TCP] = &probe_proto_tcp,
+    [LM_SVC_STUN] = &probe_proto_stun,
+    [LM_SVC_TURN_TCP] = &probe_proto_turn_tcp,
+    /* TLS and the client certificate come from the service table */
+    [LM_SVC_SIP_TLS] = &probe_proto_sip,
+    [LM_SVC_TLS] = &probe_proto_cls,
+    [LM_SVC_MTLS] = &probe_proto_cls,
+    [LM_SVC_UDP] = &probe_proto_udp,
+};
+
+/* The one table of which proto probes each service. */
 const struct probe_proto *
 probe_proto_of(enum lm_service svc)
 {
-	switch (svc) {
-	case LM_SVC_HTTP:
-	case LM_SVC_HTTPS:
-		return &probe_proto_http;
-	case LM_SVC_SIP_MTLS:
-		return &probe_proto_sip;
-	case LM_SVC_CLS_MTLS:
-		return &probe_proto_cls;
-	case LM_SVC_TCP:
-		return &probe_proto_tcp;
-	default:
-		return NULL;
-	}
+	return (unsigned)svc < LM_SVC__COUNT ? protos[svc] : NULL;
 }

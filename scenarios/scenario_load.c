@@ -821,7 +821,7 @@ load_rule(struct loader *l, yaml_node_t *n, struct scenario_rule *r, bool *okp)
 			names[i] = lm_service_name((enum lm_service)i);
 		guess = suggest(v, names, LM_SVC__COUNT);
 		lerr(l, node_line(ks[K_SVC].value),
-		     "unknown service '%s' (one of http, https, sip-mtls, cls-mtls, tcp)%s%s%s", v,
+		     "unknown service '%s' (one of http, https, sip-mtls, sip-tls, cls-mtls, tls, mtls, tcp, udp, stun, turn-tcp)%s%s%s", v,
 		     guess ? "; did you mean '" : "", guess ? guess : "", guess ? "'?" : "");
 		ok = false;
 	}
