@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 static const struct lm_service_info services[LM_SVC__COUNT] = {
-	[LM_SVC_HTTP] = {"http", false, false, "web services over HTTP", .default_port = 80},
-	[LM_SVC_HTTPS] = {"https", true, false, "web services over HTTPS", .default_port = 443},
-	[LM_SVC_SIP_MTLS] = {"sip-mtls", true, true, "SIP over mutual TLS", .default_port = 5061},
-	[LM_SVC_CLS_MTLS] = {"cls-mtls", true, true,
-		"Centralized Logging Service agent over mutual TLS", .default_port = 50001},
-	[LM_SVC_TCP] = {"tcp", false, false, "plain TCP connect"},
+	[LM_SVC_HTTP] = {.name = "http", .purpose = "web services over HTTP", .default_port = 80},
+	[LM_SVC_HTTPS] = {.name = "https", .tls = true, .purpose = "web services over HTTPS",
+		.default_port = 443},
+	[LM_SVC_SIP_MTLS] = {.name = "sip-mtls", .tls = true, .mtls = true,
+		.purpose = "SIP over mutual TLS", .default_port = 5061},
+	[LM_SVC_CLS_MTLS] = {.name = "cls-mtls", .tls = true, .mtls = true,
+		.purpose = "Centralized Logging Service agent over mutual TLS", .default_port = 50001},
+	[LM_SVC_TCP] = {.name = "tcp", .purpose = "plain TCP connect"},
 	[LM_SVC_STUN] = {.name = "stun", .purpose = "STUN/MS-TURN over UDP (A/V Edge)", .udp = true,
 		.default_port = 3478},
 	[LM_SVC_TURN_TCP] = {.name = "turn-tcp", .purpose = "STUN/MS-TURN over TCP (A/V Edge)",

@@ -13,5 +13,30 @@ apt-get install -y -qq --no-install-recommends \
 	libevent-dev libssl-dev libosip2-dev libyaml-dev libjansson-dev libxml2-dev libcmocka-dev \
 	libhttp-parser-dev libcsv-dev \
 	libgraphviz-dev chromium tidy \
+	libnice-dev \
 	openssl curl sip-tester stunnel4 nmap nftables iptables iproute2 nginx-light \
 	clang libclang-rt-14-dev valgrind graphviz libxml2-utils procps psmisc python3 >/dev/null
+# coturn (a real STUN/TURN peer for the tests) ships a turnserver daemon: it must
+# not start and sit on the machine's port 3478. policy-rc.d 101 tells
+# invoke-rc.d / deb-systemd-invoke not to start it; we add one only if none is there.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	made_policy=1
+fi
+rc=0
+apt-get install -y -qq --no-install-recommends coturn >/dev/null || rc=$?
+[ "$made_policy" -eq 1 ] && rm -f "$policy"
+[ "$rc" -eq 0 ] || exit "$rc"
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+	systemctl disable --now coturn >/dev/null 2>&1 || true
+fi
+# started all the same (another init): stop that daemon by its own pid file
+for pf in /run/turnserver/turnserver.pid /var/run/turnserver.pid; do
+	if [ -s "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null; then
+		echo "install-deps: stopping the turnserver coturn started (pid $(cat "$pf"))" >&2
+		kill "$(cat "$pf")" || true
+	fi
+done

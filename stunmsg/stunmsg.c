@@ -291,22 +291,6 @@ stunmsg_frame(const uint8_t *buf, size_t len, struct stunmsg_frame *f)
 	f->kind = STUNMSG_FRAME_MORE;
 	if (len == 0)
 		return f->kind;
-	if ((buf[0] & 0xC0) == 0) {
-		f->framing = STUNMSG_FRAME_RFC5389;
-		n = stun_message_validate_buffer_length(buf, len < STUNMSG_MAX ? len : STUNMSG_MAX,
-		                                        true);
-		if (n == STUN_MESSAGE_BUFFER_INCOMPLETE && len < STUNMSG_MAX)
-			return f->kind;
-		if (n <= 0) {
-			f->kind = STUNMSG_FRAME_BAD;
-			f->why = n == 0 ? "STUN message larger than the cap" : "not a STUN message";
-			return f->kind;
-		}
-		f->kind = STUNMSG_FRAME_MESSAGE;
-		f->off = 0;
-		f->msglen = f->len = (size_t)n;
-		return f->kind;
-	}
 	if (buf[0] == 0x02 || buf[0] == 0x03) {
 		f->framing = STUNMSG_FRAME_MSTURN;
 		if (len < 4)
@@ -334,6 +318,23 @@ stunmsg_frame(const uint8_t *buf, size_t len, struct stunmsg_frame *f)
 		f->kind = STUNMSG_FRAME_MESSAGE;
 		f->off = 4;
 		f->msglen = flen;
+		return f->kind;
+	}
+	/* STUN's first byte: methods below 0x100 in any class give 0x00 or 0x01 */
+	if (buf[0] <= 0x01) {
+		f->framing = STUNMSG_FRAME_RFC5389;
+		n = stun_message_validate_buffer_length(buf, len < STUNMSG_MAX ? len : STUNMSG_MAX,
+		                                        true);
+		if (n == STUN_MESSAGE_BUFFER_INCOMPLETE && len < STUNMSG_MAX)
+			return f->kind;
+		if (n <= 0) {
+			f->kind = STUNMSG_FRAME_BAD;
+			f->why = n == 0 ? "STUN message larger than the cap" : "not a STUN message";
+			return f->kind;
+		}
+		f->kind = STUNMSG_FRAME_MESSAGE;
+		f->off = 0;
+		f->msglen = f->len = (size_t)n;
 		return f->kind;
 	}
 	f->kind = STUNMSG_FRAME_BAD;

@@ -107,8 +107,9 @@ struct stunmsg_frame {
 	const char *why;    /* BAD: a static reason */
 };
 /* Frames the start of a TCP stream: the first byte tells the framings apart
- * (a STUN header begins with two zero bits, an MS-TURN frame with 0x02 or
- * 0x03). Reads at most len bytes. */
+ * (an MS-TURN frame begins with 0x02 or 0x03; a STUN header of any method
+ * below 0x100 with 0x00 or 0x01, since its class bits sit in bits 4 and 8).
+ * Reads at most len bytes. */
 enum stunmsg_frame_kind stunmsg_frame(const uint8_t *buf, size_t len, struct stunmsg_frame *f);
 /* The bytes to send before a message of msglen in this framing (0 or 4). */
 size_t stunmsg_frame_header(enum stunmsg_framing framing, size_t msglen, uint8_t hdr[4]);
