@@ -16,6 +16,7 @@ const struct cmd_entry cmd_lab_entry = {
         "usage: lyncmock lab [--scenario F] [--break RULE=KIND]... [--format FMT]\n"
         "                    [--output FILE] [--certs DIR | --key TYPE] [--timeout S]\n"
         "                    [--html FILE] [--keep]\n"
+        "                    [--firewall FILE [--iface NAME=HOST|ROLE]...] [--sweep]\n"
         "\n"
         "On this Linux machine (as root): a network namespace per scenario host, each\n"
         "linked to one firewall namespace loaded with `lyncmock firewall --format nft`'s\n"
@@ -47,6 +48,25 @@ const struct cmd_entry cmd_lab_entry = {
         "  --timeout S        per-probe timeout in seconds (default 2): a filtered\n"
         "                     path costs one timeout\n"
         "  --keep             leave namespaces and listeners up, print how to enter them\n"
+        "  --firewall FILE    load YOUR rule set into the firewall namespace instead of\n"
+        "                     the generated one; its kind is read from its content:\n"
+        "                     an nftables ruleset (`nft -f` syntax, as `nft list\n"
+        "                     ruleset` prints it), an iptables-save / ip6tables-save\n"
+        "                     dump (loaded with iptables-nft-restore), or a CSV flow\n"
+        "                     table (`lyncmock firewall --format csv`'s columns, with\n"
+        "                     an action column allow/deny). Addresses are the\n"
+        "                     scenario's. Every path then names the rule that decided\n"
+        "                     it (nftables tracing): \"dropped by `drop all from clients`\n"
+        "                     (chain forward, line 41 of corp.nft)\"\n"
+        "  --iface NAME=HOST|ROLE[,...]  the interface NAME your rules match on (iifname,\n"
+        "                     oifname, -i, -o) is the firewall's link to HOST, or to\n"
+        "                     every host of ROLE (a bridge). Default: an interface\n"
+        "                     named after a host or a role is that one's link; others\n"
+        "                     are warned about (their rules match nothing)\n"
+        "  --sweep            also probe, between every pair of hosts, the Lync catalog\n"
+        "                     ports the scenario does not need and a sample of others\n"
+        "                     (TCP and UDP): each one the firewall lets through is\n"
+        "                     reported as open-not-required, with the rule allowing it\n"
         "\n"
         "Progress and a `lab: resources prefix=... netns=... pids=...` line go to stderr.\n"
         "Exit: 0 every verdict OK, 1 otherwise (or interrupted), 2 usage, scenario,\n"
@@ -67,6 +87,9 @@ cmd_lab_exec(int argc, char **argv)
 	    {"keep", no_argument, NULL, 'k'},
 	    {"key", required_argument, NULL, 'K'},
 	    {"html", required_argument, NULL, 'H'},
+	    {"firewall", required_argument, NULL, 'F'},
+	    {"iface", required_argument, NULL, 'I'},
+	    {"sweep", no_argument, NULL, 'S'},
 	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_lab_entry;
@@ -83,7 +106,7 @@ cmd_lab_exec(int argc, char **argv)
 	o.log = stderr;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:b:f:o:c:t:kK:H:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:b:f:o:c:t:kK:H:F:I:S", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o.scenario = optarg;
@@ -131,12 +154,30 @@ cmd_lab_exec(int argc, char **argv)
 				    e, "--key %s: expected rsa2048, rsa4096 or ecdsa-p256", optarg);
 			key_set = true;
 			break;
+		case 'F':
+			o.firewall = optarg;
+			break;
+		case 'I':
+			if (o.nifaces == LAB_MAX_IFACES)
+				return cmd_usage_error(e, "at most %d --iface options", LAB_MAX_IFACES);
+			if (lab_iface_parse(optarg, &o.ifaces[o.nifaces]) == -1)
+				return cmd_usage_error(e,
+				                       "--iface %s: expected NAME=HOST or NAME=ROLE (an "
+				                       "interface name of at most 15 characters)",
+				                       optarg);
+			o.nifaces++;
+			break;
+		case 'S':
+			o.sweep = true;
+			break;
 		default:
 			return cmd_getopt_error(e, c, argv);
 		}
 	}
 	if (cmd_no_operands(e, argc, argv) != LM_EXIT_OK)
 		return LM_EXIT_USAGE;
+	if (o.nifaces > 0 && o.firewall == NULL)
+		return cmd_usage_error(e, "--iface maps the interfaces of a --firewall FILE");
 	if (key_set && o.certs_dir != NULL)
 		return cmd_usage_error(e, "--key applies to a fresh PKI, not to --certs DIR");
 	rc = lab_run(&o, err, sizeof err);

@@ -39,6 +39,16 @@ int lab_fault_parse(const char *text, struct lab_fault *f);
 
 #define LAB_MAX_FAULTS 16
 
+/* --iface NAME=HOST|ROLE: an interface name of the user's rule set, mapped onto
+ * the firewall's link to that host (or a bridge of the role's hosts' links). */
+struct lab_iface {
+	char name[16];
+	char target[128];
+};
+#define LAB_MAX_IFACES 32
+/* Parses "NAME=HOST|ROLE"; 0 or -1. */
+int lab_iface_parse(const char *text, struct lab_iface *i);
+
 struct lab_opts {
 	const char *scenario; /* file or built-in name; NULL: the default */
 	struct lab_fault faults[LAB_MAX_FAULTS];
@@ -51,6 +61,10 @@ struct lab_opts {
 	bool keep;                    /* leave namespaces and listeners up */
 	unsigned timeout_ms;          /* per probe (default 2000) */
 	FILE *log;                    /* progress and resource lines (stderr) */
+	const char *firewall;         /* the user's rule set (nft, iptables-save or CSV), or NULL */
+	struct lab_iface ifaces[LAB_MAX_IFACES];
+	size_t nifaces;
+	bool sweep; /* also probe ports the scenario does not need (open-not-required) */
 };
 
 /* Runs the lab; while it runs, SIGINT/SIGTERM/SIGHUP stop it (what finished is

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <limits.h>
 #include <sys/types.h>
 
 #include "certs/certs.h"
@@ -75,5 +76,88 @@ int lab_net_nft(struct lab_net *net, const char *ruleset, size_t len, char *err,
 /* Deletes every namespace net created (idempotent) and frees its arrays. */
 void lab_net_down(struct lab_net *net);
 const struct lab_nshost *lab_net_host(const struct lab_net *net, const struct scenario_host *h);
+
+/* ---- the user's firewall (lab_userfw.c) --------------------------------- */
+enum lab_userfw_kind { LAB_USERFW_NFT, LAB_USERFW_IPTABLES, LAB_USERFW_IP6TABLES, LAB_USERFW_CSV };
+const char *lab_userfw_kind_name(enum lab_userfw_kind k);
+
+/* One rule of the loaded rule set and where it is written. */
+struct lab_fwrule {
+	char family[8], table[64], chain[64];
+	size_t index;  /* its position in the chain */
+	int line;      /* in the file (0: added by lyncmock) */
+	char *text;    /* the line as written */
+	char *comment; /* its comment, or NULL */
+	long handle;   /* its nft handle once loaded, or -1 */
+};
+
+struct lab_userfw {
+	char path[PATH_MAX];
+	char name[256]; /* the file's base name, for messages */
+	enum lab_userfw_kind kind;
+	struct lab_fwrule *rules;
+	size_t nrules;
+	char **ifnames; /* interface names the file matches on */
+	size_t nifnames;
+	char ifname_buf[64][16];
+};
+
+/* Reads path, decides its kind from its content and records where each rule
+ * is; a flow table is turned into nft text (*nft, malloc'd) here. 0, or -1 with
+ * a message (the CSV reader's "FILE:LINE: ..." for a bad table). */
+int lab_userfw_read(struct lab_userfw *u, const char *path, const struct scenario *sc, char **nft,
+                    size_t *nftlen, char *err, size_t errlen);
+/* The same map for nft text lyncmock wrote (name: for messages). */
+int lab_userfw_map_text(struct lab_userfw *u, const char *name, const char *text, size_t len);
+/* Loads it into the firewall namespace with its own loader (nft -f FILE,
+ * iptables-nft-restore, ip6tables-nft-restore); on failure err carries the
+ * loader's message, line included. */
+int lab_userfw_load(const struct lab_userfw *u, const struct lab_net *net, const char *nft,
+                    size_t nftlen, char *err, size_t errlen);
+void lab_userfw_free(struct lab_userfw *u);
+
+/* The file's interface names, each taken by the --iface mappings given, else by
+ * a host or role of that name; others are warned about on log. */
+int lab_ifaces_resolve(const struct scenario *sc, const struct lab_userfw *u,
+                       const struct lab_iface *in, size_t nin, struct lab_iface *out,
+                       size_t *nout, FILE *log, char *err, size_t errlen);
+/* Gives the firewall's links those names (a bridge for several hosts). */
+int lab_ifaces_apply(struct lab_net *net, const struct lab_iface *ifs, size_t n, char *err,
+                     size_t errlen);
+
+/* ---- which rule did it (lab_trace.c) --------------------------------------- */
+struct lab_trace;
+/* Adds the tracing table (nftrace on new TCP/UDP flows and invalid packets in
+ * the forward hook, ahead of every other chain), reads the rules' handles,
+ * and starts `nft -a monitor trace` in the firewall namespace, writing to
+ * DIR/trace.log; returns once the monitor is seen to work. NULL with err. */
+struct lab_trace *lab_trace_start(const struct lab_net *net, struct lab_userfw *u,
+                                  const char *dir, char *err, size_t errlen);
+/* Stops the monitor after everything traced so far is written, and reads it. */
+int lab_trace_stop(struct lab_trace *t, char *err, size_t errlen);
+/* The rule that decided the first packet from src to dst on proto/port, as a
+ * sentence into buf; *dropped tells its verdict. false when no trace matched. */
+bool lab_trace_verdict(const struct lab_trace *t, const char *src, const char *dst, int proto,
+                       unsigned port, bool *dropped, char *buf, size_t len);
+/* Fills firewall_rule of every result of run that a trace matched. */
+void lab_trace_annotate(const struct lab_trace *t, struct probe_run *run);
+void lab_trace_free(struct lab_trace *t);
+
+/* ---- --sweep (lab_sweep.c) ------------------------------------------------- */
+struct lab_sweep;
+/* Between every pair of hosts, sends the first packet of each catalog port the
+ * scenario does not need (and a sample of others), TCP and UDP, from the
+ * source's namespace; the trace judges them. NULL with err. */
+struct lab_sweep *lab_sweep_run(const struct lab_net *net, const struct scenario *sc, FILE *log,
+                                char *err, size_t errlen);
+/* Adds an open-not-required result, with the rule that allowed it, for each
+ * swept port the firewall accepted. 0 or -1 (out of memory). */
+int lab_sweep_judge(const struct lab_sweep *sw, const struct lab_trace *t, struct probe_run *run,
+                    FILE *log);
+void lab_sweep_free(struct lab_sweep *sw);
+
+/* A socket created inside namespace ns (sockets keep the namespace they were
+ * made in); -1 with err. */
+int lab_ns_socket(const char *ns, int domain, int type, char *err, size_t errlen);
 
 #endif

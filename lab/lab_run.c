@@ -79,6 +79,10 @@ struct lab {
 	struct lab_child *kids;
 	size_t nkids;
 	struct probe_run *run;
+	struct lab_userfw ufw;     /* the loaded rule set and where its rules are */
+	struct lab_trace *trace;   /* NULL unless --firewall or --sweep */
+	struct lab_iface ifaces[LAB_MAX_IFACES];
+	size_t nifaces;
 	struct sigaction old_int, old_term, old_hup, old_chld, old_pipe;
 	bool signals_set;
 	double t0;
@@ -281,6 +285,8 @@ lab_teardown(struct lab *lab)
 			fprintf(l, "%s%ld", n++ ? "," : "", (long)lab->kids[i].pid);
 	fprintf(l, " tmpdir=%s kept=%s\n", lab->tmpdir[0] ? lab->tmpdir : "-", keep ? "yes" : "no");
 
+	lab_trace_free(lab->trace); /* the monitor is ours, not the user's */
+	lab->trace = NULL;
 	if (keep && lab->net.fw_created) {
 		stop_children(lab, LAB_PROBE);
 		fprintf(l, "lab: --keep: the lab stays up. Enter a namespace with:\n");
@@ -320,6 +326,7 @@ release:
 	lab->nkids = 0;
 	probe_run_free(lab->run);
 	lab->run = NULL;
+	lab_userfw_free(&lab->ufw);
 	scenario_free(lab->sc);
 	lab->sc = NULL;
 	signals_restore(lab);
@@ -787,6 +794,11 @@ load_firewall(struct lab *lab, char *err, size_t errlen)
 		return -1;
 	}
 	rc = lab_net_nft(&lab->net, text, len, err, errlen);
+	/* where each generated rule is, for --sweep's "allowed by" */
+	if (rc == 0 && lab_userfw_map_text(&lab->ufw, "firewall.nft", text, len) == -1) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
 	free(text);
 	if (rc == 0)
 		lab_note(lab, "firewall rules loaded in %s (%zu fault%s)", lab->net.fw_ns, n,
@@ -794,10 +806,62 @@ load_firewall(struct lab *lab, char *err, size_t errlen)
 	return rc;
 }
 
+/* --firewall FILE: the user's rules instead of the generated ones. */
+static int
+load_user_firewall(struct lab *lab, char *err, size_t errlen)
+{
+	char *nft = NULL;
+	size_t nftlen = 0;
+	int rc;
+
+	if (lab_userfw_read(&lab->ufw, lab->o->firewall, lab->sc, &nft, &nftlen, err, errlen) == -1)
+		return -1;
+	rc = lab_userfw_load(&lab->ufw, &lab->net, nft, nftlen, err, errlen);
+	if (rc == 0 && nft != NULL) {
+		char path[PATH_MAX + 16];
+		snprintf(path, sizeof path, "%s/firewall.nft", lab->tmpdir);
+		(void)lm_write_file_atomic(path, nft, nftlen, 0600);
+	}
+	free(nft);
+	if (rc == 0)
+		lab_note(lab, "firewall: %s (%s, %zu rules) loaded in %s", lab->o->firewall,
+		         lab_userfw_kind_name(lab->ufw.kind), lab->ufw.nrules, lab->net.fw_ns);
+	return rc;
+}
+
+/* Checks --firewall before anything is made: the file reads, its interfaces map. */
+static int
+user_firewall_check(struct lab *lab, char *err, size_t errlen)
+{
+	struct lab_userfw u;
+	char *nft = NULL;
+	size_t nftlen = 0;
+	int rc;
+
+	for (size_t i = 0; i < lab->o->nfaults; i++) {
+		enum lab_fault_kind k = lab->o->faults[i].kind;
+		if (k == LAB_FAULT_DROP || k == LAB_FAULT_REJECT || k == LAB_FAULT_NAT) {
+			snprintf(err, errlen,
+			         "--break %s=%s changes the generated firewall; with --firewall the "
+			         "rules are yours",
+			         lab->o->faults[i].rule_id, lab_fault_name(k));
+			return -1;
+		}
+	}
+	if (lab_userfw_read(&u, lab->o->firewall, lab->sc, &nft, &nftlen, err, errlen) == -1)
+		return -1;
+	free(nft);
+	rc = lab_ifaces_resolve(lab->sc, &u, lab->o->ifaces, lab->o->nifaces, lab->ifaces,
+	                        &lab->nifaces, lab->log, err, errlen);
+	lab_userfw_free(&u);
+	return rc;
+}
+
 int
 lab_run(const struct lab_opts *o, char *err, size_t errlen)
 {
 	struct lab lab;
+	struct lab_sweep *sweep = NULL;
 	char lerr[4096];
 	ssize_t n;
 	int rc = LM_EXIT_USAGE;
@@ -819,6 +883,8 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 	}
 	if (lab_faults_check(lab.sc, o->faults, o->nfaults, lab.log, err, errlen) == -1 ||
 	    lab_net_check(lab.sc, err, errlen) == -1)
+		goto out;
+	if (o->firewall != NULL && user_firewall_check(&lab, err, errlen) == -1)
 		goto out;
 	for (size_t i = 0; i < o->nfaults; i++)
 		lab_note(&lab, "fault: %s on rule %s (expected outcome: %s)",
@@ -849,12 +915,30 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 	if (lab_net_up(&lab.net, lab.sc, lab.prefix, err, errlen) == -1 || lab_stop)
 		goto out;
 	lab_note(&lab, "topology up: %s + %zu host namespaces", lab.net.fw_ns, lab.net.nhosts);
-	if (load_firewall(&lab, err, errlen) == -1)
+	if (lab_ifaces_apply(&lab.net, lab.ifaces, lab.nifaces, err, errlen) == -1)
+		goto out;
+	if ((o->firewall != NULL ? load_user_firewall(&lab, err, errlen)
+	                         : load_firewall(&lab, err, errlen)) == -1)
+		goto out;
+	if ((o->firewall != NULL || o->sweep) &&
+	    (lab.trace = lab_trace_start(&lab.net, &lab.ufw, lab.tmpdir, err, errlen)) == NULL)
 		goto out;
 	if (lab_stop || start_listeners(&lab, err, errlen) == -1)
 		goto out;
 	if (run_probes(&lab, err, errlen) == -1 || merge_reports(&lab, err, errlen) == -1)
 		goto out;
+	if (o->sweep && !lab_stop &&
+	    (sweep = lab_sweep_run(&lab.net, lab.sc, lab.log, err, errlen)) == NULL)
+		goto out;
+	if (lab.trace != NULL) {
+		if (lab_trace_stop(lab.trace, err, errlen) == -1)
+			goto out;
+		lab_trace_annotate(lab.trace, lab.run);
+		if (sweep != NULL && lab_sweep_judge(sweep, lab.trace, lab.run, lab.log) == -1) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	}
 
 	lab.run->partial = lab_stop != 0;
 	lab.run->duration_ms = lm_now_ms() - lab.t0;
@@ -881,6 +965,7 @@ out:
 		snprintf(err, errlen, "interrupted%s%s", lerr[0] ? ": " : "", lerr);
 		rc = LM_EXIT_FAIL;
 	}
+	lab_sweep_free(sweep);
 	lab_teardown(&lab);
 	if (lab.log != NULL && lab.tmpdir[0] != '\0') {
 		fprintf(lab.log, "lab: total %.0f ms\n", lm_now_ms() - lab.t0);
