@@ -302,33 +302,30 @@ map_iptables(struct lab_userfw *u, const char *text, size_t len, const char *fam
 	return 0;
 }
 
-/* The nft rules a flow table becomes, and where each row is. */
+/* The nft rules a flow table becomes, and where each row is: named by its id
+ * and what it says, not by the comment lyncmock gave it. */
 static int
 map_flows(struct lab_userfw *u, const struct firewall_flow *fl, size_t n)
 {
-	static const char est[] =
-	    "ct state established,related accept (added by lyncmock: replies)";
-	char text[512];
+	static const char est[] = "ct state established,related accept";
+	char text[512], ports[32];
 
 	if (rule_add(u, "inet", "flows", "forward", 0, est, sizeof est - 1, false) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int k = snprintf(text, sizeof text, "%s%s%s -> %s, %s %s%s%s, %s", fl[i].id,
-		                 fl[i].id[0] ? ": " : "", fl[i].src, fl[i].dst,
-		                 fl[i].proto == FIREWALL_PROTO_TCP   ? "tcp"
+		const char *pr = fl[i].proto == FIREWALL_PROTO_TCP   ? "tcp"
 		                 : fl[i].proto == FIREWALL_PROTO_UDP ? "udp"
-		                                                     : "any",
-		                 "", "", "", fl[i].allow ? "allow" : "deny");
-		if (fl[i].port_lo != 0)
-			k = snprintf(text, sizeof text, "%s%s%s -> %s, %s %u%s%.0u, %s", fl[i].id,
-			             fl[i].id[0] ? ": " : "", fl[i].src, fl[i].dst,
-			             fl[i].proto == FIREWALL_PROTO_TCP ? "tcp" : "udp",
-			             fl[i].port_lo, fl[i].port_hi != fl[i].port_lo ? "-" : "",
-			             fl[i].port_hi != fl[i].port_lo ? fl[i].port_hi : 0,
-			             fl[i].allow ? "allow" : "deny");
-		if (rule_add(u, "inet", "flows", "forward", fl[i].line, text,
-		             k > 0 && (size_t)k < sizeof text ? (size_t)k : strlen(text),
-		             false) == -1)
+		                                                     : "any";
+		if (fl[i].port_lo == 0)
+			snprintf(ports, sizeof ports, "any port");
+		else if (fl[i].port_lo == fl[i].port_hi)
+			snprintf(ports, sizeof ports, "%u", fl[i].port_lo);
+		else
+			snprintf(ports, sizeof ports, "%u-%u", fl[i].port_lo, fl[i].port_hi);
+		snprintf(text, sizeof text, "%s%s%s -> %s %s %s %s", fl[i].id, fl[i].id[0] ? ": " : "",
+		         fl[i].src, fl[i].dst, pr, ports,
+		         fl[i].allow ? "allow" : fl[i].reject ? "reject" : "deny");
+		if (rule_add(u, "inet", "flows", "forward", fl[i].line, text, strlen(text), false) == -1)
 			return -1;
 	}
 	return 0;
