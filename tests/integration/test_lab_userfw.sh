@@ -135,7 +135,7 @@ bad() {
 printf 'table inet corp {\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy drop;\n\t\tip saddr 198.18.0.0/24 tcp dport 443 acept\n\t}\n}\n' >"$LM_TMP/typo.nft"
 bad "$LM_TMP/typo.nft" "$LM_TMP/typo.nft:4:"
 printf '*filter\n:FORWARD DROP [0:0]\n-A FORWARD -s 198.18.0.20 -p tcp --dport 443 -j ACCEPT\n-A FORWARD -p tcp --dport 80 -j ACCPT\nCOMMIT\n' >"$LM_TMP/typo.rules"
-bad "$LM_TMP/typo.rules" "line 4 failed"
+bad "$LM_TMP/typo.rules" "Error occurred at line: 5"
 printf 'source,destination,port,action\n198.18.0.20,dir01,443,allow\ncl01,dir01,https,allow\n' >"$LM_TMP/typo.csv"
 bad "$LM_TMP/typo.csv" "typo.csv:3: port 'https'"
 bad "$LM_TMP/nosuch.nft" "nosuch.nft: No such file"
