@@ -121,6 +121,9 @@ SSL_CTX *certs_client_ctx(const struct certs_paths *p, const struct certs_tls_op
 
 /* A one-line distinguished name ("CN=edge01.contoso.local,O=...") into buf. */
 char *certs_name_oneline(const X509_NAME *name, char *buf, size_t len);
+/* The SHA-256 fingerprint of x's DER as 64 lowercase hex digits into out[65]
+ * ("" when it cannot be computed). Listener identity and probe compare these. */
+char *certs_sha256_hex(const X509 *x, char out[65]);
 
 /* ---- why a handshake's certificate verification failed --------------------
  * Both context builders install a verify callback that records the FIRST

@@ -427,3 +427,17 @@ out:
 	X509_STORE_free(st);
 	return rc;
 }
+
+char *
+certs_sha256_hex(const X509 *x, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	out[0] = '\0';
+	if (x == NULL || X509_digest(x, EVP_sha256(), md, &n) != 1 || n != 32)
+		return out;
+	for (unsigned i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return out;
+}

@@ -1,4 +1,4 @@
-/* The tables behind common/lm.h: one place names every service and outcome. */
+/* The tables behind common/lm.h: services and client-certificate policies (outcomes: report/report_outcome.c). */
 #include "common/lm.h"
 
 #include <errno.h>
@@ -98,83 +98,6 @@ lm_client_cert_effective(enum lm_service svc, enum lm_client_cert cc)
 	return si->mtls ? LM_CC_REQUIRED : si->cert_optional ? LM_CC_OPTIONAL : LM_CC_NONE;
 }
 
-static const struct lm_outcome_info outcomes[LM_OUT__COUNT] = {
-	[LM_OUT_PASS] = {"pass", "reached the expected listener, TLS as expected, identity matches",
-		"Nothing to fix: the path is open and reaches the expected listener.", false},
-	[LM_OUT_FILTERED] = {"filtered", "no answer before the timeout (a DROP on the path)",
-		"Open the port on every firewall between source and destination; packets are being dropped silently.",
-		true},
-	[LM_OUT_REFUSED] = {"refused", "TCP reset (REJECT on the path, or nothing listening)",
-		"Start the service on the destination, or remove the REJECT rule that resets the connection.",
-		true},
-	[LM_OUT_UNREACHABLE] = {"unreachable", "ICMP unreachable or no route",
-		"Fix routing to the destination, or the firewall rule that answers with ICMP unreachable.",
-		true},
-	[LM_OUT_TLS_UNTRUSTED] = {"tls-untrusted", "the server chain does not verify against the trusted CA",
-		"Issue the destination's certificate from the CA the sources trust, or install that CA's root and intermediates on the sources.",
-		false},
-	[LM_OUT_TLS_NAME_MISMATCH] = {"tls-name-mismatch", "the server certificate does not name the expected FQDN",
-		"Add the FQDN the sources use (pool FQDN, server FQDN or web-services name) to the certificate's subject alternative names.",
-		false},
-	[LM_OUT_TLS_EXPIRED] = {"tls-expired", "a certificate in the chain is expired or not yet valid",
-		"Renew the expired certificate (or fix the clock) on the destination.",
-		false},
-	[LM_OUT_TLS_CLIENT_REJECTED] = {"tls-client-rejected", "the server refused our client certificate (or we had none to send)",
-		"Give the source a certificate from a CA the destination trusts for MTLS, with the EKU it requires.",
-		false},
-	[LM_OUT_TLS_FAILED] = {"tls-failed", "the TLS handshake failed (version, cipher, plaintext on a TLS port)",
-		"Make both ends agree on TLS 1.2 or later and a common cipher, and check that the port really serves TLS.",
-		false},
-	[LM_OUT_PROTOCOL_ERROR] = {"protocol-error", "connected, but the answer is not the expected protocol",
-		"Check which service listens on this port on the destination: it does not speak the expected protocol.",
-		false},
-	[LM_OUT_WRONG_RESPONDER] = {"wrong-responder", "a valid answer from the wrong host, role or listener",
-		"Fix the address, DNS record or NAT/port-forward that sends this path to another host or service.",
-		false},
-	[LM_OUT_NAT_DETECTED] = {"nat-detected", "the listener saw a different source address (NAT on the path)",
-		"Remove the NAT on this path: Lync does not support NAT on the Edge internal side or between servers.",
-		false},
-	[LM_OUT_IDLE_CUT] = {"idle-cut", "a connection held idle was dropped silently before the idle time Lync needs",
-		"Raise the TCP idle timeout on the firewall (or load balancer) on this path to at least 1800 s: Lync keeps SIP connections open and idle for long.",
-		false},
-	[LM_OUT_OPEN_NOT_REQUIRED] = {"open-not-required", "a port the scenario does not need is open between two hosts",
-		"Narrow the firewall rule that lets this port through: the topology does not need it.",
-		false},
-	[LM_OUT_FOREIGN_PEER] = {"foreign-peer", "reached a non-mock server that answered the protocol correctly",
-		"Nothing to fix at the network level: a real (non-mock) server answered on this path.",
-		false},
-	[LM_OUT_LOCAL_ERROR] = {"local-error", "the probe could not run on this host",
-		"Fix the probe's own configuration on the source host (certificate files, bind address, permissions).",
-		false},
-};
-
-const struct lm_outcome_info *
-lm_outcome_info(enum lm_outcome out)
-{
-	if ((unsigned)out >= LM_OUT__COUNT)
-		return NULL;
-	return &outcomes[out];
-}
-
-const char *
-lm_outcome_name(enum lm_outcome out)
-{
-	const struct lm_outcome_info *oi = lm_outcome_info(out);
-	return oi ? oi->name : "?";
-}
-
-int
-lm_outcome_from_name(const char *name, enum lm_outcome *out)
-{
-	for (int i = 0; i < LM_OUT__COUNT; i++) {
-		if (strcmp(outcomes[i].name, name) == 0) {
-			*out = (enum lm_outcome)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 const struct lm_builtin *
 lm_builtin_find(const char *name)
 {
@@ -183,14 +106,6 @@ lm_builtin_find(const char *name)
 			return b;
 	}
 	return NULL;
-}
-
-static void
-n_close_keep_errno(int fd)
-{
-	int e = errno;
-	close(fd);
-	errno = e;
 }
 
 double
@@ -205,36 +120,27 @@ int
 lm_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {
 	char tmp[PATH_MAX];
-	const char *p = data, *slash = strrchr(path, '/');
-	int fd = -1, saved, n;
+	const char *p = data;
+	int fd = -1, saved;
 
-	/* An unpredictable name created exclusively (mkostemp: O_CREAT|O_EXCL, mode
-	 * 0600), so a planted symlink or a pre-created file in a directory others can
-	 * write is never followed or reused; rename() replaces a symlink at path
-	 * itself instead of writing through it. */
-	if (slash == NULL)
-		n = snprintf(tmp, sizeof tmp, ".%s.XXXXXX", path);
-	else
-		n = snprintf(tmp, sizeof tmp, "%.*s.%s.XXXXXX", (int)(slash - path + 1), path,
-		    slash + 1);
-	if (n < 0 || n >= (int)sizeof tmp) {
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
 	if (fd == -1)
 		return -1;
 	if (fchmod(fd, (mode_t)mode) == -1)
 		goto fail;
 	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w == -1) {
+		ssize_t n = write(fd, p, len);
+		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			goto fail;
 		}
-		p += w;
-		len -= (size_t)w;
+		p += n;
+		len -= (size_t)n;
 	}
 	if (fsync(fd) == -1 || close(fd) == -1) {
 		fd = -1;
@@ -251,75 +157,6 @@ fail:
 	unlink(tmp);
 	errno = saved;
 	return -1;
-}
-
-int
-lm_open_regular(const char *path, int flags)
-{
-	struct stat st;
-	int fd;
-
-	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
-	 * before the type check below could refuse it. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | flags);
-	if (fd == -1)
-		return -1;
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		errno = EISDIR;
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
-		goto fail;
-	return fd;
-fail:
-	n_close_keep_errno(fd);
-	return -1;
-}
-
-const char *
-lm_open_strerror(int err)
-{
-	if (err == EINVAL)
-		return "not a regular file";
-	if (err == EISDIR)
-		return "not a regular file (a directory)";
-	return strerror(err);
-}
-
-FILE *
-lm_fopen_regular(const char *path)
-{
-	int fd = lm_open_regular(path, 0);
-	FILE *f;
-
-	if (fd == -1)
-		return NULL;
-	if ((f = fdopen(fd, "rb")) == NULL)
-		n_close_keep_errno(fd);
-	return f;
-}
-
-int
-lm_check_regular(const char *what, const char *path, char *err, size_t errlen)
-{
-	int fd = lm_open_regular(path, 0);
-
-	if (fd == -1) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s%s%s: %s", what ? what : "", what ? " " : "", path,
-			    lm_open_strerror(errno));
-		return -1;
-	}
-	close(fd);
-	return 0;
 }
 
 char *

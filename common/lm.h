@@ -78,13 +78,30 @@ enum lm_outcome {
 	LM_OUT_OPEN_NOT_REQUIRED, /* lab --sweep: a port the scenario does not need is open */
 	LM_OUT_FOREIGN_PEER, /* a valid answer from a non-mock server (--allow-foreign) */
 	LM_OUT_LOCAL_ERROR, /* the probe could not run here (no cert, bad bind address) */
+	LM_OUT_TLS_INTERCEPTED, /* a middlebox terminated TLS and re-originated it */
+	LM_OUT_PROXIED,         /* the answer came through an HTTP proxy */
+	LM_OUT_TLS_WRONG_PURPOSE, /* server certificate without the serverAuth EKU */
+	LM_OUT_CUT_AFTER_CONNECT, /* connected, then FIN/RST before any answer */
+	LM_OUT_NO_ANSWER,       /* connected, bytes sent, nothing came back */
+	LM_OUT_MTU_BLACKHOLE,   /* only a small MSS gets an answer */
 	LM_OUT__COUNT
 };
 
+/* When an outcome is an OK verdict. */
+enum lm_verdict_class {
+	LM_VC_PASS,    /* OK on `expect: open` rules */
+	LM_VC_BLOCKED, /* OK only on `expect: blocked` rules */
+	LM_VC_FOREIGN, /* OK with --allow-foreign or ad hoc */
+	LM_VC_PROXY,   /* OK on rules that say `via: proxy` */
+	LM_VC_FAIL,    /* never OK */
+};
+
+/* The one outcome table lives in report/report_outcome.c (name, meaning,
+ * verdict class and the fix-sentence builder that reads a result's facts). */
 struct lm_outcome_info {
 	const char *name; /* "tls-name-mismatch": JSON, JUnit, DOT and tables use it */
 	const char *meaning; /* one line: what happened */
-	const char *fix; /* one sentence: what to fix (when the verdict is not OK) */
+	enum lm_verdict_class verdict;
 	bool blocked; /* counts as "blocked" for expect: blocked rules */
 };
 

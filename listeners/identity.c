@@ -76,7 +76,12 @@ identity_json(const struct lm_ident *id, const char *token)
 		/* json_*_new steals the reference, also on failure */
 		if (json_object_set_new(tls, "version", str_or_null(id->tls_version)) == -1 ||
 		    json_object_set_new(tls, "cipher", str_or_null(id->tls_cipher)) == -1 ||
-		    json_object_set_new(tls, "client_cert", str_or_null(id->client_cert)) == -1)
+		    json_object_set_new(tls, "client_cert", str_or_null(id->client_cert)) == -1 ||
+		    json_object_set_new(tls, "server_cert", str_or_null(id->server_cert)) == -1 ||
+		    json_object_set_new(tls, "server_cert_sha256",
+		                        str_or_null(id->server_cert_sha256)) == -1 ||
+		    json_object_set_new(tls, "client_cert_sha256",
+		                        str_or_null(id->client_cert_sha256)) == -1)
 			goto fail;
 	}
 	if (json_object_set_new(o, "service", json_string("lyncmock")) == -1 ||

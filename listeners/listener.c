@@ -240,6 +240,9 @@ conn_ident(const struct lm_conn *c, struct lm_ident *id)
 		id->tls_version = c->tls_version[0] != '\0' ? c->tls_version : NULL;
 		id->tls_cipher = c->tls_cipher[0] != '\0' ? c->tls_cipher : NULL;
 		id->client_cert = c->client_cert[0] != '\0' ? c->client_cert : NULL;
+		id->server_cert = c->server_cert[0] != '\0' ? c->server_cert : NULL;
+		id->server_cert_sha256 = c->server_fp[0] != '\0' ? c->server_fp : NULL;
+		id->client_cert_sha256 = c->client_fp[0] != '\0' ? c->client_fp : NULL;
 	}
 }
 

@@ -124,7 +124,10 @@ request_json(const char *method, const char *uri, int major, int minor,
 	{
 		if (strcasecmp(h->key, "Host") == 0 && host == NULL)
 			host = h->value;
-		else if (strncasecmp(h->key, "X-Forwarded-", 12) == 0 &&
+		/* what a proxy adds (X-Forwarded-*, RFC 7239 Forwarded, Via): the
+		 * probe reports `proxied` when it finds any */
+		else if ((strncasecmp(h->key, "X-Forwarded-", 12) == 0 ||
+		          strcasecmp(h->key, "Forwarded") == 0 || strcasecmp(h->key, "Via") == 0) &&
 		         json_merge_header(fwd, h->key, h->value) == -1)
 			goto fail;
 	}

@@ -32,6 +32,10 @@ struct lm_ident {
 	bool tls;
 	const char *tls_version, *tls_cipher;
 	const char *client_cert; /* subject one-line, NULL: JSON null */
+	/* SHA-256 (hex) of the certificate served and of the client's: a probe
+	 * compares them with what it got and sent (tls-intercepted) */
+	const char *server_cert_sha256, *client_cert_sha256;
+	const char *server_cert; /* subject of the certificate served */
 };
 /* A JSON string of a peer's text (NULL: JSON null); bytes that are not
  * UTF-8 become U+FFFD, so hostile input never fails the answer. */
@@ -153,6 +157,8 @@ struct lm_conn {
 	bool http_setup;  /* http: evcon known, close callback set */
 	char tls_version[32], tls_cipher[64];
 	char client_cert[512]; /* empty: none */
+	char server_cert[512]; /* subject of the certificate we served */
+	char server_fp[65], client_fp[65]; /* SHA-256 hex; empty: none */
 	char outcome[320];     /* first reason wins; empty at close: "ok" */
 };
 TAILQ_HEAD(lm_conn_list, lm_conn);

@@ -14,7 +14,7 @@
 void
 conn_tls_facts(struct lm_conn *c)
 {
-	const X509 *peer;
+	const X509 *peer, *own;
 	const char *v, *ci;
 
 	if (c->ssl == NULL || c->tls_done)
@@ -24,9 +24,16 @@ conn_tls_facts(struct lm_conn *c)
 	snprintf(c->tls_version, sizeof c->tls_version, "%s", v != NULL ? v : "");
 	snprintf(c->tls_cipher, sizeof c->tls_cipher, "%s", ci != NULL ? ci : "");
 	peer = SSL_get0_peer_certificate(c->ssl);
-	if (peer != NULL)
+	if (peer != NULL) {
 		certs_name_oneline(X509_get_subject_name(peer), c->client_cert,
 		                   sizeof c->client_cert);
+		certs_sha256_hex(peer, c->client_fp);
+	}
+	if ((own = SSL_get_certificate(c->ssl)) != NULL) {
+		certs_name_oneline(X509_get_subject_name(own), c->server_cert,
+		                   sizeof c->server_cert);
+		certs_sha256_hex(own, c->server_fp);
+	}
 	c->tls_done = true;
 }
 

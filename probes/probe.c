@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <netinet/tcp.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/http.h>
@@ -18,6 +20,7 @@
 #include <osipparser2/osip_port.h>
 
 #include "probes/probe_int.h"
+#include "report/report.h"
 #include "sip/sip.h"
 
 #define PROBE_DEFAULT_TIMEOUT_MS 3000
@@ -171,133 +174,10 @@ same_endpoint(const char *seen, const char *addr, unsigned port, bool *addr_same
 
 /* ---- the single exit ------------------------------------------------------ */
 
-static const char *
-leaf_names(const struct probe_result *r, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	if (r->tls.nchain == 0)
-		return "no names";
-	for (size_t i = 0; i < r->tls.chain[0].nsans && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
-		                        r->tls.chain[0].sans[i]);
-	if (off == 0)
-		snprintf(buf, len, "only the subject %s",
-		         r->tls.chain[0].subject ? r->tls.chain[0].subject : "?");
-	return buf;
-}
-
-/* One sentence telling the user what to fix, with this path's facts. */
-static char *
-fix_sentence(const struct probe *p)
-{
-	const struct probe_result *r = &p->res;
-	const char *src = r->src_host ? r->src_host : "this host";
-	const char *dst = r->dst_host ? r->dst_host : (r->target ? r->target : "?");
-	const char *svc = lm_service_name(r->service);
-	const char *daddr = r->dst_addr ? r->dst_addr : "?";
-	const char *l4 = lm_service_info(r->service)->udp ? "UDP" : "TCP";
-	char buf[2048], names[1024];
-
-	if (r->expect_blocked && r->outcome != LM_OUT_LOCAL_ERROR) {
-		snprintf(buf, sizeof buf,
-		         "Block %s %u from %s to %s (%s): rule %s must stay closed, but the path "
-		         "is open (%s).",
-		         l4, r->port, src, dst, daddr, r->rule_id ? r->rule_id : "?",
-		         lm_outcome_name(r->outcome));
-		return strdup(buf);
-	}
-	switch (r->outcome) {
-	case LM_OUT_FILTERED:
-		snprintf(buf, sizeof buf,
-		         "Open %s %u from %s to %s (%s) on every firewall between them: packets "
-		         "are dropped silently.",
-		         l4, r->port, src, dst, daddr);
-		break;
-	case LM_OUT_REFUSED:
-		snprintf(buf, sizeof buf,
-		         "Start the %s listener on %s (%s) %s port %u, or remove the REJECT rule that "
-		         "%s from %s.",
-		         svc, dst, daddr, l4, r->port,
-		         lm_service_info(r->service)->udp ? "answers with ICMP port-unreachable"
-		                                          : "resets connections",
-		         src);
-		break;
-	case LM_OUT_UNREACHABLE:
-		snprintf(buf, sizeof buf,
-		         "Fix routing from %s to %s (%s), or the firewall rule that answers %s %u "
-		         "with ICMP unreachable.",
-		         src, dst, daddr, l4, r->port);
-		break;
-	case LM_OUT_TLS_UNTRUSTED:
-		snprintf(buf, sizeof buf,
-		         "Issue %s's certificate (issuer %s) from the CA %s trusts, or install "
-		         "that CA's root and intermediates on %s.",
-		         dst, r->tls.nchain ? r->tls.chain[0].issuer : "unknown", src, src);
-		break;
-	case LM_OUT_TLS_NAME_MISMATCH:
-		snprintf(buf, sizeof buf,
-		         "Add %s to the subject alternative names of %s's certificate on port %u "
-		         "(it names %s).",
-		         r->target ? r->target : "the FQDN the sources use", dst, r->port,
-		         leaf_names(r, names, sizeof names));
-		break;
-	case LM_OUT_TLS_EXPIRED:
-		snprintf(buf, sizeof buf,
-		         "Renew the certificate %s presents on port %u (%s), or fix the clock on "
-		         "%s or %s.",
-		         dst, r->port, r->tls.verify_error ? r->tls.verify_error : "expired", dst,
-		         src);
-		break;
-	case LM_OUT_TLS_CLIENT_REJECTED: {
-		size_t off = 0;
-		names[0] = '\0';
-		for (size_t i = 0; i < r->tls.nca_names && off < sizeof names; i++)
-			off += (size_t)snprintf(names + off, sizeof names - off, "%s%s",
-			                        i ? "; " : "", r->tls.ca_names[i]);
-		snprintf(buf, sizeof buf,
-		         "Give %s a client certificate from a CA that %s trusts for MTLS on port "
-		         "%u%s%s%s%s.",
-		         src, dst, r->port, names[0] ? " (it accepts: " : "", names,
-		         names[0] ? ")" : "",
-		         r->tls.client_cert_sent ? "" : "; none was presented");
-		break;
-	}
-	case LM_OUT_TLS_FAILED:
-		snprintf(buf, sizeof buf,
-		         "Check that %s port %u really serves %s over TLS 1.2 or later with a "
-		         "cipher %s shares.",
-		         dst, r->port, svc, src);
-		break;
-	case LM_OUT_PROTOCOL_ERROR:
-		snprintf(buf, sizeof buf,
-		         "Check which service listens on %s (%s) port %u: it does not answer %s as "
-		         "expected.",
-		         dst, daddr, r->port, svc);
-		break;
-	case LM_OUT_WRONG_RESPONDER:
-		snprintf(buf, sizeof buf,
-		         "Fix the address, DNS record or NAT/port-forward that sends %s:%u to "
-		         "another host or service instead of %s's %s listener.",
-		         daddr, r->port, dst, svc);
-		break;
-	case LM_OUT_NAT_DETECTED:
-		snprintf(buf, sizeof buf,
-		         "Remove the NAT between %s (%s) and %s: the listener saw %s; Lync needs "
-		         "the real source address on this path.",
-		         src, r->src_addr ? r->src_addr : "?", dst,
-		         r->peer_seen ? r->peer_seen : "another address");
-		break;
-	default:
-		return strdup(lm_outcome_info(r->outcome)->fix);
-	}
-	return strdup(buf);
-}
-
 static void
 probe_release(struct probe *p)
 {
+	probe_mtu_release(p);
 	if (p->ev_connect != NULL) {
 		event_free(p->ev_connect);
 		p->ev_connect = NULL;
@@ -341,14 +221,12 @@ probe_done(struct probe *p, enum lm_outcome out, const char *fmt, ...)
 	r->outcome = out;
 	free(r->detail);
 	r->detail = strdup(detail);
-	if (r->expect_blocked)
-		r->ok = oi->blocked;
-	else
-		r->ok = out == LM_OUT_PASS ||
-		        (out == LM_OUT_FOREIGN_PEER && (e->o->allow_foreign || p->adhoc));
+	r->t_total_ms = lm_now_ms() - p->t_start;
 	probe_tls_collect(p);
+	/* the verdict and the sentence come from the one outcome table */
+	r->ok = report_outcome_ok(r, e->o->allow_foreign || p->adhoc);
 	free(r->fix);
-	r->fix = r->ok ? strdup("") : fix_sentence(p);
+	r->fix = report_fix_build(r);
 	probe_debug(p, "outcome %s: %s", oi->name, detail);
 	probe_release(p);
 	e->inflight--;
@@ -360,19 +238,101 @@ probe_done(struct probe *p, enum lm_outcome out, const char *fmt, ...)
 
 /* ---- exchange and identity ---------------------------------------------- */
 
+static void
+fact(char **slot, const char *v)
+{
+	free(*slot);
+	*slot = v != NULL ? strdup(v) : NULL;
+}
+
+/* The address part of "a:p" / "[a]:p" into buf. */
+static const char *
+endpoint_host(const char *seen, char *buf, size_t len)
+{
+	const char *colon = seen ? strrchr(seen, ':') : NULL;
+	size_t n;
+
+	if (seen == NULL || colon == NULL) {
+		snprintf(buf, len, "%s", seen ? seen : "?");
+		return buf;
+	}
+	n = (size_t)(colon - seen);
+	if (n >= 2 && seen[0] == '[' && seen[n - 1] == ']')
+		snprintf(buf, len, "%.*s", (int)(n - 2), seen + 1);
+	else
+		snprintf(buf, len, "%.*s", (int)n, seen);
+	return buf;
+}
+
+/* Did a middlebox terminate TLS? The listener says which certificates it
+ * served and saw; compare them with the ones we got and sent. */
+static bool
+tls_intercepted(struct probe *p, const struct probe_identity *id)
+{
+	struct probe_facts *f = &p->res.facts;
+	char fp[65];
+
+	if (p->ssl == NULL || id->server_cert_sha256 == NULL)
+		return false; /* plain TCP, or a listener that does not say */
+	certs_sha256_hex(SSL_get0_peer_certificate(p->ssl), fp);
+	f->server_swapped = fp[0] != '\0' && strcasecmp(fp, id->server_cert_sha256) != 0;
+	if (p->cert_msg_sent && !p->cert_msg_empty) {
+		certs_sha256_hex(SSL_get_certificate(p->ssl), fp);
+		f->client_swapped = fp[0] != '\0' && (id->client_cert_sha256 == NULL ||
+		                                      strcasecmp(fp, id->client_cert_sha256) != 0);
+	}
+	if (f->client_swapped)
+		fact(&f->seen_client_cert, id->client_cert ? id->client_cert : "(none)");
+	return f->server_swapped || f->client_swapped;
+}
+
+/* A valid answer that carries no lyncmock identity: a real server. */
+static void
+foreign_answer(struct probe *p, const struct probe_answer *a)
+{
+	struct probe_result *r = &p->res;
+	bool foreign_ok = p->eng->o->allow_foreign || p->adhoc;
+	enum lm_outcome out = LM_OUT_FOREIGN_PEER;
+	char why[400];
+
+	if (p->proto->connect_is_pass) {
+		probe_done(p, LM_OUT_PASS, "TCP %u open (the peer is not a lyncmock listener)",
+		           r->port);
+		return;
+	}
+	if (p->proto->identity_only) {
+		probe_done(p, LM_OUT_PROTOCOL_ERROR,
+		           "the answer line is not a lyncmock identity record");
+		return;
+	}
+	r->facts.status = a->status;
+	fact(&r->facts.server, a->server[0] ? a->server : NULL);
+	if (!foreign_ok) {
+		probe_done(p, LM_OUT_WRONG_RESPONDER,
+		           "%s %d without a lyncmock identity: a non-mock service answered "
+		           "(--allow-foreign accepts it)",
+		           p->proto->label, a->status);
+		return;
+	}
+	if (p->proto->foreign != NULL)
+		out = p->proto->foreign(a, why, sizeof why);
+	else
+		snprintf(why, sizeof why, "reached a non-mock peer (%s %d)", p->proto->label,
+		         a->status);
+	probe_done(p, out, "%s", why);
+}
+
 void
 probe_answer_done(struct probe *p, struct probe_answer *a)
 {
 	struct probe_result *r = &p->res;
 	const char *svc = lm_service_name(r->service);
 	struct probe_identity id;
-	bool foreign_ok = p->eng->o->allow_foreign || p->adhoc;
+	char host[INET6_ADDRSTRLEN + 2];
 	bool addr_same;
-	int ir;
+	size_t ll;
 
-	const char *proto_word = p->proto == &probe_proto_sip ? "SIP" : a->stun ? "STUN" : "HTTP";
-
-	if (a->body == NULL && !a->stun) {
+	if (a->body == NULL && !a->stun && p->proto->connect_is_pass) {
 		/* tcp: a line we did not understand, or none */
 		probe_done(p, LM_OUT_PASS, "TCP %u open", r->port);
 		return;
@@ -387,35 +347,13 @@ probe_answer_done(struct probe *p, struct probe_answer *a)
 		           addr_same ? "port" : "address");
 		return;
 	}
-	ir = a->body != NULL ? probe_identity_parse(a->body, a->body_len, &id) : -1;
-	if (ir != 0) {
-		if (r->service == LM_SVC_TCP)
-			probe_done(p, LM_OUT_PASS,
-			           "TCP %u open (the peer is not a lyncmock listener)", r->port);
-		else if (p->proto == &probe_proto_cls || p->proto == &probe_proto_udp)
-			probe_done(p, LM_OUT_PROTOCOL_ERROR,
-			           "the answer line is not a lyncmock identity record");
-		else if (a->stun && foreign_ok)
-			probe_done(p, LM_OUT_FOREIGN_PEER,
-			           "reached a non-mock STUN server (%s%s%s, %s %d)%s%s",
-			           a->software[0] ? "SOFTWARE \"" : "no SOFTWARE",
-			           a->software, a->software[0] ? "\"" : "",
-			           a->status == 0 ? "success" : "error", a->status,
-			           a->mapped[0] ? ", mapped us to " : "", a->mapped);
-		else if (foreign_ok)
-			probe_done(p, LM_OUT_FOREIGN_PEER, "reached a non-mock peer (%s %d)",
-			           proto_word, a->status);
-		else
-			probe_done(p, LM_OUT_WRONG_RESPONDER,
-			           "%s %d without a lyncmock identity: a non-mock service answered "
-			           "(--allow-foreign accepts it)",
-			           proto_word, a->status);
+	if (a->body == NULL || probe_identity_parse(a->body, a->body_len, &id) != 0) {
+		foreign_answer(p, a);
 		return;
 	}
 	r->identity = strndup(a->body, a->body_len);
 	r->peer_seen = xstrdup(id.peer);
-	/* a tcp listener speaks first: it cannot know our token */
-	if (r->service != LM_SVC_TCP &&
+	if (p->proto->token_echo &&
 	    (id.token == NULL || strcmp(id.token, p->token) != 0 ||
 	     (a->token_header &&
 	      (a->token_value == NULL || strcmp(a->token_value, p->token) != 0)))) {
@@ -430,8 +368,21 @@ probe_answer_done(struct probe *p, struct probe_answer *a)
 		           a->status);
 		goto out;
 	}
+	if (tls_intercepted(p, &id)) {
+		probe_done(p, LM_OUT_TLS_INTERCEPTED,
+		           "TLS was terminated on the path: %s%s%s%s%s",
+		           r->facts.server_swapped ? "the listener served another certificate than "
+		                                     "the one we got"
+		                                   : "",
+		           r->facts.server_swapped && r->facts.client_swapped ? "; " : "",
+		           r->facts.client_swapped ? "the listener saw the client certificate " : "",
+		           r->facts.client_swapped ? r->facts.seen_client_cert : "",
+		           r->facts.client_swapped ? " instead of ours" : "");
+		goto out;
+	}
 	if (!p->adhoc && (id.host == NULL || strcmp(id.host, p->want_host) != 0 ||
 	                  id.role == NULL || strcmp(id.role, p->want_role) != 0)) {
+		fact(&r->facts.reached_host, id.host);
 		probe_done(p, LM_OUT_WRONG_RESPONDER, "reached %s (%s) instead of %s (%s)",
 		           id.host ? id.host : "?", id.role ? id.role : "?", p->want_host,
 		           p->want_role);
@@ -450,6 +401,21 @@ probe_answer_done(struct probe *p, struct probe_answer *a)
 	}
 	if (id.peer == NULL) {
 		probe_done(p, LM_OUT_PROTOCOL_ERROR, "the identity record has no peer address");
+		goto out;
+	}
+	/* a proxy re-originates the request: it adds its headers, or speaks HTTP/1.0 */
+	ll = id.request_line ? strlen(id.request_line) : 0;
+	if (id.proxy_headers != NULL ||
+	    (ll > 9 && strcmp(id.request_line + ll - 9, " HTTP/1.0") == 0)) {
+		fact(&r->facts.answered_by, endpoint_host(id.peer, host, sizeof host));
+		fact(&r->facts.headers, id.proxy_headers ? id.proxy_headers : "a downgrade to HTTP/1.0");
+		probe_done(p, LM_OUT_PROXIED,
+		           "the request reached %s through an HTTP proxy at %s (it added %s%s%s%s)",
+		           id.host ? id.host : "?", host, r->facts.headers,
+		           id.forwarded_for ? "; X-Forwarded-For: " : "",
+		           id.forwarded_for ? id.forwarded_for : "",
+		           id.forwarded_for && strstr(id.forwarded_for, p->local_addr) ? ", our address"
+		                                                                      : "");
 		goto out;
 	}
 	if (!same_endpoint(id.peer, p->local_addr, p->local_port, &addr_same)) {
@@ -472,6 +438,61 @@ out:
 	probe_identity_clear(&id);
 }
 
+/* FIN or RST? The kernel's TCP state tells: CLOSE_WAIT after a FIN, CLOSE after a reset. */
+static const char *
+cut_kind(struct probe *p)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof ti;
+	int fd = p->bev != NULL ? bufferevent_getfd(p->bev) : p->fd;
+
+	if (p->alert_sent_blind)
+		return "fin";
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == -1)
+		return "fin";
+	return ti.tcpi_state == TCP_CLOSE ? "rst" : "fin";
+}
+
+/* Connected, then the peer hung up before any answer (sent: what we had sent, or NULL). */
+static void
+probe_cut(struct probe *p, const char *sent)
+{
+	const char *k = cut_kind(p);
+
+	fact(&p->res.facts.answer, k);
+	fact(&p->res.facts.sent, sent);
+	probe_done(p, LM_OUT_CUT_AFTER_CONNECT, "TCP connected, then %s %s%s%s",
+	           strcmp(k, "rst") == 0 ? "reset (RST)" : "closed (FIN)",
+	           sent ? "after " : "before our first bytes", sent ? sent : "",
+	           strcmp(k, "rst") == 0 ? ": an IPS or application-aware firewall on the path?"
+	                                 : ": TCP wrappers or a service refusing this source?");
+}
+
+/* The small-MSS retry got an answer where the normal connection got nothing. */
+void
+probe_mtu_found(struct probe *p)
+{
+	unsigned hdr = p->dst.ss_family == AF_INET6 ? 60 : 40;
+
+	p->res.facts.mtu = PROBE_SMALL_MSS + hdr;
+	probe_done(p, LM_OUT_MTU_BLACKHOLE,
+	           "no server byte in %.0f ms with the normal MSS; a connection with MSS %d got "
+	           "%zu bytes at once: packets larger than about %u bytes are lost",
+	           lm_now_ms() - p->t_sent, PROBE_SMALL_MSS, p->mtu_rx, p->res.facts.mtu);
+}
+
+/* Connected and sent, and nothing came back. */
+static void
+probe_no_answer(struct probe *p, const char *sent)
+{
+	double waited = lm_now_ms() - p->t_sent;
+
+	p->res.facts.waited_ms = waited;
+	fact(&p->res.facts.sent, sent);
+	probe_done(p, LM_OUT_NO_ANSWER, "TCP connected; the server sent nothing in %.0f ms (after %s)",
+	           waited, sent ? sent : "connecting");
+}
+
 /* The peer closed, failed or went quiet during the exchange. */
 static void
 exchange_ended(struct probe *p, bool closed, const char *why)
@@ -489,7 +510,7 @@ exchange_ended(struct probe *p, bool closed, const char *why)
 		probe_done(p, out, "%s", tls_why);
 		return;
 	}
-	if (p->proto->service == LM_SVC_TCP) {
+	if (p->proto->connect_is_pass) {
 		probe_done(p, LM_OUT_PASS, "TCP %u open (%s)", p->res.port, why);
 		return;
 	}
@@ -512,9 +533,10 @@ exchange_ended(struct probe *p, bool closed, const char *why)
 	pr = p->proto->parse(len ? (const char *)evbuffer_pullup(in, -1) : "", len, true, &a);
 	if (pr == PROBE_PARSE_DONE)
 		probe_answer_done(p, &a);
+	else if (len == 0 && closed)
+		probe_cut(p, p->proto->sent);
 	else if (len == 0)
-		probe_done(p, LM_OUT_PROTOCOL_ERROR, "no answer to the %s request (%s)",
-		           lm_service_name(p->res.service), why);
+		probe_no_answer(p, p->proto->sent);
 	else
 		probe_done(p, LM_OUT_PROTOCOL_ERROR, "%s (%s)", a.why, why);
 	probe_answer_clear(&a);
@@ -559,7 +581,8 @@ probe_exchange_start(struct probe *p)
 		           lm_service_name(p->res.service));
 		return;
 	}
-	if (p->proto->service == LM_SVC_TCP) {
+	p->t_sent = lm_now_ms();
+	if (p->proto->connect_is_pass) {
 		/* a listener sends its identity line at once; a plain port sends nothing */
 		unsigned grace = probe_remaining_ms(p);
 		struct timeval tv = ms_tv(grace < PROBE_TCP_GRACE_MS ? grace : PROBE_TCP_GRACE_MS);
@@ -631,6 +654,14 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	else if ((what & BEV_EVENT_EOF) && errs[0] == '\0')
 		snprintf(errs, sizeof errs, "connection closed by the peer");
 	if (p->state == PS_TLS && !p->handshake_done) {
+		/* not one byte back from the server: silence, or a cut */
+		if (!p->tls_rx_any) {
+			if (what & BEV_EVENT_TIMEOUT)
+				probe_no_answer(p, "our ClientHello");
+			else
+				probe_cut(p, "our ClientHello");
+			return;
+		}
 		out = probe_tls_failure_outcome(p, true, errs, why, sizeof why);
 		probe_done(p, out, "%s", why);
 		return;
@@ -643,27 +674,61 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 static void
 connect_failed(struct probe *p, int err)
 {
-	const struct probe_result *r = &p->res;
+	struct probe_result *r = &p->res;
+	char from[INET6_ADDRSTRLEN] = "";
+	const char *what = NULL;
 
+	/* who answered: the ICMP error the kernel queued, if any */
+	if (p->fd != -1 && probe_errq_read(p->fd, from, sizeof from, &what) == 0) {
+		fact(&r->facts.answered_by, from[0] ? from : NULL);
+		fact(&r->facts.answer, what);
+	}
 	switch (err) {
 	case ECONNREFUSED:
-		probe_done(p, LM_OUT_REFUSED, "connect to %s:%u: connection refused (TCP reset)",
-		           r->dst_addr, r->port);
+		if (what != NULL && strcmp(what, "icmp-port-unreachable") == 0) {
+			probe_done(p, LM_OUT_REFUSED,
+			           "connect to %s:%u: ICMP port-unreachable from %s (a firewall's "
+			           "REJECT%s)",
+			           r->dst_addr, r->port, from,
+			           strcmp(from, r->dst_addr ? r->dst_addr : "") == 0
+			               ? " on the destination itself"
+			               : "");
+			break;
+		}
+		fact(&r->facts.answer, "tcp-reset");
+		fact(&r->facts.answered_by, r->dst_addr);
+		probe_done(p, LM_OUT_REFUSED, "connect to %s:%u: TCP reset from %s", r->dst_addr,
+		           r->port, r->dst_addr);
 		break;
 	case EHOSTUNREACH:
 	case ENETUNREACH:
 	case EHOSTDOWN:
 	case ENETDOWN:
+	case EACCES:
+		if (what != NULL) {
+			probe_done(p, LM_OUT_UNREACHABLE, "connect to %s:%u: ICMP %s from %s",
+			           r->dst_addr, r->port, what + 5, from[0] ? from : "?");
+			break;
+		}
+		if (err == EACCES) {
+			probe_done(p, LM_OUT_FILTERED, "connect to %s:%u: %s (this host's own firewall)",
+			           r->dst_addr, r->port, strerror(err));
+			break;
+		}
 		probe_done(p, LM_OUT_UNREACHABLE,
-		           "connect to %s:%u: %s (ICMP unreachable or no route)", r->dst_addr,
+		           "connect to %s:%u: %s (no route from here, or ICMP unreachable)", r->dst_addr,
 		           r->port, strerror(err));
+		break;
+	case ECONNRESET:
+	case EPIPE:
+		/* the handshake completed and the reset came before we could say a word */
+		probe_cut(p, NULL);
 		break;
 	case ETIMEDOUT:
 		probe_done(p, LM_OUT_FILTERED, "connect to %s:%u: no answer (%s)", r->dst_addr,
 		           r->port, strerror(err));
 		break;
 	case EPERM:
-	case EACCES:
 		probe_done(p, LM_OUT_FILTERED, "connect to %s:%u: %s (this host's own firewall)",
 		           r->dst_addr, r->port, strerror(err));
 		break;
@@ -692,6 +757,16 @@ connected(struct probe *p)
 		p->res.src_addr = strdup(p->local_addr);
 	}
 	probe_debug(p, "TCP connected from %s in %.1f ms", p->local, p->res.t_connect_ms);
+	if (!p->proto->connect_is_pass) {
+		/* already closed or reset before we said a word? */
+		char c;
+		ssize_t n = recv(p->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && (errno == ECONNRESET || errno == EPIPE))) {
+			probe_cut(p, NULL);
+			return;
+		}
+	}
+	p->t_sent = lm_now_ms();
 	if (lm_service_info(p->res.service)->tls) {
 		p->state = PS_TLS;
 		if (probe_tls_start(p, err, sizeof err) != 0) {
@@ -713,8 +788,10 @@ connected(struct probe *p)
 	probe_set_bev_timeouts(p);
 	if (p->ssl == NULL)
 		probe_exchange_start(p);
-	else
+	else {
 		bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+		probe_mtu_arm(p);
+	}
 }
 
 static void
@@ -761,6 +838,10 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 			exchange_ended(p, false, errs);
 			break;
 		}
+		if (!p->tls_rx_any) {
+			probe_no_answer(p, "our ClientHello");
+			break;
+		}
 		out = probe_tls_failure_outcome(p, true, errs, why, sizeof why);
 		probe_done(p, out, "%s", why);
 		break;
@@ -802,6 +883,7 @@ probe_start(struct probe *p)
 		probe_done(p, LM_OUT_LOCAL_ERROR, "socket: %s", strerror(errno));
 		return;
 	}
+	probe_errq_enable(p->fd, p->dst.ss_family);
 	if (p->bind_src) {
 		setsockopt(p->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
 		if (bind(p->fd, (struct sockaddr *)&p->src, p->srclen) == -1) {
@@ -919,8 +1001,9 @@ engine_add(struct probe_engine *e)
 		return NULL;
 	p->eng = e;
 	p->fd = -1;
+	p->mtu_fd = -1;
 	p->index = e->n;
-	p->res.t_connect_ms = p->res.t_handshake_ms = p->res.t_first_ms = -1;
+	p->res.t_connect_ms = p->res.t_handshake_ms = p->res.t_first_ms = p->res.t_total_ms = -1;
 	e->probes[e->n++] = p;
 	return p;
 }

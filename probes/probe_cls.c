@@ -12,6 +12,10 @@ cls_request(struct probe *p, struct evbuffer *out)
 
 const struct probe_proto probe_proto_cls = {
     .service = LM_SVC_CLS_MTLS,
+    .label = "CLS",
+    .sent = "our CLS probe line",
+    .identity_only = true,
+    .token_echo = true,
     .request = cls_request,
     .parse = probe_cls_parse,
 };

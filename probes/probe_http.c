@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <http_parser.h>
 
@@ -23,8 +24,41 @@ http_request(struct probe *p, struct evbuffer *out)
 	           : 0;
 }
 
+/*
+ * A real web server's answer (SPEC §3 foreign-peer): a refusal for want of a
+ * client certificate is tls-client-rejected (nginx answers 400 with its own
+ * sentence, IIS 403.7), a 5xx a protocol error; anything else a foreign peer.
+ */
+static enum lm_outcome
+http_foreign(const struct probe_answer *a, char *why, size_t whylen)
+{
+	const char *body = a->body != NULL ? a->body : "";
+	const char *srv = a->server[0] ? a->server : "no Server header";
+
+	if ((a->status == 400 && (strstr(body, "No required SSL certificate was sent") != NULL ||
+	                          strstr(body, "The SSL certificate error") != NULL)) ||
+	    (a->status == 403 && strstr(body, "403.7") != NULL) || a->status == 495 ||
+	    a->status == 496) {
+		snprintf(why, whylen,
+		         "HTTP %d from a non-mock server (%s): it wants a client certificate it "
+		         "accepts",
+		         a->status, srv);
+		return LM_OUT_TLS_CLIENT_REJECTED;
+	}
+	if (a->status >= 500) {
+		snprintf(why, whylen, "HTTP %d from a non-mock server (%s)", a->status, srv);
+		return LM_OUT_PROTOCOL_ERROR;
+	}
+	snprintf(why, whylen, "reached a non-mock peer (HTTP %d, %s)", a->status, srv);
+	return LM_OUT_FOREIGN_PEER;
+}
+
 const struct probe_proto probe_proto_http = {
     .service = LM_SVC_HTTP,
+    .label = "HTTP",
+    .sent = "our HTTP request",
+    .token_echo = true,
+    .foreign = http_foreign,
     .request = http_request,
     .parse = probe_http_parse,
 };
@@ -39,6 +73,10 @@ struct http_scan {
 	bool chunked;
 	bool done;         /* the final answer is complete */
 	bool failed;       /* a callback set a->why */
+	bool in_server;    /* the header being read is Server */
+	bool field_done;   /* its name is complete (a value follows) */
+	char field[16];    /* the current header name, as far as it fits */
+	size_t field_len;
 };
 
 /* Up to this many 1xx answers may precede the real one. */
@@ -64,6 +102,48 @@ on_message_begin(http_parser *hp)
 	sc->body = NULL;
 	sc->body_len = 0;
 	sc->headers_done = false;
+	sc->field_done = false;
+	sc->field_len = 0;
+	sc->a->server[0] = '\0';
+	return 0;
+}
+
+/* Header names arrive in pieces: collect the start of each, enough to know "Server". */
+static int
+on_header_field(http_parser *hp, const char *at, size_t n)
+{
+	struct http_scan *sc = hp->data;
+
+	if (sc->field_done) {
+		sc->field_len = 0;
+		sc->field_done = false;
+	}
+	for (size_t i = 0; i < n && sc->field_len + 1 < sizeof sc->field; i++)
+		sc->field[sc->field_len++] = at[i];
+	sc->field[sc->field_len] = '\0';
+	sc->in_server = false;
+	return 0;
+}
+
+/* The Server header names a foreign peer in the report ("nginx/1.22.1"). */
+static int
+on_header_value(http_parser *hp, const char *at, size_t n)
+{
+	struct http_scan *sc = hp->data;
+	size_t have;
+
+	if (!sc->field_done) {
+		sc->field_done = true;
+		sc->in_server = strcasecmp(sc->field, "Server") == 0;
+		if (sc->in_server)
+			sc->a->server[0] = '\0';
+	}
+	if (!sc->in_server)
+		return 0;
+	have = strlen(sc->a->server);
+	for (size_t i = 0; i < n && have + 1 < sizeof sc->a->server; i++)
+		sc->a->server[have++] = (at[i] >= 0x20 && at[i] < 0x7f) ? at[i] : '?';
+	sc->a->server[have] = '\0';
 	return 0;
 }
 
@@ -124,6 +204,8 @@ on_message_complete(http_parser *hp)
 
 static const http_parser_settings http_scan_settings = {
     .on_message_begin = on_message_begin,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
     .on_message_complete = on_message_complete,

@@ -1,6 +1,7 @@
 /* The identity record (SPEC §2) a lyncmock listener answers with, read with jansson. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -15,6 +16,45 @@ take(json_t *o, const char *key, char **out)
 		return 0;
 	if ((*out = strdup(json_string_value(v))) == NULL)
 		return -1;
+	return 0;
+}
+
+/* The TLS fingerprints and the HTTP request's proxy headers, when present. */
+static int
+extras(json_t *o, struct probe_identity *id)
+{
+	json_t *tls = json_object_get(o, "tls"), *req = json_object_get(o, "request"), *fwd, *v;
+	const char *k;
+	size_t off = 0, cap = 0;
+
+	if (json_is_object(tls) &&
+	    (take(tls, "server_cert_sha256", &id->server_cert_sha256) == -1 ||
+	     take(tls, "client_cert_sha256", &id->client_cert_sha256) == -1 ||
+	     take(tls, "client_cert", &id->client_cert) == -1))
+		return -1;
+	if (!json_is_object(req))
+		return 0;
+	if (take(req, "line", &id->request_line) == -1)
+		return -1;
+	fwd = json_object_get(req, "forwarded");
+	if (!json_is_object(fwd) || json_object_size(fwd) == 0)
+		return 0;
+	json_object_foreach(fwd, k, v)
+	{
+		size_t need = strlen(k) + 3;
+		char *n;
+
+		if (off + need > cap) {
+			cap = (off + need) * 2;
+			if ((n = realloc(id->proxy_headers, cap)) == NULL)
+				return -1;
+			id->proxy_headers = n;
+		}
+		off += (size_t)snprintf(id->proxy_headers + off, cap - off, "%s%s", off ? ", " : "", k);
+		if (strcasecmp(k, "X-Forwarded-For") == 0 && json_is_string(v) &&
+		    id->forwarded_for == NULL && (id->forwarded_for = strdup(json_string_value(v))) == NULL)
+			return -1;
+	}
 	return 0;
 }
 
@@ -44,6 +84,11 @@ probe_identity_parse(const char *json, size_t len, struct probe_identity *id)
 	port = json_object_get(o, "port");
 	if (json_is_integer(port))
 		id->port = (long)json_integer_value(port);
+	if (extras(o, id) == -1) {
+		probe_identity_clear(id);
+		rc = -1;
+		goto out;
+	}
 	rc = 0;
 out:
 	json_decref(o);
@@ -62,6 +107,12 @@ probe_identity_clear(struct probe_identity *id)
 	free(id->local);
 	free(id->peer);
 	free(id->token);
+	free(id->server_cert_sha256);
+	free(id->client_cert_sha256);
+	free(id->client_cert);
+	free(id->request_line);
+	free(id->proxy_headers);
+	free(id->forwarded_for);
 	memset(id, 0, sizeof *id);
 	id->port = -1;
 }

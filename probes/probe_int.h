@@ -32,6 +32,7 @@ struct probe_answer {
 	size_t body_len;
 	bool token_header; /* SIP: X-Lyncmock-Token header present */
 	char *token_value; /* its value (malloc'd) */
+	char server[128];  /* the Server / User-Agent header, printable ASCII, or "" */
 	char why[200];     /* PROBE_PARSE_ERROR: what was wrong */
 	/* STUN answers: what a non-mock STUN server tells too */
 	bool stun;
@@ -46,6 +47,12 @@ enum probe_parse probe_answer_fail(struct probe_answer *a, const char *why);
 struct probe_identity {
 	char *service, *version, *scenario, *host, *role, *listener, *local, *peer, *token;
 	long port;
+	/* tls: what the listener served and saw (NULL when it does not say) */
+	char *server_cert_sha256, *client_cert_sha256, *client_cert;
+	/* http: the request as the listener received it */
+	char *request_line;   /* "GET /lyncmock/probe?token=… HTTP/1.1" */
+	char *proxy_headers;  /* names of the proxy headers it carried ("Via, X-Forwarded-For") */
+	char *forwarded_for;  /* X-Forwarded-For, as received */
 };
 /* Parses JSON text; 0 when it is an object with "service":"lyncmock", 1 when
  * it is valid JSON but not a lyncmock identity, -1 when not JSON. */
@@ -68,9 +75,18 @@ enum probe_parse probe_turn_tcp_parse(const char *buf, size_t len, bool eof,
 
 struct probe;
 
-/* One service's part of a probe (relayd's check_* shape). */
+/* One service's part of a probe (relayd's check_* shape). The engine reads
+ * these fields instead of asking which service it runs. */
 struct probe_proto {
 	enum lm_service service;
+	const char *label;    /* "HTTP", "SIP", "CLS": in details */
+	const char *sent;     /* what the request is, for cut/no-answer details; NULL: none */
+	bool connect_is_pass; /* a connect proves the path (tcp): any answer or none is a pass */
+	bool identity_only;   /* anything but a lyncmock identity is a protocol error */
+	bool token_echo;      /* the identity echoes our token (not when the listener speaks first) */
+	/* A valid answer that is not a lyncmock identity (a real server): its outcome,
+	 * with why filled; NULL: foreign-peer. */
+	enum lm_outcome (*foreign)(const struct probe_answer *a, char *why, size_t whylen);
 	/* Appends the request to out (nothing for tcp). 0 or -1. */
 	int (*request)(struct probe *p, struct evbuffer *out);
 	enum probe_parse (*parse)(const char *buf, size_t len, bool eof, struct probe_answer *a);
@@ -162,7 +178,32 @@ struct probe {
 	unsigned dgram_sent;      /* transmissions so far */
 	unsigned dgram_rto_ms;    /* the first retransmission interval */
 	unsigned dgram_ignored;   /* datagrams that answered nothing of ours */
+	/* we sent an alert before any server byte: OpenSSL's answer to a FIN
+	 * (its alert then draws the peer's RST, so the TCP state no longer tells) */
+	bool alert_sent_blind;
+	double t_sent; /* lm_now_ms() when our last bytes went out (ClientHello, request) */
+	/* the small-MSS retry (probe_mtu.c), started when a TLS port stays silent */
+	int mtu_fd;
+	struct event *ev_mtu_timer, *ev_mtu_io;
+	struct evbuffer *mtu_out; /* our ClientHello for it, still to send */
+	size_t mtu_rx;            /* server bytes it got */
 };
+
+/* ICMP errors behind a failed connect (probe_errq.c). */
+void probe_errq_enable(int fd, int family);
+/* Reads the socket's error queue: 0 with the offender's address in from and
+ * the kind ("icmp-port-unreachable", …) in *what, or -1 when it holds no ICMP error. */
+int probe_errq_read(int fd, char *from, size_t fromlen, const char **what);
+
+/* The small-MSS retry (probe_mtu.c): armed when a TLS handshake starts; at
+ * half the timeout with no server byte it connects again with TCP_MAXSEG
+ * PROBE_SMALL_MSS and sends a ClientHello; if an answer comes, the probe ends
+ * mtu-blackhole. probe_mtu_release frees it (probe_release calls it). */
+#define PROBE_SMALL_MSS 536
+void probe_mtu_arm(struct probe *p);
+void probe_mtu_release(struct probe *p);
+/* Engine helpers probe_mtu.c uses. */
+void probe_mtu_found(struct probe *p);
 
 /* Silences libosip2's own trace output (parse errors are in our results). */
 

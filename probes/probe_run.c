@@ -42,7 +42,7 @@ probe_run_add(struct probe_run *run)
 	}
 	r = &run->results[run->n++];
 	memset(r, 0, sizeof *r);
-	r->t_connect_ms = r->t_handshake_ms = r->t_first_ms = -1;
+	r->t_connect_ms = r->t_handshake_ms = r->t_first_ms = r->t_total_ms = -1;
 	return r;
 }
 
@@ -83,6 +83,14 @@ probe_result_clear(struct probe_result *r)
 		free_strv(c->ekus, c->nekus);
 	}
 	free(r->tls.chain);
+	free(r->facts.answered_by);
+	free(r->facts.answer);
+	free(r->facts.sent);
+	free(r->facts.reached_host);
+	free(r->facts.reached_name);
+	free(r->facts.seen_client_cert);
+	free(r->facts.headers);
+	free(r->facts.server);
 	memset(r, 0, sizeof *r);
 }
 

@@ -59,8 +59,26 @@ fail:
 	return rc;
 }
 
+/* A real SIP server's answer: 5xx/6xx is a protocol error, the rest a foreign peer. */
+static enum lm_outcome
+sip_foreign(const struct probe_answer *a, char *why, size_t whylen)
+{
+	const char *srv = a->server[0] ? a->server : "no Server header";
+
+	if (a->status >= 500) {
+		snprintf(why, whylen, "SIP %d from a non-mock server (%s)", a->status, srv);
+		return LM_OUT_PROTOCOL_ERROR;
+	}
+	snprintf(why, whylen, "reached a non-mock peer (SIP %d, %s)", a->status, srv);
+	return LM_OUT_FOREIGN_PEER;
+}
+
 const struct probe_proto probe_proto_sip = {
     .service = LM_SVC_SIP_MTLS,
+    .label = "SIP",
+    .sent = "our SIP OPTIONS",
+    .token_echo = true,
+    .foreign = sip_foreign,
     .request = sip_request,
     .parse = probe_sip_parse,
 };
@@ -141,6 +159,17 @@ sip_parse_one(const char *buf, size_t len, bool eof, struct probe_answer *a, siz
 			r = probe_answer_fail(a, "out of memory");
 			goto out;
 		}
+	}
+	/* a foreign peer names itself in Server (or User-Agent) */
+	h = NULL;
+	if ((osip_message_header_get_byname(m, "server", 0, &h) >= 0 && h != NULL &&
+	     h->hvalue != NULL) ||
+	    (osip_message_header_get_byname(m, "user-agent", 0, &h) >= 0 && h != NULL &&
+	     h->hvalue != NULL)) {
+		size_t i = 0;
+		for (; h->hvalue[i] != '\0' && i + 1 < sizeof a->server; i++)
+			a->server[i] = (h->hvalue[i] >= 0x20 && h->hvalue[i] < 0x7f) ? h->hvalue[i] : '?';
+		a->server[i] = '\0';
 	}
 	if ((a->body = malloc(blen + 1)) == NULL) {
 		r = probe_answer_fail(a, "out of memory");

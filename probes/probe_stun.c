@@ -56,8 +56,23 @@ stun_dgram_parse(struct probe *p, const uint8_t *buf, size_t len, struct probe_a
 	return probe_stun_parse(buf, len, p->token, a);
 }
 
+/* A STUN server that is not lyncmock: what it says of itself and of us. */
+static enum lm_outcome
+stun_foreign(const struct probe_answer *a, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "reached a non-mock STUN server (%s%s%s, %s %d)%s%s",
+	         a->software[0] ? "SOFTWARE \"" : "no SOFTWARE", a->software,
+	         a->software[0] ? "\"" : "", a->status == 0 ? "success" : "error", a->status,
+	         a->mapped[0] ? ", mapped us to " : "", a->mapped);
+	return LM_OUT_FOREIGN_PEER;
+}
+
 const struct probe_proto probe_proto_stun = {
     .service = LM_SVC_STUN,
+    .label = "STUN",
+    .sent = "our STUN Binding request",
+    .token_echo = true,
+    .foreign = stun_foreign,
     .dgram_request = stun_dgram_request,
     .dgram_parse = stun_dgram_parse,
 };
@@ -102,6 +117,10 @@ probe_turn_tcp_parse(const char *buf, size_t len, bool eof, struct probe_answer 
 
 const struct probe_proto probe_proto_turn_tcp = {
     .service = LM_SVC_TURN_TCP,
+    .label = "STUN",
+    .sent = "our TURN Allocate request",
+    .token_echo = true,
+    .foreign = stun_foreign,
     .request = turn_tcp_request,
     .parse = probe_turn_tcp_parse,
 };

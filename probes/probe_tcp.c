@@ -28,6 +28,8 @@ tcp_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 
 const struct probe_proto probe_proto_tcp = {
     .service = LM_SVC_TCP,
+    .label = "TCP",
+    .connect_is_pass = true,
     .request = tcp_request,
     .parse = tcp_parse,
 };

@@ -182,6 +182,8 @@ msg_cb(int write_p, int version, int content_type, const void *vbuf, size_t len,
 			return;
 		probe_debug(p, "%s alert %s %s (%d)", write_p ? ">>> sent" : "<<< received",
 		            buf[0] == 2 ? "fatal" : "warning", alert_name(buf[1]), buf[1]);
+		if (write_p && !p->tls_rx_any)
+			p->alert_sent_blind = true;
 		if (!write_p && (!p->alert.seen || buf[1] != ALERT_CLOSE_NOTIFY)) {
 			p->alert.seen = true;
 			p->alert.level = buf[0];

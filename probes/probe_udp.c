@@ -24,6 +24,10 @@ udp_dgram_parse(struct probe *p, const uint8_t *buf, size_t len, struct probe_an
 
 const struct probe_proto probe_proto_udp = {
     .service = LM_SVC_UDP,
+    .label = "UDP",
+    .sent = "our UDP probe",
+    .identity_only = true,
+    .token_echo = true,
     .dgram_request = udp_dgram_request,
     .dgram_parse = udp_dgram_parse,
 };

@@ -119,23 +119,6 @@ report_verdict_name(const struct probe_result *r)
 	return r->ok ? "ok" : "fail";
 }
 
-const char *
-report_fix_sentence(const struct probe_result *r)
-{
-	const struct lm_outcome_info *oi;
-
-	if (r->ok)
-		return "";
-	if (r->fix != NULL && r->fix[0] != '\0')
-		return r->fix;
-	/* A path that must be blocked but answered: the outcome's own fix would say "nothing to
-	 * fix". */
-	if (r->expect_blocked)
-		return "This path must be blocked: add a firewall rule that drops or rejects it.";
-	oi = lm_outcome_info(r->outcome);
-	return oi != NULL ? oi->fix : "";
-}
-
 static const char *
 nonempty(const char *s)
 {
@@ -167,6 +150,9 @@ report_dst_name(const struct probe_result *r)
 double
 report_result_ms(const struct probe_result *r)
 {
+	/* the time really spent: a 3 s wait for nothing is not "1 ms" */
+	if (r->t_total_ms > 0)
+		return r->t_total_ms;
 	if (r->t_first_ms >= 0)
 		return r->t_first_ms;
 	if (r->t_connect_ms >= 0)

@@ -12,7 +12,9 @@
 
 #include "probes/probes.h"
 
-#define REPORT_JSON_SCHEMA "lyncmock-report/1"
+#define REPORT_JSON_SCHEMA "lyncmock-report/2"
+/* The previous schema, still read (and merged) by `lyncmock report`. */
+#define REPORT_JSON_SCHEMA_V1 "lyncmock-report/1"
 
 enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_JUNIT, REPORT_DOT, REPORT_HTML };
 int report_format_from_name(const char *name, enum report_format *fmt);
@@ -61,7 +63,13 @@ const char *report_fix_sentence(const struct probe_result *r);
  * else an address or name, else "local" / "?". Never NULL. */
 const char *report_src_name(const struct probe_run *run, const struct probe_result *r);
 const char *report_dst_name(const struct probe_result *r);
-/* The time shown for a result: first answer, else connect; < 0 when neither. */
+/* The outcome table (report_outcome.c): is r's outcome an OK verdict for its
+ * rule (expect, via: proxy)? foreign_ok: foreign-peer counts as OK. */
+bool report_outcome_ok(const struct probe_result *r, bool foreign_ok);
+/* The fix sentence for r built from its facts (malloc'd; "" when r->ok). */
+char *report_fix_build(const struct probe_result *r);
+/* The time shown for a result: the whole probe, else first answer, else
+ * connect; < 0 when none is known. */
 double report_result_ms(const struct probe_result *r);
 /* A malloc'd array of run->n indexes: rule id, then source, then destination
  * host, then port. NULL on allocation failure (or when run->n is 0). */

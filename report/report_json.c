@@ -1,4 +1,5 @@
-/* The JSON report (schema "lyncmock-report/1", docs/report-json.md): writer and strict reader. */
+/* The JSON report (schema "lyncmock-report/2", docs/report-json.md): writer and strict reader
+ * (which also reads and merges version 1 reports). */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -113,6 +114,41 @@ tls_json(const struct probe_tls *t, bool *bad)
 	return o;
 }
 
+static bool
+facts_empty(const struct probe_facts *f)
+{
+	return f->answered_by == NULL && f->answer == NULL && f->sent == NULL && f->waited_ms <= 0 &&
+	       f->mtu == 0 && f->reached_host == NULL && f->reached_name == NULL &&
+	       !f->server_swapped && !f->client_swapped && f->seen_client_cert == NULL &&
+	       f->headers == NULL && f->status == 0 && f->server == NULL;
+}
+
+/* Schema 2: what the probe learnt beyond the outcome (the fix sentence's facts). */
+static json_t *
+facts_json(const struct probe_facts *f, bool *bad)
+{
+	json_t *o;
+
+	if (facts_empty(f))
+		return json_null();
+	if ((o = json_object()) == NULL)
+		return NULL;
+	put(o, "answered_by", jstr(f->answered_by), bad);
+	put(o, "answer", jstr(f->answer), bad);
+	put(o, "sent", jstr(f->sent), bad);
+	put(o, "waited_ms", f->waited_ms > 0 ? jms(f->waited_ms) : json_null(), bad);
+	put(o, "mtu", f->mtu ? json_integer(f->mtu) : json_null(), bad);
+	put(o, "reached_host", jstr(f->reached_host), bad);
+	put(o, "reached_name", jstr(f->reached_name), bad);
+	put(o, "server_cert_swapped", json_boolean(f->server_swapped), bad);
+	put(o, "client_cert_swapped", json_boolean(f->client_swapped), bad);
+	put(o, "seen_client_cert", jstr(f->seen_client_cert), bad);
+	put(o, "headers", jstr(f->headers), bad);
+	put(o, "status", f->status ? json_integer(f->status) : json_null(), bad);
+	put(o, "server", jstr(f->server), bad);
+	return o;
+}
+
 static json_t *
 endpoint_json(const char *host, const char *addr, const char *role, bool *bad)
 {
@@ -141,6 +177,7 @@ result_json(const struct probe_result *r, bool *bad)
 		put(to, "target", jstr(r->target), bad);
 	put(o, "to", to, bad);
 	put(o, "expect", json_string(r->expect_blocked ? "blocked" : "open"), bad);
+	put(o, "via", r->via_proxy ? json_string("proxy") : json_null(), bad);
 	put(o, "outcome", json_string(lm_outcome_name(r->outcome)), bad);
 	put(o, "verdict", json_string(report_verdict_name(r)), bad);
 	put(o, "detail", jstr(r->detail), bad);
@@ -149,8 +186,10 @@ result_json(const struct probe_result *r, bool *bad)
 		put(tm, "connect_ms", jms(r->t_connect_ms), bad);
 		put(tm, "handshake_ms", jms(r->t_handshake_ms), bad);
 		put(tm, "first_answer_ms", jms(r->t_first_ms), bad);
+		put(tm, "total_ms", jms(r->t_total_ms), bad);
 	}
 	put(o, "timings", tm, bad);
+	put(o, "facts", facts_json(&r->facts, bad), bad);
 	put(o, "tls", tls_json(&r->tls, bad), bad);
 	put(o, "peer_seen", jstr(r->peer_seen), bad);
 	if (r->firewall_rule != NULL)
@@ -475,6 +514,55 @@ read_tls(struct rd *rd, const json_t *t, const char *p, struct probe_tls *tls)
 	return 0;
 }
 
+/* An integer member in [min, max]; missing or null leaves *out at 0. */
+static int
+get_int(struct rd *rd, const json_t *o, const char *parent, const char *key, long min, long max,
+        long *out)
+{
+	char path[256];
+	const json_t *j = json_object_get(o, key);
+
+	*out = 0;
+	if (j == NULL || json_is_null(j))
+		return 0;
+	if (!json_is_integer(j))
+		return rd_error(rd, sub(path, sizeof path, parent, key),
+		                "expected an integer, got %s", type_name(j));
+	if (json_integer_value(j) < min || json_integer_value(j) > max)
+		return rd_error(rd, sub(path, sizeof path, parent, key), "%lld is out of range",
+		                (long long)json_integer_value(j));
+	*out = (long)json_integer_value(j);
+	return 0;
+}
+
+static int
+read_facts(struct rd *rd, const json_t *fo, const char *p, struct probe_facts *f)
+{
+	double w;
+	long v;
+
+	if (get_str(rd, fo, p, "answered_by", false, &f->answered_by) == -1 ||
+	    get_str(rd, fo, p, "answer", false, &f->answer) == -1 ||
+	    get_str(rd, fo, p, "sent", false, &f->sent) == -1 ||
+	    get_ms(rd, fo, p, "waited_ms", &w) == -1 ||
+	    get_str(rd, fo, p, "reached_host", false, &f->reached_host) == -1 ||
+	    get_str(rd, fo, p, "reached_name", false, &f->reached_name) == -1 ||
+	    get_bool(rd, fo, p, "server_cert_swapped", &f->server_swapped) == -1 ||
+	    get_bool(rd, fo, p, "client_cert_swapped", &f->client_swapped) == -1 ||
+	    get_str(rd, fo, p, "seen_client_cert", false, &f->seen_client_cert) == -1 ||
+	    get_str(rd, fo, p, "headers", false, &f->headers) == -1 ||
+	    get_str(rd, fo, p, "server", false, &f->server) == -1)
+		return -1;
+	f->waited_ms = w > 0 ? w : 0;
+	if (get_int(rd, fo, p, "mtu", 0, 65535, &v) == -1)
+		return -1;
+	f->mtu = (unsigned)v;
+	if (get_int(rd, fo, p, "status", 0, 999, &v) == -1)
+		return -1;
+	f->status = (int)v;
+	return 0;
+}
+
 static int
 read_endpoint(struct rd *rd, const json_t *r, const char *p, const char *key, char **host,
               char **addr, char **role, char **target)
@@ -498,7 +586,7 @@ static int
 read_result(struct rd *rd, const json_t *j, const char *p, struct probe_result *r)
 {
 	char path[256], *s = NULL;
-	const json_t *port, *tm, *tls, *ident;
+	const json_t *port, *tm, *tls, *ident, *fo;
 	json_int_t pv;
 
 	if (!json_is_object(j))
@@ -542,6 +630,17 @@ read_result(struct rd *rd, const json_t *j, const char *p, struct probe_result *
 	r->expect_blocked = strcmp(s, "blocked") == 0;
 	free(s);
 
+	if (get_str(rd, j, p, "via", false, &s) == -1)
+		return -1;
+	if (s != NULL && strcmp(s, "proxy") != 0) {
+		rd_error(rd, sub(path, sizeof path, p, "via"), "unknown via '%.64s' (proxy or null)",
+		         s);
+		free(s);
+		return -1;
+	}
+	r->via_proxy = s != NULL;
+	free(s);
+
 	if (get_str(rd, j, p, "outcome", true, &s) == -1)
 		return -1;
 	if (lm_outcome_from_name(s, &r->outcome) == -1) {
@@ -570,9 +669,14 @@ read_result(struct rd *rd, const json_t *j, const char *p, struct probe_result *
 		sub(path, sizeof path, p, "timings");
 		if (get_ms(rd, tm, path, "connect_ms", &r->t_connect_ms) == -1 ||
 		    get_ms(rd, tm, path, "handshake_ms", &r->t_handshake_ms) == -1 ||
-		    get_ms(rd, tm, path, "first_answer_ms", &r->t_first_ms) == -1)
+		    get_ms(rd, tm, path, "first_answer_ms", &r->t_first_ms) == -1 ||
+		    get_ms(rd, tm, path, "total_ms", &r->t_total_ms) == -1)
 			return -1;
 	}
+	if (get_obj(rd, j, p, "facts", false, &fo) == -1)
+		return -1;
+	if (fo != NULL && read_facts(rd, fo, sub(path, sizeof path, p, "facts"), &r->facts) == -1)
+		return -1;
 	if (get_obj(rd, j, p, "tls", false, &tls) == -1)
 		return -1;
 	if (tls != NULL && read_tls(rd, tls, sub(path, sizeof path, p, "tls"), &r->tls) == -1)
@@ -586,6 +690,12 @@ read_result(struct rd *rd, const json_t *j, const char *p, struct probe_result *
 			return rd_error(rd, NULL, "out of memory");
 	} else if (get_str(rd, j, p, "identity_text", false, &r->identity) == -1)
 		return -1;
+	/* a report without sentences: build them from the facts, like the probe */
+	if (!r->ok && (r->fix == NULL || r->fix[0] == '\0')) {
+		free(r->fix);
+		if ((r->fix = report_fix_build(r)) == NULL)
+			return rd_error(rd, NULL, "out of memory");
+	}
 	return 0;
 }
 
@@ -671,9 +781,11 @@ report_read_json_buffer(const char *data, size_t len, const char *name, struct p
 		         REPORT_JSON_SCHEMA);
 		goto fail;
 	}
-	if (strcmp(json_string_value(schema), REPORT_JSON_SCHEMA) != 0) {
-		rd_error(&rd, "schema", "unsupported schema '%.64s' (this lyncmock reads %s)",
-		         json_string_value(schema), REPORT_JSON_SCHEMA);
+	/* version 1 has no facts, via or total_ms: its results read as they are */
+	if (strcmp(json_string_value(schema), REPORT_JSON_SCHEMA) != 0 &&
+	    strcmp(json_string_value(schema), REPORT_JSON_SCHEMA_V1) != 0) {
+		rd_error(&rd, "schema", "unsupported schema '%.64s' (this lyncmock reads %s and %s)",
+		         json_string_value(schema), REPORT_JSON_SCHEMA, REPORT_JSON_SCHEMA_V1);
 		goto fail;
 	}
 	if (get_str(&rd, doc, NULL, "scenario", false, &scenario) == -1 ||
@@ -696,7 +808,7 @@ report_read_json_buffer(const char *data, size_t len, const char *name, struct p
 	}
 	json_array_foreach(results, i, v)
 	{
-		res[i].t_connect_ms = res[i].t_handshake_ms = res[i].t_first_ms = -1;
+		res[i].t_connect_ms = res[i].t_handshake_ms = res[i].t_first_ms = res[i].t_total_ms = -1;
 		nres++;
 		if (read_result(&rd, v, lm_fmt(path, sizeof path, "results[%zu]", i), &res[i]) ==
 		    -1)

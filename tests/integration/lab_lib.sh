@@ -43,7 +43,7 @@ path, total, nft = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 broken = sys.argv[4] if len(sys.argv) > 4 else None
 want = sys.argv[5] if len(sys.argv) > 5 else None
 doc = json.load(open(path))
-assert doc["schema"] == "lyncmock-report/1", doc.get("schema")
+assert doc["schema"] == "lyncmock-report/2", doc.get("schema")
 assert doc["partial"] is False, "partial report"
 res = doc["results"]
 assert len(res) == total, "%d results, expected %d" % (len(res), total)

@@ -47,7 +47,7 @@ fi
 report json "$LM_TMP/m.json"
 "$LYNCMOCK" report --format json "$LM_TMP/m.json" >"$LM_TMP/m2.json" && lm_fail "json: want exit 1"
 cmp "$LM_TMP/m.json" "$LM_TMP/m2.json" || lm_fail "merged JSON is not a fixed point of report"
-grep -q '"schema": "lyncmock-report/1"' "$LM_TMP/m.json" || lm_fail "json: no schema"
+grep -q '"schema": "lyncmock-report/2"' "$LM_TMP/m.json" || lm_fail "json: no schema"
 grep -q '"source_host": null' "$LM_TMP/m.json" || lm_fail "json: merged source_host not null"
 grep -q '"partial": true' "$LM_TMP/m.json" || lm_fail "json: merge of a partial input not partial"
 [ "$(grep -c '"rule": ' "$LM_TMP/m.json")" -eq 14 ] || lm_fail "json: want 14 results"

@@ -250,7 +250,7 @@ test_json_round_trip(void **state)
 	/* the document itself: schema, tool, summary and typed members */
 	doc = json_loadb(out, len, 0, NULL);
 	assert_non_null(doc);
-	assert_string_equal(json_string_value(json_object_get(doc, "schema")), "lyncmock-report/1");
+	assert_string_equal(json_string_value(json_object_get(doc, "schema")), "lyncmock-report/2");
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(doc, "tool"), "version")),
 	    LM_VERSION);
@@ -346,10 +346,10 @@ test_json_malformed(void **state)
 	    {"{\"schema\": \"lyncmock-report/1\", \"results\": [", "bad.json:1:"},
 	    {"[1,2]", "bad.json: not a lyncmock report (the top level is an array, not an object)"},
 	    {"{}",
-	     "bad.json: schema: not a lyncmock report (no \"schema\": \"lyncmock-report/1\")"},
-	    {"{\"schema\":\"lyncmock-report/2\",\"results\":[]}",
-	     "bad.json: schema: unsupported schema 'lyncmock-report/2' (this lyncmock reads "
-	     "lyncmock-report/1)"},
+	     "bad.json: schema: not a lyncmock report (no \"schema\": \"lyncmock-report/2\")"},
+	    {"{\"schema\":\"lyncmock-report/3\",\"results\":[]}",
+	     "bad.json: schema: unsupported schema 'lyncmock-report/3' (this lyncmock reads "
+	     "lyncmock-report/2 and lyncmock-report/1)"},
 	    {"{\"schema\":\"lyncmock-report/1\"}",
 	     "bad.json: results: expected an array, got nothing"},
 	    {"{\"schema\":\"lyncmock-report/1\",\"results\":{}}",
