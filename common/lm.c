@@ -108,6 +108,14 @@ lm_builtin_find(const char *name)
 	return NULL;
 }
 
+static void
+n_close_keep_errno(int fd)
+{
+	int e = errno;
+	close(fd);
+	errno = e;
+}
+
 double
 lm_now_ms(void)
 {
@@ -120,27 +128,36 @@ int
 lm_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {
 	char tmp[PATH_MAX];
-	const char *p = data;
-	int fd = -1, saved;
+	const char *p = data, *slash = strrchr(path, '/');
+	int fd = -1, saved, n;
 
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+	/* An unpredictable name created exclusively (mkostemp: O_CREAT|O_EXCL, mode
+	 * 0600), so a planted symlink or a pre-created file in a directory others can
+	 * write is never followed or reused; rename() replaces a symlink at path
+	 * itself instead of writing through it. */
+	if (slash == NULL)
+		n = snprintf(tmp, sizeof tmp, ".%s.XXXXXX", path);
+	else
+		n = snprintf(tmp, sizeof tmp, "%.*s.%s.XXXXXX", (int)(slash - path + 1), path,
+		    slash + 1);
+	if (n < 0 || n >= (int)sizeof tmp) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd == -1)
 		return -1;
 	if (fchmod(fd, (mode_t)mode) == -1)
 		goto fail;
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n == -1) {
+		ssize_t w = write(fd, p, len);
+		if (w == -1) {
 			if (errno == EINTR)
 				continue;
 			goto fail;
 		}
-		p += n;
-		len -= (size_t)n;
+		p += w;
+		len -= (size_t)w;
 	}
 	if (fsync(fd) == -1 || close(fd) == -1) {
 		fd = -1;
@@ -157,6 +174,75 @@ fail:
 	unlink(tmp);
 	errno = saved;
 	return -1;
+}
+
+int
+lm_open_regular(const char *path, int flags)
+{
+	struct stat st;
+	int fd;
+
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
+	 * before the type check below could refuse it. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | flags);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
+		goto fail;
+	return fd;
+fail:
+	n_close_keep_errno(fd);
+	return -1;
+}
+
+const char *
+lm_open_strerror(int err)
+{
+	if (err == EINVAL)
+		return "not a regular file";
+	if (err == EISDIR)
+		return "not a regular file (a directory)";
+	return strerror(err);
+}
+
+FILE *
+lm_fopen_regular(const char *path)
+{
+	int fd = lm_open_regular(path, 0);
+	FILE *f;
+
+	if (fd == -1)
+		return NULL;
+	if ((f = fdopen(fd, "rb")) == NULL)
+		n_close_keep_errno(fd);
+	return f;
+}
+
+int
+lm_check_regular(const char *what, const char *path, char *err, size_t errlen)
+{
+	int fd = lm_open_regular(path, 0);
+
+	if (fd == -1) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s%s%s: %s", what ? what : "", what ? " " : "", path,
+			    lm_open_strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 char *
