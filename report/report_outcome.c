@@ -46,6 +46,14 @@ svc_of(const struct probe_result *r)
 	return lm_service_name(r->service);
 }
 
+/* "UDP" for the datagram services, else "TCP". */
+static const char *
+l4_of(const struct probe_result *r)
+{
+	const struct lm_service_info *si = lm_service_info(r->service);
+	return si != NULL && si->udp ? "UDP" : "TCP";
+}
+
 static bool
 is_dst_addr(const struct probe_result *r, const char *addr)
 {
@@ -94,9 +102,9 @@ static void
 fix_filtered(const struct probe_result *r, char *buf, size_t len)
 {
 	snprintf(buf, len,
-	         "Open TCP %u from %s to %s (%s) on every firewall between them: packets are "
+	         "Open %s %u from %s to %s (%s) on every firewall between them: packets are "
 	         "dropped silently.",
-	         r->port, src_of(r), dst_of(r), daddr_of(r));
+	         l4_of(r), r->port, src_of(r), dst_of(r), daddr_of(r));
 }
 
 static void
@@ -107,15 +115,22 @@ fix_refused(const struct probe_result *r, char *buf, size_t len)
 	if (f->answer != NULL && strcmp(f->answer, "icmp-port-unreachable") == 0) {
 		if (is_dst_addr(r, f->answered_by))
 			snprintf(buf, len,
-			         "Remove the REJECT rule in %s's own firewall: %s answers TCP %u "
-			         "from %s with ICMP port-unreachable.",
-			         dst_of(r), daddr_of(r), r->port, src_of(r));
+			         "Remove the REJECT rule in %s's own firewall (or start the %s "
+			         "listener there): %s answers %s %u from %s with ICMP port-unreachable.",
+			         dst_of(r), svc_of(r), daddr_of(r), l4_of(r), r->port, src_of(r));
 		else
 			snprintf(buf, len,
-			         "Remove the REJECT rule on the firewall at %s: it answers TCP %u "
+			         "Remove the REJECT rule on the firewall at %s: it answers %s %u "
 			         "from %s to %s (%s) with ICMP port-unreachable.",
-			         f->answered_by ? f->answered_by : "?", r->port, src_of(r),
+			         f->answered_by ? f->answered_by : "?", l4_of(r), r->port, src_of(r),
 			         dst_of(r), daddr_of(r));
+		return;
+	}
+	if (strcmp(l4_of(r), "UDP") == 0) {
+		snprintf(buf, len,
+		         "Start the %s listener on %s (%s) UDP port %u, or remove the REJECT rule "
+		         "that answers with ICMP port-unreachable from %s.",
+		         svc_of(r), dst_of(r), daddr_of(r), r->port, src_of(r));
 		return;
 	}
 	snprintf(buf, len,
@@ -586,9 +601,9 @@ report_fix_build(const struct probe_result *r)
 	if (r->expect_blocked && r->outcome != LM_OUT_LOCAL_ERROR) {
 		snprintf(
 		    buf, sizeof buf,
-		    "Block TCP %u from %s to %s (%s): rule %s must stay closed, but the path is "
+		    "Block %s %u from %s to %s (%s): rule %s must stay closed, but the path is "
 		    "open (%s).",
-		    r->port, src_of(r), dst_of(r), daddr_of(r), r->rule_id ? r->rule_id : "?",
+		    l4_of(r), r->port, src_of(r), dst_of(r), daddr_of(r), r->rule_id ? r->rule_id : "?",
 		    lm_outcome_name(r->outcome));
 		return strdup(buf);
 	}
