@@ -3,6 +3,7 @@
  * change request, the topology drawn by Graphviz's libgvc as inline SVG, and a
  * sortable, filterable matrix with per-path details. No external resources.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,6 +329,47 @@ host_cell(struct html *h, const char *name, const char *addr)
 	h_end(h);
 }
 
+/* The same requests as plain lines, for tickets that take no table. */
+static void
+change_text(struct html *h, const size_t *idx)
+{
+	const struct probe_run *run = h->run;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if ((m = open_memstream(&text, &len)) == NULL) {
+		h->bad = true;
+		return;
+	}
+	for (size_t i = 0; i < run->n; i++) {
+		const struct probe_result *r = &run->results[idx[i]];
+		const char *action = change_action(r);
+		char up[16];
+		size_t k;
+
+		if (action == NULL)
+			continue;
+		for (k = 0; action[k] != '\0' && k < sizeof up - 1; k++)
+			up[k] = (char)toupper((unsigned char)action[k]);
+		up[k] = '\0';
+		fprintf(m, "%-12s %s %s (%s) -> %s (%s) port %u (%s, rule %s; seen: %s)\n", up,
+		        protocol_name(r), report_src_name(run, r), str_or(r->src_addr, "?"),
+		        report_dst_name(r), str_or(r->dst_addr, "?"), (unsigned)r->port,
+		        lm_service_name(r->service), rule_name(r), lm_outcome_name(r->outcome));
+	}
+	if (fclose(m) == EOF) {
+		free(text);
+		h->bad = true;
+		return;
+	}
+	h_start(h, "details");
+	h_el(h, "summary", NULL, "The same as plain text");
+	h_el(h, "pre", NULL, text);
+	h_end(h);
+	free(text);
+}
+
 static void
 change_request(struct html *h, const size_t *idx)
 {
@@ -419,6 +461,7 @@ change_request(struct html *h, const size_t *idx)
 		}
 		h_end(h);
 		h_end(h);
+		change_text(h, idx);
 	}
 	if (nother > 0) {
 		h_start(h, "p");

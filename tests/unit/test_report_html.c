@@ -158,6 +158,19 @@ test_html_fixture(void **state)
 	        "count(//table[@id='paths']//tr[@data-verdict='fail'][@data-expect='blocked' or "
 	        "@data-outcome='open-not-required'])"));
 
+	/* and as plain text lines for a ticket */
+	assert_int_equal(num(&p, "count(//section[@id='change']//details/pre)"), 1);
+	s = str(&p, "string(//section[@id='change']//details/pre)");
+	{
+		size_t lines = 0;
+		for (const char *c = s; *c != '\0'; c++)
+			lines += *c == '\n';
+		assert_int_equal(lines, change);
+		assert_non_null(strstr(s, "ALLOW "));
+		assert_non_null(strstr(s, "-> dir01 (198.18.1.10) port 8080"));
+	}
+	free(s);
+
 	/* TLS facts and identity in the details */
 	assert_true(num(&p, "count(//dd//b[.='CN=dirpool.contoso.local'])") >= 1);
 	assert_true(num(&p, "count(//dd//code[.='DNS:dir01.contoso.local'])") >= 1);
