@@ -250,12 +250,11 @@ change_action(const struct probe_result *r)
 	return oi != NULL && oi->blocked ? "allow" : NULL;
 }
 
-/* Every service is TCP today; the protocol column is where UDP services will show. */
 static const char *
 protocol_name(const struct probe_result *r)
 {
-	(void)r;
-	return "TCP";
+	const struct lm_service_info *si = lm_service_info(r->service);
+	return si != NULL && si->udp ? "UDP" : "TCP";
 }
 
 static void
