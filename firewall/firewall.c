@@ -78,8 +78,8 @@ path_is_blocked(const struct scenario *sc, const struct scenario_rule *r,
 {
 	for (size_t i = 0; i < sc->nrules; i++) {
 		const struct scenario_rule *b = &sc->rules[i];
-		if (b->expect_blocked && b->port == r->port && scenario_rule_has_source(b, src) &&
-		    scenario_rule_has_dest(b, dst) &&
+		if (b->expect_blocked && scenario_rules_share_port(b, r) &&
+		    scenario_rule_has_source(b, src) && scenario_rule_has_dest(b, dst) &&
 		    specificity(&b->from) >= specificity(&r->from))
 			return 1;
 	}
@@ -88,10 +88,13 @@ path_is_blocked(const struct scenario *sc, const struct scenario_rule *r,
 
 static int
 path_seen(const struct firewall_path *p, size_t n, const struct scenario_host *src,
-          const struct scenario_host *dst, uint16_t port)
+          const struct scenario_host *dst, const struct scenario_rule *r)
 {
+	/* the same flow: transport and port (or range) */
 	for (size_t i = 0; i < n; i++)
-		if (p[i].src == src && p[i].dst == dst && p[i].rule->port == port)
+		if (p[i].src == src && p[i].dst == dst && p[i].rule->port == r->port &&
+		    p[i].rule->port_hi == r->port_hi &&
+		    strcmp(scenario_rule_l4(p[i].rule), scenario_rule_l4(r)) == 0)
 			return 1;
 	return 0;
 }
@@ -110,7 +113,7 @@ firewall_paths(const struct scenario *sc, struct firewall_path **out, size_t *n)
 			for (size_t s = 0; s < r->nfrom; s++) {
 				const struct scenario_host *src = r->from_hosts[s];
 				const struct scenario_host *dst = r->to_hosts[d];
-				if (src == dst || path_seen(p, count, src, dst, r->port) ||
+				if (src == dst || path_seen(p, count, src, dst, r) ||
 				    path_is_blocked(sc, r, src, dst))
 					continue;
 				if (count == cap) {
@@ -188,19 +191,20 @@ bool
 firewall_rule_heading(FILE *f, const char *indent, const struct scenario_rule *r,
                       const char *accept, const char *drop)
 {
-	char id[128];
+	char id[128], ports[16];
 
 	firewall_label(r->id, id, sizeof id);
+	scenario_rule_ports(r, '-', ports, sizeof ports);
 	if (r->expect_blocked) {
 		fprintf(f,
-		        "%s# %s (expect: blocked, %s %u/tcp, %s -> %s): no %s, the policy %s "
+		        "%s# %s (expect: blocked, %s %s/%s, %s -> %s): no %s, the policy %s "
 		        "covers it\n",
-		        indent, id, lm_service_name(r->service), (unsigned)r->port, r->from.text,
-		        r->to.text, accept, drop);
+		        indent, id, lm_service_name(r->service), ports, scenario_rule_l4(r),
+		        r->from.text, r->to.text, accept, drop);
 		return false;
 	}
-	fprintf(f, "%s# %s: %s %u/tcp, %s -> %s\n", indent, id, lm_service_name(r->service),
-	        (unsigned)r->port, r->from.text, r->to.text);
+	fprintf(f, "%s# %s: %s %s/%s, %s -> %s\n", indent, id, lm_service_name(r->service), ports,
+	        scenario_rule_l4(r), r->from.text, r->to.text);
 	return true;
 }
 

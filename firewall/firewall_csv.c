@@ -47,13 +47,13 @@ render(struct firewall_doc *d)
 		const struct lm_service_info *si = lm_service_info(p->rule->service);
 		const char *cells[NCOLS];
 
-		snprintf(port, sizeof port, "%u", (unsigned)p->rule->port);
+		scenario_rule_ports(p->rule, '-', port, sizeof port);
 		cells[0] = p->rule->id;
 		cells[1] = p->src->name;
 		cells[2] = p->src->address;
 		cells[3] = p->dst->name;
 		cells[4] = p->dst->address;
-		cells[5] = "tcp";
+		cells[5] = scenario_rule_l4(p->rule);
 		cells[6] = port;
 		cells[7] = lm_service_name(p->rule->service);
 		cells[8] = si != NULL ? si->purpose : "";

@@ -12,7 +12,7 @@ render(struct firewall_doc *d, int family)
 	const struct scenario *sc = d->sc;
 	const struct firewall_path *p;
 	FILE *f = d->f;
-	char id[128];
+	char id[128], ports[16];
 	int input = d->o != NULL && d->o->input_chain;
 	const char *only = input ? d->o->only_host : NULL;
 	const char *chain = input ? "INPUT" : "FORWARD";
@@ -48,10 +48,11 @@ render(struct firewall_doc *d, int family)
 				continue;
 			}
 			fprintf(f,
-			        "-A %s -s %s/%s -d %s/%s -p tcp -m tcp --dport %u -m comment "
+			        "-A %s -s %s/%s -d %s/%s -p %s -m %s --dport %s -m comment "
 			        "--comment \"%s\" -j ACCEPT\n",
 			        chain, p->src->address, plen, p->dst->address, plen,
-			        (unsigned)r->port, id);
+			        scenario_rule_l4(r), scenario_rule_l4(r),
+			        scenario_rule_ports(r, ':', ports, sizeof ports), id);
 		}
 	}
 	fprintf(f, "COMMIT\n");

@@ -14,7 +14,8 @@ path_fault(const struct scenario *sc, const struct firewall_opts *o, const struc
 			const struct scenario_rule *r = &sc->rules[j];
 			if (strcmp(r->id, o->faults[i].rule_id) != 0)
 				continue;
-			if (r->port == p->rule->port && scenario_rule_has_source(r, p->src) &&
+			if (scenario_rules_share_port(r, p->rule) &&
+			    scenario_rule_has_source(r, p->src) &&
 			    scenario_rule_has_dest(r, p->dst))
 				return &o->faults[i];
 		}
@@ -36,18 +37,20 @@ fault_name(enum firewall_fault k)
 	return "?";
 }
 
-/* "ip saddr A ip daddr B tcp dport P", or NULL when the families differ. */
+/* "ip saddr A ip daddr B tcp dport P" (udp, a range A-B), or NULL when the families differ. */
 static const char *
 match(const struct firewall_path *p, char *buf, size_t len)
 {
 	int fs = firewall_addr_family(p->src->address);
 	int fd = firewall_addr_family(p->dst->address);
 	const char *kw = fs == AF_INET6 ? "ip6" : "ip";
+	char ports[16];
 
 	if (fs == -1 || fs != fd)
 		return NULL;
-	snprintf(buf, len, "%s saddr %s %s daddr %s tcp dport %u", kw, p->src->address, kw,
-	         p->dst->address, (unsigned)p->rule->port);
+	snprintf(buf, len, "%s saddr %s %s daddr %s %s dport %s", kw, p->src->address, kw,
+	         p->dst->address, scenario_rule_l4(p->rule),
+	         scenario_rule_ports(p->rule, '-', ports, sizeof ports));
 	return buf;
 }
 
@@ -82,10 +85,15 @@ write_rules(struct firewall_doc *d)
 			if (fs != NULL && fs->kind == FIREWALL_FAULT_DROP)
 				fprintf(f, "\t\t%s drop comment \"%s lab-fault=drop\"\n", m, id);
 			else if (fs != NULL && fs->kind == FIREWALL_FAULT_REJECT)
+				/* UDP has no reset: ICMP port-unreachable, as a closed port */
 				fprintf(f,
-				        "\t\t%s reject with tcp reset comment \"%s "
+				        "\t\t%s reject with %s comment \"%s "
 				        "lab-fault=reject\"\n",
-				        m, id);
+				        m,
+				        lm_service_info(p->rule->service)->udp
+				            ? "icmpx port-unreachable"
+				            : "tcp reset",
+				        id);
 			else
 				fprintf(f, "\t\t%s accept comment \"%s\"\n", m, id);
 		}

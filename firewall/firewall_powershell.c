@@ -10,17 +10,19 @@ write_rule(struct firewall_doc *d, const struct scenario_rule *r, const struct s
 {
 	const struct firewall_path *p;
 	FILE *f = d->f;
-	char id[128];
+	char id[128], ports[16];
+	const char *l4 = lm_service_info(r->service)->udp ? "UDP" : "TCP";
 	size_t j = 0, nsrc = 0;
 
 	if (firewall_path_next(d, r, h->name, &j) == NULL)
 		return;
-	fprintf(f, "# %s: %s %u/tcp from %s\n", firewall_label(r->id, id, sizeof id),
-	        lm_service_name(r->service), (unsigned)r->port, r->from.text);
+	scenario_rule_ports(r, '-', ports, sizeof ports);
+	fprintf(f, "# %s: %s %s/%s from %s\n", firewall_label(r->id, id, sizeof id),
+	        lm_service_name(r->service), ports, scenario_rule_l4(r), r->from.text);
 	fprintf(f,
-	        "New-NetFirewallRule -DisplayName \"lyncmock %s (%u)\" -Group \"lyncmock\" "
-	        "-Direction Inbound -Protocol TCP -LocalPort %u -RemoteAddress ",
-	        id, (unsigned)r->port, (unsigned)r->port);
+	        "New-NetFirewallRule -DisplayName \"lyncmock %s (%s%s)\" -Group \"lyncmock\" "
+	        "-Direction Inbound -Protocol %s -LocalPort %s -RemoteAddress ",
+	        id, ports, lm_service_info(r->service)->udp ? "/udp" : "", l4, ports);
 	for (j = 0; (p = firewall_path_next(d, r, h->name, &j)) != NULL;)
 		fprintf(f, "%s%s", nsrc++ ? "," : "", p->src->address);
 	fprintf(f, " -Action Allow -Profile Domain\n");
@@ -32,7 +34,7 @@ render(struct firewall_doc *d)
 	const struct scenario *sc = d->sc;
 	const struct firewall_opts *o = d->o;
 	FILE *f = d->f;
-	char id[128], hn[128];
+	char id[128], hn[128], ports[16];
 
 	fprintf(f,
 	        "# lyncmock %s: Windows Firewall rules for scenario \"%s\".\n"
@@ -59,10 +61,11 @@ render(struct firewall_doc *d)
 			}
 			if (scenario_rule_has_dest(r, h))
 				fprintf(f,
-				        "# %s (expect: blocked, %u/tcp from %s): no rule, the "
+				        "# %s (expect: blocked, %s/%s from %s): no rule, the "
 				        "default inbound block covers it\n",
-				        firewall_label(r->id, id, sizeof id), (unsigned)r->port,
-				        r->from.text);
+				        firewall_label(r->id, id, sizeof id),
+				        scenario_rule_ports(r, '-', ports, sizeof ports),
+				        scenario_rule_l4(r), r->from.text);
 		}
 	}
 }

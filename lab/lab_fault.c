@@ -63,10 +63,10 @@ lab_rule_find(const struct scenario *sc, const char *id)
 static enum lm_client_cert
 listener_policy(const struct scenario *sc, const struct scenario_host *h, uint16_t port)
 {
-	struct scenario_listen ls[64];
-	size_t n = scenario_listens_of(sc, h, ls, 64);
+	struct scenario_listen ls[256];
+	size_t n = scenario_listens_of(sc, h, ls, 256);
 
-	for (size_t i = 0; i < n && i < 64; i++)
+	for (size_t i = 0; i < n && i < 256; i++)
 		if (ls[i].port == port)
 			return lm_client_cert_effective(ls[i].service, ls[i].client_cert);
 	return LM_CC_NONE;
@@ -83,7 +83,8 @@ rule_has_open_path(const struct scenario *sc, const struct scenario_rule *r)
 	if (firewall_paths(sc, &p, &n) == -1)
 		return true; /* out of memory: let the run find out */
 	for (size_t i = 0; i < n && !found; i++)
-		found = p[i].rule->port == r->port && scenario_rule_has_source(r, p[i].src) &&
+		found = scenario_rules_share_port(p[i].rule, r) &&
+		        scenario_rule_has_source(r, p[i].src) &&
 		        scenario_rule_has_dest(r, p[i].dst);
 	free(p);
 	return found;
@@ -156,7 +157,7 @@ lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size
 				const struct scenario_rule *r2 = lab_rule_find(sc, g->rule_id);
 				if ((g->kind != LAB_FAULT_WRONG_CA &&
 				     g->kind != LAB_FAULT_PLAINTEXT) ||
-				    r2->port != r->port)
+				    !scenario_rules_share_port(r2, r))
 					continue;
 				for (size_t d = 0; d < r->nto; d++) {
 					if (scenario_rule_has_dest(r2, r->to_hosts[d])) {
@@ -174,7 +175,7 @@ lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size
 			/* the listener is shared by every rule to that host and port */
 			for (size_t j = 0; j < sc->nrules; j++) {
 				const struct scenario_rule *r2 = &sc->rules[j];
-				if (r2 == r || r2->port != r->port)
+				if (r2 == r || !scenario_rules_share_port(r2, r))
 					continue;
 				for (size_t d = 0; d < r->nto; d++) {
 					if (scenario_rule_has_dest(r2, r->to_hosts[d])) {

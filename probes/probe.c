@@ -433,7 +433,9 @@ probe_answer_done(struct probe *p, struct probe_answer *a)
 	}
 	probe_done(p, LM_OUT_PASS, "reached %s (%s) %s listener%s", id.host ? id.host : "?",
 	           id.role ? id.role : "?", svc,
-	           p->ssl ? " over verified TLS" : lm_service_info(r->service)->udp ? " over UDP" : "");
+	           p->ssl                             ? " over verified TLS"
+	           : lm_service_info(r->service)->udp ? " over UDP"
+	                                              : "");
 out:
 	probe_identity_clear(&id);
 }
@@ -1170,10 +1172,11 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 			continue;
 		if (in_list(o->skip_rules, o->nskip_rules, rule->id))
 			continue;
-		for (size_t j = 0; j < rule->nto; j++) {
-			const struct scenario_host *dst = rule->to_hosts[j];
+		/* one probe per destination and sampled port (a range's sample) */
+		for (size_t j = 0; j < rule->nto * rule->nports; j++) {
+			const struct scenario_host *dst = rule->to_hosts[j / rule->nports];
 			struct probe *p;
-			long port = (long)rule->port + o->port_offset;
+			long port = (long)rule->ports[j % rule->nports] + o->port_offset;
 
 			if (dst == host)
 				continue;
@@ -1266,8 +1269,9 @@ plan_url(struct probe_engine *e, const char *url, char *err, size_t errlen)
 	}
 	if (lm_service_from_name(scheme, &svc) == -1) {
 		snprintf(err, errlen,
-		         "%s: unknown scheme %s (http, https, sip-mtls, sip-tls, cls-mtls, tls, mtls, tcp, udp, stun, turn-tcp)", url,
-		         scheme);
+		         "%s: unknown scheme %s (http, https, sip-mtls, sip-tls, cls-mtls, tls, "
+		         "mtls, tcp, udp, stun, turn-tcp)",
+		         url, scheme);
 		goto out;
 	}
 	port = evhttp_uri_get_port(u);

@@ -46,6 +46,7 @@ scenario_free(struct scenario *sc)
 		free(r->to.text);
 		free(r->from_hosts);
 		free(r->to_hosts);
+		free(r->ports);
 	}
 	free(sc->rules);
 	free(sc->file);
@@ -127,46 +128,91 @@ cc_strength(enum lm_client_cert cc)
  * Blocked rules count too: the destination listens, so that the lab proves
  * the firewall drops the path rather than that nothing was there.
  */
+static int
+listen_cmp(const void *a, const void *b)
+{
+	const struct scenario_listen *x = a, *y = b;
+	int ux = lm_service_info(x->service)->udp, uy = lm_service_info(y->service)->udp;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if (ux != uy)
+		return ux - uy;
+	/* the first rule naming the socket leads the merge */
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
 size_t
 scenario_listens_of(const struct scenario *sc, const struct scenario_host *h,
                     struct scenario_listen *out, size_t max)
 {
-	size_t n = 0;
-	uint16_t last = 0;
+	struct scenario_listen *all = NULL, *v;
+	size_t n = 0, total = 0, cap = 0;
 
-	/* Ports in increasing order without sorting: pick the next larger port each pass. */
-	for (;;) {
-		const struct scenario_rule *first = NULL;
-		enum lm_client_cert cc = LM_CC_NONE;
-		uint16_t port = 0;
-
-		for (size_t i = 0; i < sc->nrules; i++) {
-			const struct scenario_rule *r = &sc->rules[i];
-			if (r->port <= last || (port != 0 && r->port > port) ||
-			    !scenario_rule_has_dest(r, h))
-				continue;
-			if (r->port < port || port == 0) {
-				port = r->port;
-				first = r;
-				cc = LM_CC_NONE;
+	/* every (port, transport) of every rule into h, sorted, then merged */
+	for (size_t i = 0; i < sc->nrules; i++) {
+		const struct scenario_rule *r = &sc->rules[i];
+		if (!scenario_rule_has_dest(r, h))
+			continue;
+		for (size_t k = 0; k < r->nports; k++) {
+			if (total == cap) {
+				cap = cap ? cap * 2 : 64;
+				if ((v = realloc(all, cap * sizeof *v)) == NULL) {
+					free(all);
+					return 0;
+				}
+				all = v;
 			}
-			enum lm_client_cert e =
+			all[total].service = r->service;
+			all[total].port = r->ports[k];
+			all[total].client_cert =
 			    lm_client_cert_effective(r->service, r->client_cert);
-			if (cc_strength(e) > cc_strength(cc))
-				cc = e;
+			all[total].rule = r;
+			total++;
 		}
-		if (first == NULL)
-			break;
-		if (n < max && out != NULL) {
-			out[n].service = first->service;
-			out[n].port = port;
-			out[n].client_cert = cc;
-			out[n].rule = first;
-		}
-		n++;
-		last = port;
 	}
+	if (total > 0)
+		qsort(all, total, sizeof *all, listen_cmp);
+	for (size_t i = 0; i < total;) {
+		struct scenario_listen m = all[i];
+		size_t j = i + 1;
+		for (; j < total && all[j].port == m.port &&
+		       lm_service_info(all[j].service)->udp == lm_service_info(m.service)->udp;
+		     j++) {
+			if (cc_strength(all[j].client_cert) > cc_strength(m.client_cert))
+				m.client_cert = all[j].client_cert;
+		}
+		if (n < max && out != NULL)
+			out[n] = m;
+		n++;
+		i = j;
+	}
+	free(all);
 	return n;
+}
+
+const char *
+scenario_rule_l4(const struct scenario_rule *r)
+{
+	return lm_service_info(r->service)->udp ? "udp" : "tcp";
+}
+
+const char *
+scenario_rule_ports(const struct scenario_rule *r, char sep, char *buf, size_t len)
+{
+	if (r->port_hi > r->port)
+		snprintf(buf, len, "%u%c%u", (unsigned)r->port, sep, (unsigned)r->port_hi);
+	else
+		snprintf(buf, len, "%u", (unsigned)r->port);
+	return buf;
+}
+
+bool
+scenario_rules_share_port(const struct scenario_rule *a, const struct scenario_rule *b)
+{
+	return lm_service_info(a->service)->udp == lm_service_info(b->service)->udp &&
+	       a->port <= (b->port_hi > b->port ? b->port_hi : b->port) &&
+	       b->port <= (a->port_hi > a->port ? a->port_hi : a->port);
 }
 
 size_t
@@ -232,12 +278,15 @@ scenario_print_table(const struct scenario *sc, FILE *f)
 		if ((w = hosts_width(r->to_hosts, r->nto)) > wto)
 			wto = w;
 	}
-	fprintf(f, "%-*s  %-*s  %5s  %-*s  %-*s  %s\n", (int)wid, "rule", (int)wsvc, "service",
+	fprintf(f, "%-*s  %-*s  %11s  %-*s  %-*s  %s\n", (int)wid, "rule", (int)wsvc, "service",
 	        "port", (int)wfrom, "from", (int)wto, "to", "expect");
 	for (size_t i = 0; i < sc->nrules; i++) {
 		const struct scenario_rule *r = &sc->rules[i];
-		fprintf(f, "%-*s  %-*s  %5u  ", (int)wid, r->id, (int)wsvc,
-		        lm_service_name(r->service), r->port);
+		char ports[16], pw[24];
+		snprintf(pw, sizeof pw, "%s%s", scenario_rule_ports(r, '-', ports, sizeof ports),
+		         lm_service_info(r->service)->udp ? "/udp" : "");
+		fprintf(f, "%-*s  %-*s  %11s  ", (int)wid, r->id, (int)wsvc,
+		        lm_service_name(r->service), pw);
 		print_hosts(f, r->from_hosts, r->nfrom, (int)wfrom);
 		fputs("  ", f);
 		print_hosts(f, r->to_hosts, r->nto, (int)wto);

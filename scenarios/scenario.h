@@ -54,10 +54,21 @@ struct scenario_endpoint {
 	const struct scenario_host *host; /* set when text names a host */
 };
 
+/* The most ports one rule may sample from a range. */
+#define SCENARIO_MAX_SAMPLE 64
+#define SCENARIO_DEFAULT_SAMPLE 8
+
 struct scenario_rule {
 	char *id;
 	enum lm_service service;
-	uint16_t port;
+	uint16_t port;    /* the port, or the first of a range (`port: 50000-59999`) */
+	uint16_t port_hi; /* the range's last port; == port for one port */
+	/* The ports probed and listened on, ascending: the port itself, or
+	 * `sample: N` (default 8) ports of the range spread evenly from its first
+	 * to its last (both ends included: that is where firewall ranges are
+	 * mistyped), the same ones every run. Firewalls open the whole range. */
+	uint16_t *ports;
+	size_t nports;
 	struct scenario_endpoint from, to;
 	bool expect_blocked; /* expect: blocked */
 	enum lm_client_cert client_cert;
@@ -132,6 +143,13 @@ struct scenario_listen {
  * port; returns how many it needs (may exceed max). */
 size_t scenario_listens_of(const struct scenario *sc, const struct scenario_host *h,
                            struct scenario_listen *out, size_t max);
+
+/* "tcp" or "udp": the transport of the rule's service. */
+const char *scenario_rule_l4(const struct scenario_rule *r);
+/* "3478", or the range with sep between its ends ("50000-59999", iptables "50000:59999"). */
+const char *scenario_rule_ports(const struct scenario_rule *r, char sep, char *buf, size_t len);
+/* Same transport and overlapping ports: the rules speak of the same sockets. */
+bool scenario_rules_share_port(const struct scenario_rule *a, const struct scenario_rule *b);
 
 /* Number of (source, destination) host pairs over all rules, self pairs left out. */
 size_t scenario_path_count(const struct scenario *sc);

@@ -785,16 +785,60 @@ endpoint_of(struct loader *l, yaml_node_t *v, int kline, const char *key,
 		     strcmp(key, "from") == 0 ? " (nor is it 'any')" : "");
 }
 
+/* "5061" or "50000-59999" (first < last); 0 or -1. */
+static int
+parse_port_range(const char *v, uint16_t *lo, uint16_t *hi)
+{
+	const char *dash = strchr(v, '-');
+	char first[8];
+	size_t n;
+
+	if (dash == NULL) {
+		if (lm_parse_port(v, lo) != 0)
+			return -1;
+		*hi = *lo;
+		return 0;
+	}
+	if ((n = (size_t)(dash - v)) == 0 || n >= sizeof first)
+		return -1;
+	memcpy(first, v, n);
+	first[n] = '\0';
+	if (lm_parse_port(first, lo) != 0 || lm_parse_port(dash + 1, hi) != 0 || *hi <= *lo)
+		return -1;
+	return 0;
+}
+
+/* The rule's ports: itself, or n of the range spread evenly, both ends included. */
+static int
+sample_ports(struct scenario_rule *r, size_t n)
+{
+	size_t span = (size_t)r->port_hi - r->port + 1;
+
+	if (n > span)
+		n = span;
+	if (r->port_hi == r->port)
+		n = 1;
+	if ((r->ports = calloc(n, sizeof *r->ports)) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		r->ports[i] = n == 1
+		                  ? r->port
+		                  : (uint16_t)(r->port + (i * (span - 1) + (n - 1) / 2) / (n - 1));
+	r->nports = n;
+	return 0;
+}
+
 static void
 load_rule(struct loader *l, yaml_node_t *n, struct scenario_rule *r, bool *okp)
 {
-	enum { K_ID, K_SVC, K_PORT, K_FROM, K_TO, K_EXPECT, K_CC, K_N };
+	enum { K_ID, K_SVC, K_PORT, K_FROM, K_TO, K_EXPECT, K_CC, K_SAMPLE, K_N };
 	struct key_spec ks[K_N] = {
 	    [K_ID] = {"id", true, NULL, 0},           [K_SVC] = {"service", true, NULL, 0},
 	    [K_PORT] = {"port", true, NULL, 0},       [K_FROM] = {"from", true, NULL, 0},
 	    [K_TO] = {"to", true, NULL, 0},           [K_EXPECT] = {"expect", false, NULL, 0},
-	    [K_CC] = {"client_cert", false, NULL, 0},
+	    [K_CC] = {"client_cert", false, NULL, 0}, [K_SAMPLE] = {"sample", false, NULL, 0},
 	};
+	long sample = SCENARIO_DEFAULT_SAMPLE;
 	const char *v;
 	size_t before = l->nmsgs + l->dropped;
 	bool ok = true;
@@ -821,14 +865,32 @@ load_rule(struct loader *l, yaml_node_t *n, struct scenario_rule *r, bool *okp)
 			names[i] = lm_service_name((enum lm_service)i);
 		guess = suggest(v, names, LM_SVC__COUNT);
 		lerr(l, node_line(ks[K_SVC].value),
-		     "unknown service '%s' (one of http, https, sip-mtls, sip-tls, cls-mtls, tls, mtls, tcp, udp, stun, turn-tcp)%s%s%s", v,
-		     guess ? "; did you mean '" : "", guess ? guess : "", guess ? "'?" : "");
+		     "unknown service '%s' (one of http, https, sip-mtls, sip-tls, cls-mtls, tls, "
+		     "mtls, tcp, udp, stun, turn-tcp)%s%s%s",
+		     v, guess ? "; did you mean '" : "", guess ? guess : "", guess ? "'?" : "");
 		ok = false;
 	}
 	if (ks[K_PORT].value != NULL &&
 	    (v = scalar_of(l, ks[K_PORT].value, ks[K_PORT].line, "port", "rule")) != NULL &&
-	    lm_parse_port(v, &r->port) != 0) {
-		lerr(l, node_line(ks[K_PORT].value), "bad port '%s' (a number from 1 to 65535)", v);
+	    parse_port_range(v, &r->port, &r->port_hi) != 0) {
+		lerr(l, node_line(ks[K_PORT].value),
+		     "bad port '%s' (a number from 1 to 65535, or a range like 50000-59999)", v);
+		ok = false;
+	}
+	if (ks[K_SAMPLE].value != NULL &&
+	    (v = scalar_of(l, ks[K_SAMPLE].value, ks[K_SAMPLE].line, "sample", "rule")) != NULL) {
+		if (lm_parse_long(v, 1, SCENARIO_MAX_SAMPLE, &sample) != 0) {
+			lerr(l, node_line(ks[K_SAMPLE].value), "bad sample '%s' (1 to %d ports)", v,
+			     SCENARIO_MAX_SAMPLE);
+			ok = false;
+		} else if (r->port_hi == r->port && ok) {
+			lerr(l, node_line(ks[K_SAMPLE].value),
+			     "sample: %s needs a port range (port: A-B)", v);
+			ok = false;
+		}
+	}
+	if (ok && r->port != 0 && sample_ports(r, (size_t)sample) != 0) {
+		lerr(l, r->line, "out of memory");
 		ok = false;
 	}
 	if (ks[K_FROM].value != NULL)
@@ -1006,7 +1068,7 @@ resolve_rules(struct loader *l)
 		for (size_t j = 0; j < i; j++) {
 			long h;
 			if (!l->rule_ok[i] || !l->rule_ok[j] ||
-			    sc->rules[i].port != sc->rules[j].port ||
+			    !scenario_rules_share_port(&sc->rules[i], &sc->rules[j]) ||
 			    sc->rules[i].service == sc->rules[j].service)
 				continue;
 			if ((h = to_overlap(l, i, j)) < 0)
@@ -1027,7 +1089,8 @@ resolve_rules(struct loader *l)
 		if (!l->rule_ok[i])
 			continue;
 		for (size_t j = 0; j < nr; j++) {
-			if (j == i || !l->rule_ok[j] || sc->rules[i].port != sc->rules[j].port ||
+			if (j == i || !l->rule_ok[j] ||
+			    !scenario_rules_share_port(&sc->rules[i], &sc->rules[j]) ||
 			    sc->rules[i].expect_blocked == sc->rules[j].expect_blocked ||
 			    l->from_rank[j] <= l->from_rank[i] || !to_covers(l, j, i))
 				continue;
@@ -1054,7 +1117,7 @@ resolve_rules(struct loader *l)
 		for (size_t j = 0; j < i; j++) {
 			struct scenario_rule *a = &sc->rules[j], *b = &sc->rules[i];
 			long s = -1, d;
-			if (!l->rule_ok[i] || !l->rule_ok[j] || a->port != b->port ||
+			if (!l->rule_ok[i] || !l->rule_ok[j] || !scenario_rules_share_port(a, b) ||
 			    a->expect_blocked == b->expect_blocked || (d = to_overlap(l, i, j)) < 0)
 				continue;
 			for (size_t h = 0; h < nh && s < 0; h++) {
