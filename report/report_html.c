@@ -466,8 +466,8 @@ change_request(struct html *h, const size_t *idx)
 		h_start(h, "p");
 		h_attr(h, "class", "note");
 		h_textf(h,
-		        "%zu more failing path%s %s not a firewall matter (certificates, TLS, the "
-		        "service or NAT): see their fix in the ",
+		        "%zu more failing path%s %s not an allow/block change (certificates, TLS, "
+		        "services, NAT, middleboxes): see their fix in the ",
 		        nother, nother == 1 ? "" : "s", nother == 1 ? "is" : "are");
 		h_start(h, "a");
 		h_attr(h, "href", "#failed");
@@ -936,12 +936,22 @@ details(struct html *h, const struct probe_result *r)
 	h_end(h);
 	if (r->peer_seen != NULL && r->peer_seen[0] != '\0')
 		fact(h, "Listener saw source", r->peer_seen);
+	if (r->facts.answer != NULL && r->facts.answer[0] != '\0') {
+		h_el(h, "dt", NULL, "Who answered");
+		h_start(h, "dd");
+		h_text(h, r->facts.answer);
+		if (r->facts.answered_by != NULL && r->facts.answered_by[0] != '\0')
+			h_textf(h, " from %s", r->facts.answered_by);
+		h_end(h);
+	}
 	h_el(h, "dt", NULL, "Timings");
 	h_start(h, "dd");
 	ms_text(h, "connect", r->t_connect_ms, true);
 	if (lm_service_info(r->service) != NULL && lm_service_info(r->service)->tls)
 		ms_text(h, "TLS handshake", r->t_handshake_ms, false);
 	ms_text(h, "first answer", r->t_first_ms, false);
+	if (r->t_total_ms >= 0)
+		ms_text(h, "outcome after", r->t_total_ms, false);
 	h_end(h);
 	tls_facts(h, &r->tls);
 	identity(h, r->identity);

@@ -107,7 +107,14 @@ test_html_fixture(void **state)
 	assert_true(failed > 0 && change > 0 && change < failed);
 	run->results[1].firewall_rule =
 	    strdup("dropped by `drop all` (chain forward, line 4 of x.nft)");
+	run->results[2].facts.answer = strdup("tcp-reset");
+	run->results[2].facts.answered_by = strdup("198.18.1.10");
 	page_open(&p, run);
+
+	/* who answered, when the probe learnt it */
+	assert_int_equal(num(&p, "count(//tr[@id='path-2']//dt[.='Who answered']"
+	                         "/following-sibling::dd[1][.='tcp-reset from 198.18.1.10'])"),
+	                 1);
 
 	/* one row per result with its data-*, in the matrix table */
 	assert_int_equal(num(&p, "count(//table[@id='paths']/tbody/tr[@data-rule])"), run->n);
