@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <systemd/sd-daemon.h>
 
 #include "cmd/cmd.h"
 #include "listeners/listeners.h"
@@ -191,6 +192,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	lm_log("lyncmock listen: %s, shutting down", strsignal((int)sig));
+	(void)sd_notify(0, "STOPPING=1");
 	event_base_loopbreak(r->base);
 }
 
@@ -202,12 +204,15 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
+	/* systemd's `reload` waits for READY=1 again (a no-op outside systemd) */
+	(void)sd_notify(0, "RELOADING=1");
 	if (listener_set_reload(r->ls, err, sizeof err) == -1)
 		lm_log(
 		    "lyncmock listen: SIGHUP: certificates not reloaded (keeping the old ones): %s",
 		    err);
 	else
 		lm_log("lyncmock listen: SIGHUP: certificates reloaded");
+	(void)sd_notify(0, "READY=1");
 }
 
 /* The ready line, on stdout or the --ready-fd descriptor. */
@@ -226,6 +231,9 @@ announce_ready(const struct listener_set *ls, const char *host, int ready_fd)
 		    (size_t)snprintf(line + off, sizeof line - off, "%s%u", i ? "," : "", ports[i]);
 	if (off >= sizeof line - 1)
 		off = sizeof line - 2;
+	/* Type=notify: every port is bound now ($NOTIFY_SOCKET unset: no-op) */
+	if (sd_notifyf(0, "READY=1\nSTATUS=%.*s", (int)off, line) < 0)
+		lm_log("lyncmock listen: sd_notify READY=1 failed");
 	line[off++] = '\n';
 	if (ready_fd < 0) {
 		fwrite(line, 1, off, stdout);
