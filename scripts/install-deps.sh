@@ -14,10 +14,12 @@ apt-get install -y -qq --no-install-recommends \
 	libhttp-parser-dev libcsv-dev \
 	libgraphviz-dev chromium tidy \
 	libnice-dev \
+	libsystemd-dev systemd debhelper lintian scdoc ansible-core ansible-lint openssh-client \
 	openssl curl sip-tester stunnel4 nmap nftables iptables iproute2 nginx-light \
 	clang libclang-rt-14-dev valgrind graphviz libxml2-utils procps psmisc python3 >/dev/null
 # coturn (a real STUN/TURN peer for the tests) ships a turnserver daemon: it must
-# not start and sit on the machine's port 3478. policy-rc.d 101 tells
+# not start and sit on the machine's port 3478 (nor openssh-server's sshd on 22:
+# the deploy tests start their own, inside namespaces). policy-rc.d 101 tells
 # invoke-rc.d / deb-systemd-invoke not to start it; we add one only if none is there.
 policy=/usr/sbin/policy-rc.d
 made_policy=0
@@ -27,7 +29,7 @@ if [ ! -e "$policy" ]; then
 	made_policy=1
 fi
 rc=0
-apt-get install -y -qq --no-install-recommends coturn >/dev/null || rc=$?
+apt-get install -y -qq --no-install-recommends coturn openssh-server >/dev/null || rc=$?
 [ "$made_policy" -eq 1 ] && rm -f "$policy"
 [ "$rc" -eq 0 ] || exit "$rc"
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
