@@ -12,7 +12,9 @@ description:
     rename) when its content, mode or owner differs; supports check mode.
 options:
   files:
-    description: List of {dest, content, mode, owner, group}.
+    description:
+      - List of {dest, content, mode, owner, group}, or {dest, state=absent}
+        to remove a file (teardown).
     type: list
     elements: dict
     required: true
@@ -62,6 +64,12 @@ def main():
     changed = []
     try:
         for f in module.params["files"]:
+            if f.get("state") == "absent":
+                if os.path.lexists(f.get("dest", "")):
+                    changed.append(f["dest"])
+                    if not module.check_mode:
+                        os.unlink(f["dest"])
+                continue
             for k in ("dest", "content", "mode", "owner", "group"):
                 if k not in f:
                     module.fail_json(msg="file entry without %s" % k)
