@@ -65,7 +65,8 @@ with open(sys.argv[2], "a") as f:
         f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
         f.flush()' "$LM_TMP/notify" "$LM_TMP/notify.log" &
 lm_track $!
-lm_wait_for "$LM_TMP/notify.bound" "" 100 2>/dev/null || [ -e "$LM_TMP/notify.bound" ] || lm_fail "notify socket"
+for _ in $(seq 100); do [ -e "$LM_TMP/notify.bound" ] && break; sleep 0.05; done
+[ -e "$LM_TMP/notify.bound" ] || lm_fail "the notify socket did not come up"
 chmod 666 "$LM_TMP/notify"
 
 # the unit's ExecStart with this test's paths and %i = dir01
@@ -106,7 +107,8 @@ grep -q '"host":"dir01"' "$LM_TMP/id.json" && grep -q 'unit-t1' "$LM_TMP/id.json
 kill -HUP "$pid"
 lm_wait_for "$LM_TMP/err" "certificates reloaded" 200
 lm_wait_for "$LM_TMP/notify.log" "RELOADING=1" 100
-[ "$(tail -n 1 "$LM_TMP/notify.log")" = "READY=1 " ] || { cat "$LM_TMP/notify.log"; lm_fail "READY=1 after reload"; }
+for _ in $(seq 100); do [ "$(tail -n 1 "$LM_TMP/notify.log")" = "READY=1" ] && break; sleep 0.05; done
+[ "$(tail -n 1 "$LM_TMP/notify.log")" = "READY=1" ] || { cat "$LM_TMP/notify.log"; lm_fail "no READY=1 after RELOADING=1"; }
 
 # stop: STOPPING=1, exit 0
 kill -TERM "$pid"
