@@ -17,6 +17,7 @@ const struct cmd_entry cmd_lab_entry = {
         "                    [--output FILE] [--certs DIR | --key TYPE] [--timeout S]\n"
         "                    [--html FILE] [--keep]\n"
         "                    [--firewall FILE [--iface NAME=HOST|ROLE]...] [--sweep]\n"
+        "                    [--hold SECONDS]\n"
         "\n"
         "On this Linux machine (as root): a network namespace per scenario host, each\n"
         "linked to one firewall namespace loaded with `lyncmock firewall --format nft`'s\n"
@@ -36,6 +37,9 @@ const struct cmd_entry cmd_lab_entry = {
         "                       no-client-cert  sources send no client cert  -> "
         "tls-client-rejected\n"
         "                       plaintext       port served without TLS      -> tls-failed\n"
+        "                       idle-timeout:S  conntrack forgets the paths'\n"
+        "                                       connections after S s idle   -> idle-cut\n"
+        "                                       (needs --hold longer than S)\n"
         "  --format FMT       table (default), json, junit, dot or html (one\n"
         "                     self-contained page: summary, picture, matrix)\n"
         "  --output FILE      write the report to FILE instead of stdout\n"
@@ -67,6 +71,10 @@ const struct cmd_entry cmd_lab_entry = {
         "                     ports the scenario does not need and a sample of others\n"
         "                     (TCP and UDP): each one the firewall lets through is\n"
         "                     reported as open-not-required, with the rule allowing it\n"
+        "  --hold SECONDS     SIP paths: hold the connection idle, then send OPTIONS\n"
+        "                     again (holds of S/8, S/4, S/2 and S in parallel); a\n"
+        "                     firewall that forgets idle connections sooner shows as\n"
+        "                     idle-cut with the bracket (\"cut between 2 s and 4 s\")\n"
         "\n"
         "Progress and a `lab: resources prefix=... netns=... pids=...` line go to stderr.\n"
         "Exit: 0 every verdict OK, 1 otherwise (or interrupted), 2 usage, scenario,\n"
@@ -90,6 +98,7 @@ cmd_lab_exec(int argc, char **argv)
 	    {"firewall", required_argument, NULL, 'F'},
 	    {"iface", required_argument, NULL, 'I'},
 	    {"sweep", no_argument, NULL, 'S'},
+	    {"hold", required_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_lab_entry;
@@ -106,7 +115,7 @@ cmd_lab_exec(int argc, char **argv)
 	o.log = stderr;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:b:f:o:c:t:kK:H:F:I:S", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:b:f:o:c:t:kK:H:F:I:SL:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o.scenario = optarg;
@@ -119,7 +128,7 @@ cmd_lab_exec(int argc, char **argv)
 				return cmd_usage_error(
 				    e,
 				    "--break %s: expected RULE=KIND, KIND one of drop, reject, "
-				    "wrong-ca, no-client-cert, plaintext, nat",
+				    "wrong-ca, no-client-cert, plaintext, nat, idle-timeout:S",
 				    optarg);
 			o.nfaults++;
 			break;
@@ -169,6 +178,13 @@ cmd_lab_exec(int argc, char **argv)
 			break;
 		case 'S':
 			o.sweep = true;
+			break;
+		case 'L':
+			t = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(t >= 0.5 && t <= 7200))
+				return cmd_usage_error(
+				    e, "--hold: seconds between 0.5 and 7200, not '%s'", optarg);
+			o.hold_ms = (unsigned)(t * 1000 + 0.5);
 			break;
 		default:
 			return cmd_getopt_error(e, c, argv);

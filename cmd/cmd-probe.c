@@ -109,6 +109,7 @@ cmd_probe_exec(int argc, char **argv)
 	    {"rule", required_argument, NULL, 'r'},
 	    {"skip-rule", required_argument, NULL, 'S'},
 	    {"tls-min", required_argument, NULL, 'T'},
+	    {"hold", required_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_probe_entry;
@@ -199,6 +200,13 @@ cmd_probe_exec(int argc, char **argv)
 			if (o.nskip_rules == MAX_RULE_FILTERS)
 				return cmd_usage_error(e, "too many --skip-rule options");
 			skip[o.nskip_rules++] = optarg;
+			break;
+		case 'L':
+			secs = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(secs >= 0.5 && secs <= 7200))
+				return cmd_usage_error(
+				    e, "--hold: seconds between 0.5 and 7200, not '%s'", optarg);
+			o.hold_ms = (unsigned)(secs * 1000 + 0.5);
 			break;
 		case 'T':
 			if ((o.tls_min_version = certs_tls_version_from_name(optarg)) == -1)
@@ -307,6 +315,11 @@ const struct cmd_entry cmd_probe_entry = {
         "  --no-bind             do not bind HOST's scenario address as the source\n"
         "  --rule ID             run only this rule (repeatable)\n"
         "  --skip-rule ID        skip this rule (repeatable)\n"
+        "  --hold SECONDS        SIP rules: after the answer, keep the connection idle\n"
+        "                        SECONDS, then send OPTIONS again; a firewall that forgets\n"
+        "                        idle connections sooner (Lync needs 1800 s) shows as\n"
+        "                        idle-cut. Holds of S/8, S/4, S/2 and S run in parallel\n"
+        "                        to bracket the cut: \"cut between 2 s and 4 s idle\"\n"
         "  --allow-foreign       a valid answer from a non-mock server is OK (foreign-peer)\n"
         "  --format table|json|junit|dot|html   report format (default table)\n"
         "  --output FILE         write the report to FILE atomically (default stdout)\n"

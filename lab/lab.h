@@ -24,12 +24,14 @@ enum lab_fault_kind {
 	                           */
 	LAB_FAULT_PLAINTEXT,      /* the port is served without TLS: tls-failed */
 	LAB_FAULT_NAT,            /* the firewall masquerades the paths: nat-detected */
+	LAB_FAULT_IDLE_TIMEOUT,   /* idle-timeout:S, a short conntrack timeout on the paths: idle-cut */
 	LAB_FAULT__COUNT
 };
 
 struct lab_fault {
 	char rule_id[128];
 	enum lab_fault_kind kind;
+	unsigned seconds; /* idle-timeout:S */
 };
 
 const char *lab_fault_name(enum lab_fault_kind kind);
@@ -65,6 +67,7 @@ struct lab_opts {
 	struct lab_iface ifaces[LAB_MAX_IFACES];
 	size_t nifaces;
 	bool sweep; /* also probe ports the scenario does not need (open-not-required) */
+	unsigned hold_ms; /* SIP probes held idle this long, then asked again (idle-cut) */
 };
 
 /* Runs the lab; while it runs, SIGINT/SIGTERM/SIGHUP stop it (what finished is

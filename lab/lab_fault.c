@@ -17,6 +17,7 @@ static const struct {
     [LAB_FAULT_NO_CLIENT_CERT] = {"no-client-cert", LM_OUT_TLS_CLIENT_REJECTED},
     [LAB_FAULT_PLAINTEXT] = {"plaintext", LM_OUT_TLS_FAILED},
     [LAB_FAULT_NAT] = {"nat", LM_OUT_NAT_DETECTED},
+    [LAB_FAULT_IDLE_TIMEOUT] = {"idle-timeout", LM_OUT_IDLE_CUT},
 };
 
 const char *
@@ -39,7 +40,21 @@ lab_fault_parse(const char *text, struct lab_fault *f)
 
 	if (eq == NULL || idlen == 0 || idlen >= sizeof f->rule_id)
 		return -1;
+	f->seconds = 0;
+	if (strncmp(eq + 1, "idle-timeout:", 13) == 0) {
+		long s;
+		/* the conntrack timeout of the path's established connections, in seconds */
+		if (lm_parse_long(eq + 14, 1, 86400, &s) == -1)
+			return -1;
+		memcpy(f->rule_id, text, idlen);
+		f->rule_id[idlen] = '\0';
+		f->kind = LAB_FAULT_IDLE_TIMEOUT;
+		f->seconds = (unsigned)s;
+		return 0;
+	}
 	for (int i = 0; i < LAB_FAULT__COUNT; i++) {
+		if (i == LAB_FAULT_IDLE_TIMEOUT)
+			continue;
 		if (strcmp(eq + 1, fault_table[i].name) == 0) {
 			memcpy(f->rule_id, text, idlen);
 			f->rule_id[idlen] = '\0';
@@ -139,8 +154,15 @@ lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size
 				}
 			}
 		}
+		if (f->kind == LAB_FAULT_IDLE_TIMEOUT && r->service != LM_SVC_SIP_MTLS &&
+		    r->service != LM_SVC_SIP_TLS) {
+			snprintf(err, errlen,
+			         "--break %s=idle-timeout: %s is not SIP; --hold holds SIP connections",
+			         r->id, lm_service_name(r->service));
+			return -1;
+		}
 		if ((f->kind == LAB_FAULT_DROP || f->kind == LAB_FAULT_REJECT ||
-		     f->kind == LAB_FAULT_NAT) &&
+		     f->kind == LAB_FAULT_NAT || f->kind == LAB_FAULT_IDLE_TIMEOUT) &&
 		    !rule_has_open_path(sc, r)) {
 			snprintf(
 			    err, errlen,

@@ -125,6 +125,14 @@ int lab_ifaces_resolve(const struct scenario *sc, const struct lab_userfw *u,
 int lab_ifaces_apply(struct lab_net *net, const struct lab_iface *ifs, size_t n, char *err,
                      size_t errlen);
 
+/* --break RULE=idle-timeout:S: a table of its own in the firewall namespace
+ * gives the rule's paths a conntrack timeout of S seconds (nft ct timeout).
+ * held: connections are held (--hold), so the firewall forgets idle ones the
+ * way real ones do: no mid-stream pickup (nf_conntrack_tcp_loose 0). */
+int lab_faults_idle_load(const struct lab_net *net, const struct scenario *sc,
+                         const struct lab_fault *faults, size_t nfaults, bool held, char *err,
+                         size_t errlen);
+
 /* ---- which rule did it (lab_trace.c) --------------------------------------- */
 struct lab_trace;
 /* Adds the tracing table (nftrace on new TCP/UDP flows and invalid packets in

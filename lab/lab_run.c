@@ -483,6 +483,11 @@ start_listeners(struct lab *lab, char *err, size_t errlen)
 		common_args(lab, &a, "listen", h);
 		arg(&a, "--ready-fd");
 		arg(&a, "3");
+		if (lab->o->hold_ms > 0) {
+			/* the listener must not be what closes a held connection */
+			arg(&a, "--idle-timeout");
+			arg(&a, lm_fmt(buf, sizeof buf, "%u", lab->o->hold_ms + 60000));
+		}
 		arg(&a, "--log");
 		arg(&a, lm_fmt(buf, sizeof buf, "%s/listen-%s.log", lab->tmpdir, nh->ns));
 		for (size_t f = 0; f < lab->o->nfaults; f++) {
@@ -620,6 +625,10 @@ start_probe(struct lab *lab, const struct scenario_host *h, const struct scenari
 	arg(&a, k->json);
 	arg(&a, "--timeout");
 	arg(&a, lm_fmt(buf, sizeof buf, "%g", lab->o->timeout_ms / 1000.0));
+	if (lab->o->hold_ms > 0) {
+		arg(&a, "--hold");
+		arg(&a, lm_fmt(buf, sizeof buf, "%g", lab->o->hold_ms / 1000.0));
+	}
 	if (only != NULL) {
 		arg(&a, "--rule");
 		arg(&a, only->id);
@@ -671,7 +680,7 @@ run_probes(struct lab *lab, char *err, size_t errlen)
 	lab_note(lab, "%zu probe processes started (timeout %g s)", nprobes,
 	         lab->o->timeout_ms / 1000.0);
 
-	deadline = lm_now_ms() + lab->o->timeout_ms + LAB_PROBE_SLACK_MS;
+	deadline = lm_now_ms() + lab->o->timeout_ms + lab->o->hold_ms + LAB_PROBE_SLACK_MS;
 	for (;;) {
 		size_t running = 0;
 		reap(lab);
@@ -887,6 +896,14 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 	if (o->firewall != NULL && user_firewall_check(&lab, err, errlen) == -1)
 		goto out;
 	for (size_t i = 0; i < o->nfaults; i++)
+		if (o->faults[i].kind == LAB_FAULT_IDLE_TIMEOUT && o->hold_ms == 0) {
+			snprintf(err, errlen,
+			         "--break %s=idle-timeout:%u shows only on held connections: add --hold "
+			         "SECONDS (longer than %u)",
+			         o->faults[i].rule_id, o->faults[i].seconds, o->faults[i].seconds);
+			goto out;
+		}
+	for (size_t i = 0; i < o->nfaults; i++)
 		lab_note(&lab, "fault: %s on rule %s (expected outcome: %s)",
 		         lab_fault_name(o->faults[i].kind), o->faults[i].rule_id,
 		         lm_outcome_name(lab_fault_outcome(o->faults[i].kind)));
@@ -919,6 +936,9 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 		goto out;
 	if ((o->firewall != NULL ? load_user_firewall(&lab, err, errlen)
 	                         : load_firewall(&lab, err, errlen)) == -1)
+		goto out;
+	if (lab_faults_idle_load(&lab.net, lab.sc, o->faults, o->nfaults, o->hold_ms > 0, err,
+	                         errlen) == -1)
 		goto out;
 	if ((o->firewall != NULL || o->sweep) &&
 	    (lab.trace = lab_trace_start(&lab.net, &lab.ufw, lab.tmpdir, err, errlen)) == NULL)

@@ -293,7 +293,7 @@ lab_sweep_judge(const struct lab_sweep *sw, const struct lab_trace *t, struct pr
 		if ((r = probe_run_add(run)) == NULL)
 			return -1;
 		r->rule_id = strdup(id);
-		r->service = LM_SVC_TCP;
+		r->service = p->proto == IPPROTO_UDP ? LM_SVC_UDP : LM_SVC_TCP;
 		r->port = (uint16_t)p->port;
 		r->src_host = strdup(p->src->name);
 		r->src_addr = strdup(p->src->address);

@@ -485,6 +485,8 @@ sentence(const struct lab_trace *t, const struct trace_ev *ev, bool drop, char *
 	const struct lab_fwrule *r = rule_of(t, ev);
 	const char *verb = "allowed";
 
+	if (strstr(r != NULL ? r->text : ev->text, "ct timeout set") != NULL)
+		verb = "allowed, with an idle timeout of its own (ct timeout set),";
 	if (drop)
 		verb = strstr(ev->text, "reject") != NULL || strstr(ev->text, "REJECT") != NULL
 		           ? "rejected"
@@ -542,8 +544,10 @@ lab_trace_annotate(const struct lab_trace *t, struct probe_run *run)
 		struct probe_result *r = &run->results[i];
 		if (r->firewall_rule != NULL || r->src_addr == NULL || r->dst_addr == NULL)
 			continue;
-		if (lab_trace_verdict(t, r->src_addr, r->dst_addr, IPPROTO_TCP, r->port, &dropped,
-		                      buf, sizeof buf))
+		const struct lm_service_info *si = lm_service_info(r->service);
+		int proto = si != NULL && si->udp ? IPPROTO_UDP : IPPROTO_TCP;
+		if (lab_trace_verdict(t, r->src_addr, r->dst_addr, proto, r->port, &dropped, buf,
+		                      sizeof buf))
 			r->firewall_rule = strdup(buf);
 	}
 }

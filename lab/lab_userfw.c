@@ -322,10 +322,13 @@ map_flows(struct lab_userfw *u, const struct firewall_flow *fl, size_t n)
 			snprintf(ports, sizeof ports, "%u", fl[i].port_lo);
 		else
 			snprintf(ports, sizeof ports, "%u-%u", fl[i].port_lo, fl[i].port_hi);
-		snprintf(text, sizeof text, "%s%s%s -> %s %s %s %s", fl[i].id, fl[i].id[0] ? ": " : "",
-		         fl[i].src, fl[i].dst, pr, ports,
-		         fl[i].allow ? "allow" : fl[i].reject ? "reject" : "deny");
-		if (rule_add(u, "inet", "flows", "forward", fl[i].line, text, strlen(text), false) == -1)
+		snprintf(text, sizeof text, "%s%s%s -> %s %s %s %s", fl[i].id,
+		         fl[i].id[0] ? ": " : "", fl[i].src, fl[i].dst, pr, ports,
+		         fl[i].allow    ? "allow"
+		         : fl[i].reject ? "reject"
+		                        : "deny");
+		if (rule_add(u, "inet", "flows", "forward", fl[i].line, text, strlen(text),
+		             false) == -1)
 			return -1;
 	}
 	return 0;
@@ -716,5 +719,74 @@ lab_ifaces_apply(struct lab_net *net, const struct lab_iface *ifs, size_t n, cha
 		         ifs[i].name);
 		rc = lab_ns_sysctl(net->fw_ns, path, "0", err, errlen);
 	}
+	return rc;
+}
+
+/* ---- --break RULE=idle-timeout:S ------------------------------------------ */
+
+int
+lab_faults_idle_load(const struct lab_net *net, const struct scenario *sc,
+                     const struct lab_fault *faults, size_t nfaults, bool held, char *err,
+                     size_t errlen)
+{
+	char *text = NULL, id[128];
+	size_t len = 0, n = 0;
+	FILE *f;
+	int rc;
+
+	if (held && lab_ns_sysctl(net->fw_ns, "/proc/sys/net/netfilter/nf_conntrack_tcp_loose", "0",
+	                          err, errlen) == -1)
+		return -1;
+	if ((f = open_memstream(&text, &len)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fprintf(f, "table inet lyncmock_faults {\n");
+	for (size_t i = 0; i < nfaults; i++) {
+		const struct scenario_rule *r = lab_rule_find(sc, faults[i].rule_id);
+		if (faults[i].kind != LAB_FAULT_IDLE_TIMEOUT || r == NULL)
+			continue;
+		firewall_label(r->id, id, sizeof id);
+		for (int fam = 0; fam < 2; fam++)
+			fprintf(f,
+			        "\tct timeout idle%zu_%s {\n\t\tprotocol tcp;\n\t\tl3proto %s;\n"
+			        "\t\tpolicy = { established: %u, close_wait: %u };\n\t}\n",
+			        i, fam ? "6" : "4", fam ? "ip6" : "ip", faults[i].seconds,
+			        faults[i].seconds);
+		n++;
+	}
+	/* after conntrack (-200), on the first packet, ahead of the filters */
+	fprintf(f, "\tchain prerouting {\n\t\ttype filter hook prerouting priority -150; "
+	           "policy accept;\n");
+	for (size_t i = 0; i < nfaults; i++) {
+		const struct scenario_rule *r = lab_rule_find(sc, faults[i].rule_id);
+		if (faults[i].kind != LAB_FAULT_IDLE_TIMEOUT || r == NULL)
+			continue;
+		for (size_t s = 0; s < r->nfrom; s++)
+			for (size_t d = 0; d < r->nto; d++) {
+				int fam = firewall_addr_family(r->from_hosts[s]->address);
+				if (r->from_hosts[s] == r->to_hosts[d] ||
+				    fam != firewall_addr_family(r->to_hosts[d]->address))
+					continue;
+				fprintf(f,
+				        "\t\t%s saddr %s %s daddr %s tcp dport %u ct timeout set "
+				        "\"idle%zu_%s\"\n",
+				        fam == AF_INET6 ? "ip6" : "ip", r->from_hosts[s]->address,
+				        fam == AF_INET6 ? "ip6" : "ip", r->to_hosts[d]->address,
+				        (unsigned)r->port, i, fam == AF_INET6 ? "6" : "4");
+			}
+	}
+	fprintf(f, "\t}\n}\n");
+	if (fclose(f) != 0) {
+		free(text);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = 0;
+	if (n > 0) {
+		char *const argv[] = {"nft", "-f", "-", NULL};
+		rc = lab_cmd(net->fw_ns, argv, text, len, err, errlen);
+	}
+	free(text);
 	return rc;
 }

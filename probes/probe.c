@@ -190,6 +190,10 @@ probe_release(struct probe *p)
 		event_free(p->ev_settle);
 		p->ev_settle = NULL;
 	}
+	if (p->ev_hold != NULL) {
+		event_free(p->ev_hold);
+		p->ev_hold = NULL;
+	}
 	probe_dgram_release(p);
 	if (p->bev != NULL) {
 		bufferevent_free(p->bev); /* frees the SSL and closes the fd */
@@ -207,17 +211,22 @@ probe_done(struct probe *p, enum lm_outcome out, const char *fmt, ...)
 {
 	struct probe_engine *e = p->eng;
 	struct probe_result *r = &p->res;
-	const struct lm_outcome_info *oi = lm_outcome_info(out);
+	const struct lm_outcome_info *oi;
 	char detail[1024];
 	va_list ap;
 
 	if (p->finished)
+		return;
+	if (out == LM_OUT_PASS && p->hold_ms > 0 && !p->held && probe_hold_begin(p))
 		return;
 	p->finished = true;
 	p->state = PS_DONE;
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof detail, fmt, ap);
 	va_end(ap);
+	if (p->held)
+		probe_hold_outcome(p, &out, detail, sizeof detail);
+	oi = lm_outcome_info(out);
 	r->outcome = out;
 	free(r->detail);
 	r->detail = strdup(detail);
@@ -850,6 +859,7 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	case PS_EXCHANGE:
 		exchange_ended(p, false, errs);
 		break;
+	case PS_HOLD: /* no deadline while held idle */
 	case PS_DONE:
 		break;
 	}
@@ -1129,6 +1139,7 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 	socklen_t srclen = 0;
 	bool bind_src = false;
 	char fqdn[512];
+	size_t first;
 	int rc = -1;
 
 	engine_init(&e, o);
@@ -1225,6 +1236,8 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 				p->http_host = NULL;
 			if (p->http_host == NULL)
 				goto oom;
+			if (o->hold_ms > 0 && probe_hold_plan(&e, p, o->hold_ms) == -1)
+				goto oom;
 		}
 	}
 	if (needs_tls(&e)) {
@@ -1237,7 +1250,12 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 		snprintf(err, errlen, "event_base_new failed");
 		goto out;
 	}
+	first = run->n;
 	rc = engine_run(&e, run, err, errlen);
+	if (rc == 0 && o->hold_ms > 0 && probe_hold_merge(run, first) == -1) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
 	goto out;
 oom:
 	snprintf(err, errlen, "out of memory");
@@ -1318,6 +1336,8 @@ plan_url(struct probe_engine *e, const char *url, char *err, size_t errlen)
 	if (p->res.dst_host == NULL || p->res.dst_addr == NULL || p->res.target == NULL ||
 	    p->tls_name == NULL || p->uri_host == NULL || p->http_host == NULL)
 		goto oom;
+	if (e->o->hold_ms > 0 && probe_hold_plan(e, p, e->o->hold_ms) == -1)
+		goto oom;
 	rc = 0;
 	goto out;
 oom:
@@ -1335,6 +1355,7 @@ probe_urls(char *const *urls, size_t nurls, const struct probe_options *o, struc
            char *err, size_t errlen)
 {
 	struct probe_engine e;
+	size_t first;
 	int rc = -1;
 
 	engine_init(&e, o);
@@ -1361,8 +1382,38 @@ probe_urls(char *const *urls, size_t nurls, const struct probe_options *o, struc
 		snprintf(err, errlen, "event_base_new failed");
 		goto out;
 	}
+	first = run->n;
 	rc = engine_run(&e, run, err, errlen);
+	if (rc == 0 && o->hold_ms > 0 && probe_hold_merge(run, first) == -1) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
 out:
 	engine_clear(&e);
 	return rc;
+}
+
+/* ---- for probe_hold.c ------------------------------------------------------ */
+struct probe *
+probe_engine_add(struct probe_engine *e)
+{
+	return engine_add(e);
+}
+
+int
+probe_make_token(char *out)
+{
+	return make_token(out);
+}
+
+struct event_base *
+probe_engine_base(const struct probe *p)
+{
+	return p->eng->base;
+}
+
+unsigned
+probe_engine_timeout_ms(const struct probe *p)
+{
+	return p->eng->timeout_ms;
 }

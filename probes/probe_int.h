@@ -100,7 +100,7 @@ extern const struct probe_proto probe_proto_http, probe_proto_sip, probe_proto_c
     probe_proto_stun, probe_proto_turn_tcp, probe_proto_udp;
 const struct probe_proto *probe_proto_of(enum lm_service svc);
 
-enum probe_state { PS_IDLE, PS_CONNECT, PS_TLS, PS_EXCHANGE, PS_DONE };
+enum probe_state { PS_IDLE, PS_CONNECT, PS_TLS, PS_EXCHANGE, PS_HOLD, PS_DONE };
 
 /* An alert the peer sent us (from the message callback). */
 struct probe_alert {
@@ -165,6 +165,10 @@ struct probe {
 	 * after the handshake; wait for its verdict (a ticket or an alert) before
 	 * sending, so an alert is not lost to a reset caused by unread data */
 	struct event *ev_settle;
+	/* --hold: after a good answer, stay idle hold_ms, then ask again (probe_hold.c) */
+	unsigned hold_ms;
+	bool held;
+	struct event *ev_hold;
 	bool settling;
 	bool got_ticket;
 	bool exchange_sent;
@@ -225,6 +229,22 @@ void probe_answer_done(struct probe *p, struct probe_answer *a);
 /* UDP path (probe_dgram.c): replaces connect → TLS → exchange. */
 void probe_dgram_start(struct probe *p);
 void probe_dgram_release(struct probe *p);
+
+/* The engine, for probe_hold.c. */
+struct probe *probe_engine_add(struct probe_engine *e);
+int probe_make_token(char *out);
+struct event_base *probe_engine_base(const struct probe *p);
+unsigned probe_engine_timeout_ms(const struct probe *p);
+
+/* --hold (probe_hold.c): a SIP probe becomes a series of probes held idle for
+ * growing times (clones of p, in parallel); 0 or -1 (out of memory). */
+int probe_hold_plan(struct probe_engine *e, struct probe *p, unsigned hold_ms);
+/* Called on a pass: starts the idle wait instead (true), or false (not held). */
+bool probe_hold_begin(struct probe *p);
+/* After the wait any failure is the path forgetting the connection: idle-cut. */
+void probe_hold_outcome(struct probe *p, enum lm_outcome *out, char *detail, size_t len);
+/* Merges each series' results (from index `from` on) into one result with the bracket. */
+int probe_hold_merge(struct probe_run *run, size_t from);
 
 /* TLS step (probe_tls.c). */
 int probe_tls_start(struct probe *p, char *err, size_t errlen);

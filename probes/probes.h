@@ -85,6 +85,7 @@ struct probe_result {
 	/* lab: the firewall rule that decided this path, as a sentence ("dropped by
 	 * `drop all from clients` (chain forward, line 41 of corp.nft)"), or NULL */
 	char *firewall_rule;
+	unsigned hold_ms; /* --hold: the idle time this result was held (not in JSON) */
 };
 
 /* A set of results from one probe run (or merged runs). */
@@ -116,6 +117,8 @@ struct probe_options {
 	bool debug_tls;      /* handshake trace to debug_out */
 	FILE *debug_out;
 	int port_offset;             /* added to every destination port */
+	unsigned hold_ms; /* SIP probes: hold the connection idle up to this long, then ask
+	                   * again (a series of shorter holds in parallel brackets a cut) */
 	int tls_min_version;         /* TLS1_2_VERSION when 0; --tls-min lowers it */
 	int tls_max_version;         /* 0: the highest OpenSSL knows; --tls-max */
 	/* ad hoc (URL) probes, like curl and ncat */

@@ -38,13 +38,14 @@ print("report ok: %d results, %d failing as expected, %d sweep findings" % (len(
 EOF2
 }
 
-# ---- nftables: wrong port, missing rule, reject before accept, any/any from the clients
+# ---- nftables: wrong port, missing rule, reject before accept, any/any from the clients,
+# a 3 s conntrack timeout on one SIP path (held 1, 2, 4 and 8 s)
 lab_run "$LM_TMP/nft.json" --key ecdsa-p256 --firewall "$FX/corp.nft" \
-	--iface dmz=reverse-proxy --iface lan=internal-client --sweep
+	--iface dmz=reverse-proxy --iface lan=internal-client --sweep --hold 8
 [ "$LAB_RC" -eq 1 ] || { cat "$LAB_ERR" >&2; lm_fail "corp.nft: exit $LAB_RC, expected 1"; }
 grep -q "firewall: $FX/corp.nft (nftables ruleset, 12 rules) loaded" "$LAB_ERR" || lm_fail "corp.nft: not announced"
 P='no rule matched: the chain policy drop (chain forward of table inet corp)'
-R='rejected by `no CLS from the server VLAN` (chain forward, line 31 of corp.nft)'
+R='rejected by `no CLS from the server VLAN` (chain forward, line 38 of corp.nft)'
 expect "$LM_TMP/nft.json" "
 rp-dir-https rp01 dir01 filtered|$P
 edge-fe-sip edge01 fe01 filtered|$P
@@ -54,15 +55,25 @@ any-edge-cls2 dir01 edge01 refused|$R
 any-edge-cls2 fe01 edge01 refused|$R
 any-edge-cls3 dir01 edge01 refused|$R
 any-edge-cls3 fe01 edge01 refused|$R
-clients-edge-cls-blocked cl01 edge01 pass|allowed by \`clients to anything\` (chain forward, line 24 of corp.nft)
+clients-edge-cls-blocked cl01 edge01 pass|allowed by \`clients to anything\` (chain forward, line 31 of corp.nft)
+fe-dir-sip fe01 dir01 idle-cut|allowed, with an idle timeout of its own (ct timeout set), by \`pool to director\` (chain forward, line 35 of corp.nft)
 "
+python3 - "$LM_TMP/nft.json" <<'EOF2' || lm_fail "corp.nft: idle cut bracket"
+import json, sys
+res = json.load(open(sys.argv[1]))["results"]
+cut = [r for r in res if r["outcome"] == "idle-cut"]
+assert len(cut) == 1 and cut[0]["detail"].startswith("cut between 2 s and 4 s idle"), [r["detail"] for r in cut]
+held = [r for r in res if r["service"] == "sip-mtls" and r["verdict"] == "ok"]
+assert len(held) == 4 and all(r["detail"].startswith("held idle 1, 2, 4, 8 s: answered every time") for r in held), [r["detail"] for r in held]
+print("hold ok:", cut[0]["detail"][:60])
+EOF2
 # the sweep: the any/any from the clients lights up to every host, TCP and UDP; the wrong
 # port (443 instead of 4443) is an opening of its own; nothing else is open
 python3 - "$LM_TMP/nft.json" <<'EOF2' || lm_fail "corp.nft: sweep findings"
 import json, sys
 res = [r for r in json.load(open(sys.argv[1]))["results"] if r["rule"].startswith("sweep-")]
 assert all(r["outcome"] == "open-not-required" and r["verdict"] == "fail" for r in res)
-broad = "allowed by `clients to anything` (chain forward, line 24 of corp.nft)"
+broad = "allowed by `clients to anything` (chain forward, line 31 of corp.nft)"
 cl = [r for r in res if r["from"]["host"] == "cl01"]
 assert all(r["firewall_rule"] == broad for r in cl), set(r["firewall_rule"] for r in cl)
 assert {r["to"]["host"] for r in cl} == {"rp01", "dir01", "fe01", "edge01"}
@@ -72,7 +83,7 @@ for want in [("dir01", "sweep-tcp-3389"), ("edge01", "sweep-udp-3478"), ("fe01",
 # what the scenario needs from cl01 is not a finding
 assert ("dir01", "sweep-tcp-443") not in ids and ("dir01", "sweep-tcp-80") not in ids
 rest = {(r["from"]["host"], r["to"]["host"], r["rule"], r["firewall_rule"]) for r in res if r["from"]["host"] != "cl01"}
-assert rest == {("rp01", "dir01", "sweep-tcp-443", "allowed by `rp to director https` (chain forward, line 20 of corp.nft)")}, rest
+assert rest == {("rp01", "dir01", "sweep-tcp-443", "allowed by `rp to director https` (chain forward, line 27 of corp.nft)")}, rest
 print("sweep ok: %d open from cl01, and rp01 -> dir01 tcp/443" % len(cl))
 EOF2
 lab_check_gone
@@ -123,6 +134,17 @@ lab_run "$LM_TMP/back.json" --key ecdsa-p256 --firewall "$LM_TMP/flows.csv"
 [ "$LAB_RC" -eq 0 ] || { cat "$LAB_ERR" >&2; lm_fail "generated flows.csv: exit $LAB_RC, expected 0"; }
 lab_check_gone
 
+# ---- --break RULE=idle-timeout:S on the generated firewall: that path alone is cut
+lab_run "$LM_TMP/idle.json" --key ecdsa-p256 --break edge-dir-sip=idle-timeout:3 --hold 8
+[ "$LAB_RC" -eq 1 ] || { cat "$LAB_ERR" >&2; lm_fail "idle-timeout: exit $LAB_RC, expected 1"; }
+python3 - "$LM_TMP/idle.json" <<'EOF2' || lm_fail "idle-timeout: outcomes"
+import json, sys
+res = json.load(open(sys.argv[1]))["results"]
+bad = [(r["rule"], r["outcome"], r["detail"][:50]) for r in res if r["verdict"] != "ok"]
+assert len(bad) == 1 and bad[0][:2] == ("edge-dir-sip", "idle-cut") and bad[0][2].startswith("cut between 2 s and 4 s"), bad
+EOF2
+lab_check_gone
+
 # ---- files that do not load: exit 2, the loader's own message with the line
 bad() {
 	local file=$1 want=$2
@@ -141,4 +163,6 @@ bad "$LM_TMP/typo.csv" "typo.csv:3: port 'https'"
 bad "$LM_TMP/nosuch.nft" "nosuch.nft: No such file"
 bad "$FX/corp.nft" "no host or role 'nosuch'" --iface dmz=nosuch
 bad "$FX/corp.nft" "with --firewall the rules are yours" --break rp-dir-http=drop
+bad "$FX/corp.nft" "add --hold SECONDS" --break edge-dir-sip=idle-timeout:3
+bad "$FX/corp.nft" "is not SIP" --break rp-dir-http=idle-timeout:3 --hold 8
 echo "lab --firewall ok"
