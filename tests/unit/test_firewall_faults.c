@@ -43,9 +43,21 @@ test_outcomes(void **state)
 	for (int i = 0; i < LAB_FAULT__COUNT; i++) {
 		struct lab_fault f;
 		char text[64];
-		snprintf(text, sizeof text, "r=%s", lab_fault_name((enum lab_fault_kind)i));
+		/* idle-timeout takes its seconds: idle-timeout:S */
+		snprintf(text, sizeof text, "r=%s%s", lab_fault_name((enum lab_fault_kind)i),
+		         i == LAB_FAULT_IDLE_TIMEOUT ? ":3" : "");
 		assert_int_equal(lab_fault_parse(text, &f), 0);
 		assert_int_equal(f.kind, i);
+	}
+	{
+		struct lab_fault f;
+		assert_int_equal(lab_fault_outcome(LAB_FAULT_IDLE_TIMEOUT), LM_OUT_IDLE_CUT);
+		assert_int_equal(lab_fault_parse("edge-dir-sip=idle-timeout:5", &f), 0);
+		assert_int_equal(f.seconds, 5);
+		assert_string_equal(f.rule_id, "edge-dir-sip");
+		assert_int_equal(lab_fault_parse("r=idle-timeout", &f), -1);
+		assert_int_equal(lab_fault_parse("r=idle-timeout:0", &f), -1);
+		assert_int_equal(lab_fault_parse("r=idle-timeout:x", &f), -1);
 	}
 }
 
