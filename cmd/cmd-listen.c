@@ -66,15 +66,17 @@ static const char listen_usage[] =
     "                          groups (bind ports < 1024 as root, then serve as USER;\n"
     "                          SIGHUP then reloads certificates as USER)\n"
     "\n"
-    "Limits: a connection over --max-conns waits in the kernel backlog (accepting\n"
-    "pauses); over --max-conns-per-source it is closed at once; a SIP message, HTTP\n"
+    "Limits: a connection over --max-conns or --max-conns-per-source is accepted\n"
+    "and closed at once, logged \"listener full: ...\" (plain http first answers\n"
+    "503 \"listener full\"), so a probe tells a full listener from a DROP; a SIP message, HTTP\n"
     "request or CLS line over --max-message is refused (SIP 513, HTTP 4xx, CLS ERR)\n"
     "and the connection closed; a client that does not finish its TLS handshake in\n"
     "--handshake-timeout, sends nothing for --idle-timeout, or has not completed a\n"
     "SIP message, CLS line or HTTP request within --idle-timeout (slowloris), is\n"
     "closed; a client that stops reading stops being read once 4 x --max-message\n"
-    "of answers (http: 2 x of requests) wait. Memory therefore stays near\n"
-    "max-conns x (4 x max-message + TLS buffers) per listener.\n"
+    "of answers wait. Memory therefore stays near max-conns x (4 x max-message +\n"
+    "TLS buffers) per listener; an idle connection costs about 2 KiB plain and\n"
+    "40 KiB with TLS (docs/hardening.md).\n"
     "TLS by default: 1.2 and 1.3 only, ECDHE/DHE/RSA key exchange with AES-GCM,\n"
     "ChaCha20 or AES-CBC; no RC4, 3DES, export, NULL or anonymous suites; no\n"
     "compression or renegotiation. Private keys must be mode 0600.\n"
@@ -419,6 +421,7 @@ cmd_listen_exec(int argc, char **argv)
 		cfg.log = log;
 		lm_log_set_file(log);
 	}
+	lm_log_set_json(cfg.json_log);
 	/* a client vanishing mid-write must not kill the listener */
 	signal(SIGPIPE, SIG_IGN);
 	/* every connection is a descriptor: take what the hard limit allows */
@@ -472,6 +475,7 @@ out:
 	if (run.base != NULL)
 		event_base_free(run.base);
 	lm_log_set_file(NULL);
+	lm_log_set_json(false);
 	if (log != NULL)
 		fclose(log);
 	scenario_free(sc);

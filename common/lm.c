@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 static const struct lm_service_info services[LM_SVC__COUNT] = {
 	[LM_SVC_HTTP] = {.name = "http", .purpose = "web services over HTTP", .default_port = 80},
 	[LM_SVC_HTTPS] = {.name = "https", .tls = true, .purpose = "web services over HTTPS",
@@ -256,6 +258,7 @@ lm_fmt(char *buf, size_t len, const char *fmt, ...)
 }
 
 static FILE *log_file;
+static bool log_json;
 
 void
 lm_log_set_file(FILE *f)
@@ -264,14 +267,50 @@ lm_log_set_file(FILE *f)
 }
 
 void
+lm_log_set_json(bool on)
+{
+	log_json = on;
+}
+
+void
+lm_utc_now(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+void
 lm_log(const char *fmt, ...)
 {
 	va_list ap;
 	FILE *f = log_file ? log_file : stderr;
+	char msg[2048], when[40];
+	json_t *o;
+	char *line;
+
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', f);
+	if (!log_json) {
+		fprintf(f, "%s\n", msg);
+		fflush(f);
+		return;
+	}
+	/* --json-log: every line of the log is one JSON object, events too */
+	lm_utc_now(when, sizeof when);
+	o = json_pack("{s:s, s:s, s:s%}", "time", when, "event", "message", "message", msg,
+	              strlen(msg));
+	if (o != NULL && (line = json_dumps(o, JSON_COMPACT)) != NULL) {
+		fprintf(f, "%s\n", line);
+		free(line);
+	}
+	json_decref(o);
 	fflush(f);
 }
 

@@ -146,6 +146,10 @@ char *lm_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(
 /* Logging for commands (never from library code paths that return errors). */
 void lm_log_set_file(FILE *f);
 void lm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* --json-log: lm_log writes {"time","event":"message","message"} objects. */
+void lm_log_set_json(bool on);
+/* "2026-01-31T12:00:00.000Z" (UTC, milliseconds). */
+void lm_utc_now(char *buf, size_t len);
 
 /* Parses a whole decimal string as an integer in [min, max]; returns 0 or -1. */
 int lm_parse_long(const char *s, long min, long max, long *out);

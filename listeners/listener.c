@@ -26,6 +26,7 @@
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 
+
 char *
 listener_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 {
@@ -59,22 +60,6 @@ same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 	return false;
 }
 
-/* At the cap the listener stops accepting: further clients wait in the
- * kernel's backlog instead of being accepted and dropped. */
-static void
-listener_update_pause(struct listener *l)
-{
-	bool full = l->nconns >= l->set->lim.max_conns;
-
-	if (l->lev == NULL || full == l->paused)
-		return;
-	if (full)
-		evconnlistener_disable(l->lev);
-	else if (!l->starved)
-		evconnlistener_enable(l->lev);
-	l->paused = full;
-}
-
 static void
 listener_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -83,7 +68,7 @@ listener_resume_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	l->starved = false;
-	if (l->lev != NULL && !l->paused)
+	if (l->lev != NULL)
 		evconnlistener_enable(l->lev);
 }
 
@@ -95,13 +80,11 @@ listener_accept_error(struct evconnlistener *lev, void *arg)
 	struct listener *l = arg;
 	int err = EVUTIL_SOCKET_ERROR();
 	struct timeval tv = {0, 100 * 1000};
-	FILE *f = l->set->cfg.log != NULL ? l->set->cfg.log : stderr;
 
 	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
 		return; /* ECONNABORTED and friends: the next accept will do */
-	fprintf(f, "lyncmock listen: %s port %u: accept: %s; pausing 100 ms\n",
-	        lm_service_name(l->service), l->port, evutil_socket_error_to_string(err));
-	fflush(f);
+	lm_log("lyncmock listen: %s port %u: accept: %s; pausing 100 ms",
+	       lm_service_name(l->service), l->port, evutil_socket_error_to_string(err));
 	evconnlistener_disable(lev);
 	l->starved = true;
 	if (l->resume != NULL)
@@ -155,7 +138,6 @@ conn_alloc(struct listener *l)
 	snprintf(c->local, sizeof c->local, "%s", l->local);
 	TAILQ_INSERT_TAIL(&l->conns, c, entry);
 	l->nconns++;
-	listener_update_pause(l);
 	return c;
 }
 
@@ -197,14 +179,10 @@ conn_free(struct lm_conn *c)
 		certs_verify_note_attach(c->ssl, NULL);
 	if (c->timer != NULL)
 		event_free(c->timer);
-	if (c->deadline != NULL)
-		event_free(c->deadline);
-	/* evhttp owns its connections' bufferevents */
-	if (c->bev != NULL && l->kind != NULL)
+	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	TAILQ_REMOVE(&l->conns, c, entry);
 	l->nconns--;
-	listener_update_pause(l);
 	free(c);
 }
 
@@ -305,7 +283,7 @@ conn_after_hook(struct lm_conn *c, int rc)
 }
 
 /* Hands the buffered input to the kind's process hook and sends what it
- * answers; one path for every non-evhttp kind. */
+ * answers; one path for every kind. */
 static int
 conn_process(struct lm_conn *c)
 {
@@ -327,7 +305,8 @@ conn_process(struct lm_conn *c)
 	conn_write(c, out);
 	evbuffer_free(out);
 	if (close) {
-		conn_outcome(c, "%s", why);
+		if (why[0] != '\0')
+			conn_outcome(c, "%s", why);
 		conn_close_after_write(c);
 	}
 	return 0;
@@ -426,6 +405,13 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_free(c);
 		return;
 	}
+	if ((what & BEV_EVENT_EOF) && (c->state == CONN_ACTIVE || c->state == CONN_CLOSING) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+		/* a half-close after pipelined requests: their answers go out
+		 * first (conn_write_cb closes once they are flushed) */
+		c->state = CONN_CLOSING;
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		conn_outcome(c, "timeout: idle for %u ms", c->l->set->lim.idle_timeout_ms);
 	} else if (c->state == CONN_HANDSHAKE) {
@@ -484,7 +470,15 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockad
 	}
 	conn_set_addrs(c, sa, fd);
 	if (!listener_admit(l, c, why, sizeof why)) {
-		conn_outcome(c, "%s", why);
+		/* Accepted and answered (or closed at once), never left in the
+		 * backlog: a probe must tell "listener full" from a DROP. */
+		if (!l->tls && l->kind->full_answer != NULL) {
+			size_t n = strlen(l->kind->full_answer);
+			ssize_t w = send(fd, l->kind->full_answer, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (w > 0)
+				c->bytes_out = (uint64_t)w;
+		}
+		conn_outcome(c, "listener full: %s", why);
 		close(fd);
 		conn_free(c);
 		return;
@@ -656,11 +650,15 @@ listener_start(struct listener_set *ls, struct listener *l, const struct scenari
 		snprintf(l->paths.cert, sizeof l->paths.cert, "%s", cfg->port_certs[i].cert);
 		snprintf(l->paths.key, sizeof l->paths.key, "%s", cfg->port_certs[i].key);
 	}
-	l->kind = listener_kind_of(w->service); /* NULL: http, https (evhttp) */
+	if ((l->kind = listener_kind_of(w->service)) == NULL) {
+		snprintf(err, errlen, "%s port %u: no listener for this service",
+		         lm_service_name(w->service), w->port);
+		return -1;
+	}
 	if (l->tls && (l->ctx = listener_ctx_new(l, err, errlen)) == NULL)
 		return -1;
 	if ((fd = bind_socket(addr, l->port,
-	                      l->kind != NULL && l->kind->datagram != NULL ? SOCK_DGRAM : SOCK_STREAM,
+	                      l->kind->datagram != NULL ? SOCK_DGRAM : SOCK_STREAM,
 	                      l->local, sizeof l->local, err, errlen)) == -1)
 		return -1;
 	if (l->port == 0) {
@@ -672,8 +670,6 @@ listener_start(struct listener_set *ls, struct listener *l, const struct scenari
 			l->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 		}
 	}
-	if (l->kind == NULL)
-		return listener_http_start(l, fd, err, errlen);
 	if (l->kind->datagram != NULL)
 		return listener_dgram_start(l, fd, err, errlen);
 	l->lev = evconnlistener_new(ls->base, listener_accept_cb, l,
@@ -740,14 +736,12 @@ listener_set_free(struct listener_set *ls)
 	for (size_t i = 0; i < ls->n; i++) {
 		struct listener *l = &ls->ls[i];
 
-		/* evhttp frees its connections (their close callbacks log them) */
-		listener_http_stop(l);
 		while ((c = TAILQ_FIRST(&l->conns)) != NULL) {
 			if (c->state != CONN_LINGER) /* a lingering one was served */
 				conn_outcome(c, "listener shut down");
 			conn_free(c);
 		}
-		if (l->kind != NULL && l->lev != NULL)
+		if (l->lev != NULL)
 			evconnlistener_free(l->lev);
 		listener_dgram_stop(l);
 		if (l->resume != NULL)

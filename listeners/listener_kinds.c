@@ -1,9 +1,9 @@
-/* The one table that says which kind serves each service (NULL: evhttp). */
+/* The one table that says which kind serves each service. */
 #include "listeners/listener_priv.h"
 
 static const struct listener_kind *const kinds[LM_SVC__COUNT] = {
-    [LM_SVC_HTTP] = NULL,
-    [LM_SVC_HTTPS] = NULL,
+    [LM_SVC_HTTP] = &listener_kind_http,
+    [LM_SVC_HTTPS] = &listener_kind_http,
     [LM_SVC_SIP_MTLS] = &listener_kind_sip,
     [LM_SVC_CLS_MTLS] = &listener_kind_cls,
     [LM_SVC_TCP] = &listener_kind_tcp,

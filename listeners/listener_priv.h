@@ -14,7 +14,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <jansson.h>
 #include <openssl/ssl.h>
@@ -94,6 +94,23 @@ int http_answer_build(const char *method, const char *uri, int major, int minor,
                       struct http_answer *ans);
 void http_answer_clear(struct http_answer *ans);
 
+/* ---- HTTP over a stream (http_stream.c) ---------------------------------- */
+struct http_stats {
+	unsigned requests; /* answered */
+	unsigned rejected; /* 4xx/5xx sent */
+	int last_status;
+	bool continue_sent; /* "100 Continue" sent for the request in progress */
+};
+/* Frames (http-parser) and answers every complete request in buf, appending
+ * the answers to out. Returns the bytes consumed; sets *close (why says why,
+ * empty for a clean Connection: close) when the stream ends after out is
+ * flushed: a request that cannot be framed (conflicting Content-Length,
+ * bad syntax), an HTTP/1.1 request without Host, a request over
+ * max_message, or the client's Connection: close. */
+size_t http_stream_process(const char *buf, size_t len, size_t max_message,
+                           const struct lm_ident *id, struct evbuffer *out, struct http_stats *st,
+                           bool *close, char *why, size_t whylen);
+
 /* ---- connections and listeners (listener.c, listener_tls.c) -------------- */
 enum lm_conn_state {
 	CONN_HANDSHAKE, /* TLS handshake running */
@@ -105,7 +122,7 @@ enum lm_conn_state {
 struct lm_conn;
 struct listener;
 
-/* What one kind of (non-evhttp) listener does with its connection. The
+/* What one kind of listener does with its connection. The
  * hooks never free the connection: they return -1 (after conn_outcome) to
  * have it freed, or call conn_close_after_write and return 0. */
 struct listener_kind {
@@ -124,6 +141,9 @@ struct listener_kind {
 	size_t (*datagram)(struct listener *l, const uint8_t *in, size_t len,
 	                   const struct sockaddr *peer, socklen_t peerlen, const struct lm_ident *id,
 	                   uint8_t *out, size_t cap, char *what, size_t whatlen);
+	/* Plaintext ports: sent to a client refused at a cap before the close
+	 * (NULL: close only). TLS ports close only: no handshake for it. */
+	const char *full_answer;
 };
 extern const struct listener_kind listener_kind_sip;
 extern const struct listener_kind listener_kind_cls;
@@ -131,18 +151,17 @@ extern const struct listener_kind listener_kind_tcp;
 extern const struct listener_kind listener_kind_stun;
 extern const struct listener_kind listener_kind_turn_tcp;
 extern const struct listener_kind listener_kind_udp;
-/* The kind serving svc (listener_kinds.c, one table); NULL: evhttp. */
+/* The kind serving svc (listener_kinds.c, one table). */
 const struct listener_kind *listener_kind_of(enum lm_service svc);
+extern const struct listener_kind listener_kind_http; /* http and https */
 
 struct lm_conn {
 	TAILQ_ENTRY(lm_conn) entry;
 	struct listener *l;
 	enum lm_conn_state state;
 	struct bufferevent *bev;
-	SSL *ssl;                        /* borrowed from bev; NULL on plaintext */
-	struct evhttp_connection *evcon; /* http listeners: evhttp owns bev */
-	struct event *timer;             /* handshake deadline; http: set-up step */
-	struct event *deadline;          /* http: the next request must be complete by then */
+	SSL *ssl;            /* borrowed from bev; NULL on plaintext */
+	struct event *timer; /* handshake deadline, then the linger */
 	struct sockaddr_storage peer_ss;
 	char peer[64], local[64];
 	double t_start, t_ready; /* lm_now_ms() at accept / handshake done */
@@ -151,10 +170,10 @@ struct lm_conn {
 	double t_partial; /* lm_now_ms() when an unfinished message began; 0: none */
 	unsigned requests;
 	struct sip_stats sip;
+	struct http_stats http;
 	struct certs_verify_note note; /* why the client certificate failed */
 	bool tls_done;
 	bool read_paused; /* output backlog: reading stopped until it drains */
-	bool http_setup;  /* http: evcon known, close callback set */
 	char tls_version[32], tls_cipher[64];
 	char client_cert[512]; /* empty: none */
 	char server_cert[512]; /* subject of the certificate we served */
@@ -171,14 +190,12 @@ struct listener {
 	bool tls;                        /* false for http/tcp and --plaintext ports */
 	struct certs_paths paths;        /* with a --port-cert override applied */
 	SSL_CTX *ctx;
-	const struct listener_kind *kind; /* NULL: evhttp */
+	const struct listener_kind *kind;
 	struct evconnlistener *lev;
-	struct evhttp *http;
 	struct event *dgram_ev;  /* UDP kinds: the socket's read event */
 	double dgram_window;     /* UDP: start of the current one-second window */
 	unsigned dgram_answers;  /* ...and the answers sent in it */
 	unsigned dgram_dropped;  /* ...and the datagrams left unanswered over the cap */
-	bool paused;          /* accept disabled at the connection cap */
 	bool starved;         /* accept disabled for a moment: out of descriptors */
 	struct event *resume; /* ends the starved pause */
 	char local[64];       /* "addr:port" */
@@ -200,7 +217,7 @@ struct listener_set {
 struct lm_conn *conn_alloc(struct listener *l);
 /* Sets peer and local addresses from the sockets. */
 void conn_set_addrs(struct lm_conn *c, const struct sockaddr *peer, int fd);
-/* Logs the connection and releases it (and its bufferevent unless evhttp owns it). */
+/* Logs the connection and releases it and its bufferevent. */
 void conn_free(struct lm_conn *c);
 /* Records why the connection ends (first call wins). */
 void conn_outcome(struct lm_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -233,9 +250,5 @@ int listener_dgram_start(struct listener *l, int fd, char *err, size_t errlen);
 void listener_dgram_stop(struct listener *l);
 /* The STUN SOFTWARE text and TURN realm of this listener's host. */
 void listener_software(const struct listener *l, char *buf, size_t len);
-
-/* listener_http.c */
-int listener_http_start(struct listener *l, int fd, char *err, size_t errlen);
-void listener_http_stop(struct listener *l);
 
 #endif

@@ -82,20 +82,6 @@ conn_tls_failure(struct lm_conn *c, const char *what)
 }
 
 static void
-utc_now(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-
-	char base[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
-}
-
-static void
 conn_log_json(const struct lm_conn *c, FILE *f, const char *when, const char *outcome, double ms)
 {
 	json_t *o, *tls = json_null();
@@ -107,11 +93,10 @@ conn_log_json(const struct lm_conn *c, FILE *f, const char *when, const char *ou
 		                c->tls_cipher[0] != '\0' ? c->tls_cipher : NULL, "client_cert",
 		                c->client_cert[0] != '\0' ? c->client_cert : NULL);
 	}
-	/* evhttp does not tell how many bytes it read: null, not a false 0 */
 	o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o?, s:s, s:o, s:I, s:i, s:f}", "time", when,
 	              "listener", lm_service_name(c->l->service), "port", c->l->port, "local",
 	              c->local, "peer", c->peer, "tls", tls, "outcome", outcome, "bytes_in",
-	              c->l->kind == NULL ? json_null() : json_integer((json_int_t)c->bytes_in),
+	              json_integer((json_int_t)c->bytes_in),
 	              "bytes_out", (json_int_t)c->bytes_out, "requests", (int)c->requests,
 	              "duration_ms", ms);
 	if (o == NULL)
@@ -132,11 +117,8 @@ conn_log(const struct lm_conn *c)
 	const char *outcome = c->outcome[0] != '\0' ? c->outcome : "ok";
 	double ms = lm_now_ms() - c->t_start;
 
-	utc_now(when, sizeof when);
-	if (c->l->kind == NULL)
-		snprintf(in, sizeof in, "-"); /* evhttp does not tell */
-	else
-		snprintf(in, sizeof in, "%llu", (unsigned long long)c->bytes_in);
+	lm_utc_now(when, sizeof when);
+	snprintf(in, sizeof in, "%llu", (unsigned long long)c->bytes_in);
 	if (ls->cfg.json_log) {
 		conn_log_json(c, f, when, outcome, ms);
 	} else if (c->l->tls) {

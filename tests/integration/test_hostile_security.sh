@@ -86,10 +86,20 @@ def pct(b):
 def strict(body):
     return json.loads(body.decode("utf-8"))  # raises on invalid UTF-8 or JSON
 raw_leaks = [e for e in EVIL if any(c >= 0x80 or c < 0x20 for c in e)]
+TCHAR = set(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+def valid(headers):
+    # RFC 9110 §5.1, §5.5: a field name is a token; a value has no CTL but HTAB
+    return all(all(c in TCHAR for c in k) and all(c == 9 or 0x20 <= c != 0x7f for c in v)
+               for k, v in headers)
 for e in EVIL:
-    head, body = http(b"/lyncmock/probe?token=" + pct(e),
-                      [(b"Host", e), (b"X-Forwarded-For", e), (b"X-Forwarded-Host", b"a" + e),
-                       (b"X-Forwarded-" + e.replace(b":", b"").replace(b" ", b""), b"v")])
+    hdrs = [(b"Host", e), (b"X-Forwarded-For", e), (b"X-Forwarded-Host", b"a" + e),
+            (b"X-Forwarded-" + e.replace(b":", b"").replace(b" ", b""), b"v")]
+    head, body = http(b"/lyncmock/probe?token=" + pct(e), hdrs)
+    if not valid(hdrs):
+        # not HTTP: refused whole (RFC 9112 §5), and nothing of it comes back
+        assert head.startswith(b"HTTP/1.1 400 ") and b"Connection: close" in head, (e, head)
+        assert e not in body and e not in head, (e, head, body)
+        continue
     assert head.startswith(b"HTTP/1.1 200 "), (e, head)
     assert b"Content-Type: application/json" in head and b"X-Content-Type-Options: nosniff" in head, head
     j = strict(body)
@@ -105,8 +115,9 @@ for e in EVIL:
         assert e not in body, ("raw bytes leaked", e, body)
 # the page for other paths reflects nothing (path, Host, headers)
 for e in EVIL:
-    head, body = http(b"/" + pct(e) + b"?q=" + pct(e), [(b"Host", e), (b"X-Forwarded-For", e)])
-    assert head.startswith(b"HTTP/1.1 200 "), head
+    hdrs = [(b"Host", e), (b"X-Forwarded-For", e)]
+    head, body = http(b"/" + pct(e) + b"?q=" + pct(e), hdrs)
+    assert head.startswith(b"HTTP/1.1 200 " if valid(hdrs) else b"HTTP/1.1 400 "), (e, head)
     for needle in (b"script", b"alert", b"quoted", b"ctl", b"bad", b"\xff", b"surrogate", b"overlong"):
         assert needle not in body, (needle, body)
 print("http: %d hostile values: JSON valid (strict UTF-8), escaped; HTML page reflects nothing" % len(EVIL))

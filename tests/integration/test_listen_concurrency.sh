@@ -114,7 +114,7 @@ sip_probe(99)
 assert not errors, errors
 print("per-source cap: third connection from 127.0.3.21 dropped after %.0f ms; 127.0.3.3 served" % (t * 1000))
 for s in a: s.close()
-# the same on an evhttp listener (cap checked at its set-up step)
+# the same on an http listener: answered 503 "listener full", then closed
 a = [conn(18080, "127.0.3.22"), conn(18080, "127.0.3.22")]
 time.sleep(0.05)
 third = conn(18080, "127.0.3.22")
@@ -126,17 +126,22 @@ print("per-source cap on http: third connection dropped after %.0f ms; others se
 for s in a: s.close()
 
 # --- per-listener cap (2 on edge01, handshake timeout 5 s): the third client
-# waits in the backlog and is served as soon as one slot frees
+# is accepted and closed at once with a logged reason (never left in the
+# backlog, where a probe could not tell it from a DROP); once a slot frees,
+# the next one is served
 h1, h2 = conn(60002, "127.0.3.30", "127.0.3.3"), conn(60002, "127.0.3.31", "127.0.3.3")
 time.sleep(0.05)
 cls = ctx("cl01")
 raw = conn(60002, "127.0.3.11", "127.0.3.3")
-raw.settimeout(0.6)
+raw.settimeout(3)
+t0 = time.time()
 try:
     s = cls.wrap_socket(raw, server_hostname="edge01-int.contoso.local")
     raise AssertionError("third connection served above the cap")
-except (socket.timeout, TimeoutError):
-    pass
+except (ssl.SSLError, ConnectionError, OSError) as e:
+    assert not isinstance(e, (socket.timeout, TimeoutError)), "third client left hanging"
+    full_after = time.time() - t0
+assert full_after < 1.0, "third client closed only after %.3f s" % full_after
 raw.close()
 t1 = time.time()
 h1.close()
@@ -149,7 +154,7 @@ while b"\r\n" not in data:
     assert d, data
     data += d
 assert b'"token":"capped"' in data, data
-print("listener cap: third client held back while 2 connections were open, served %.0f ms after one closed" % ((time.time() - t1) * 1000))
+print("listener cap: third client closed after %.0f ms while 2 were open; served %.0f ms after one closed" % (full_after * 1000, (time.time() - t1) * 1000))
 s.close(); h2.close()
 PY
 lis_stop "$dir"
@@ -159,6 +164,8 @@ lis_stop "$edge"
 	{ cat "$LM_TMP/dir.log"; lm_fail "connections still counted at shutdown"; }
 grep -c 'outcome="timeout: no TLS handshake within 800 ms"' "$LM_TMP/dir.log" | grep -q '^[3-9]' ||
 	{ cat "$LM_TMP/dir.log"; lm_fail "handshake timeouts not logged"; }
-grep -q 'peer=127.0.3.21:[0-9]* .*outcome="cap reached: 2 connections from this source"' "$LM_TMP/dir.log" ||
+grep -q 'peer=127.0.3.21:[0-9]* .*outcome="listener full: cap reached: 2 connections from this source"' "$LM_TMP/dir.log" ||
 	{ cat "$LM_TMP/dir.log"; lm_fail "per-source cap not logged"; }
+grep -q 'peer=127.0.3.11:[0-9]* .*outcome="listener full: cap reached: 2 connections on this listener"' "$LM_TMP/edge.log" ||
+	{ cat "$LM_TMP/edge.log"; lm_fail "listener cap not logged"; }
 echo "PASS"

@@ -9,6 +9,8 @@
 #include <cmocka.h>
 #include <event2/keyvalq_struct.h>
 
+#include <event2/http.h>
+
 #include "listeners/listener_priv.h"
 
 static const struct lm_ident id_tls = {
