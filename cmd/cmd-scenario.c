@@ -22,15 +22,18 @@ static const char scenario_usage[] =
     "          or one 'FILE:LINE: message' per problem (exit 2)\n"
     "  show    print the rule matrix: rule, service, port, source hosts,\n"
     "          destination hosts, expectation ('from: any' shown expanded)\n"
-    "  list    list the built-in scenarios\n"
+    "  list    list the built-in scenarios and what each covers (its Microsoft\n"
+    "          port summary page, hosts, rules, paths, services)\n"
     "  dump    print a built-in scenario's YAML, to copy and edit:\n"
     "          lyncmock scenario dump single-director > my-lab.yaml\n"
     "\n"
     "Schema (top level): name, domain, simple_urls (optional list of FQDNs),\n"
     "roles (optional: {name, cert: pool|server|client}), hosts, rules.\n"
     "  hosts: {name, role, address, fqdn, pool, web_services: [..], san: [..], cert, key}\n"
-    "  rules: {id, service: http|https|sip-mtls|cls-mtls|tcp, port, from: ROLE|HOST|any,\n"
-    "          to: ROLE|HOST, expect: open|blocked, client_cert: required|optional|none}\n"
+    "  rules: {id, service: http|https|sip-mtls|sip-tls|cls-mtls|tls|mtls|tcp|udp|stun|\n"
+    "          turn-tcp, port: P|A-B, sample: N (ports of a range probed, default 8),\n"
+    "          from: ROLE|HOST|any, to: ROLE|HOST, expect: open|blocked,\n"
+    "          client_cert: required|optional|none}\n"
     "Built-in roles: reverse-proxy, internal-client (client certificates),\n"
     "director, front-end (pool certificates), edge-internal (server certificate).\n"
     "A more specific rule (host > role > any) wins over a broader one on the same\n"
@@ -82,12 +85,41 @@ scenario_show(const char *spec)
 	return LM_EXIT_OK;
 }
 
+/* What a built-in covers: its title (the file's first comment line), its
+ * size, and the services and transports its rules use. */
+static void
+scenario_covers(const struct lm_builtin *b)
+{
+	const char *t = b->text, *eol;
+	struct scenario *sc;
+	char err[1024];
+	bool used[LM_SVC__COUNT] = {false};
+
+	if (b->len > 2 && t[0] == '#' && t[1] == ' ' && (eol = memchr(t, '\n', b->len)) != NULL)
+		printf("    %.*s\n", (int)(eol - t - 2), t + 2);
+	if ((sc = scenario_load_buffer(b->path, b->text, b->len, err, sizeof err)) == NULL)
+		return;
+	printf("    %zu hosts, %zu rules, %zu paths; services:", sc->nhosts, sc->nrules,
+	       scenario_path_count(sc));
+	for (size_t i = 0; i < sc->nrules; i++)
+		used[sc->rules[i].service] = true;
+	for (int i = 0; i < LM_SVC__COUNT; i++)
+		if (used[i])
+			printf(" %s%s", lm_service_name((enum lm_service)i),
+			       lm_service_info((enum lm_service)i)->udp && i != LM_SVC_UDP ? "/udp"
+			                                                                   : "");
+	printf("\n");
+	scenario_free(sc);
+}
+
 static int
 scenario_list(void)
 {
-	for (const struct lm_builtin *b = lm_builtin_scenarios; b->name != NULL; b++)
+	for (const struct lm_builtin *b = lm_builtin_scenarios; b->name != NULL; b++) {
 		printf("%s%s\n", b->name,
 		       strcmp(b->name, LM_DEFAULT_SCENARIO) == 0 ? " (default)" : "");
+		scenario_covers(b);
+	}
 	return LM_EXIT_OK;
 }
 

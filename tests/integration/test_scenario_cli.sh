@@ -58,6 +58,14 @@ set -e
 "$LYNCMOCK" scenario list >"$LM_TMP/list" || lm_fail "list exited $?"
 grep -q "^single-director (default)$" "$LM_TMP/list" || lm_fail "list: $(cat "$LM_TMP/list")"
 grep -q "^director-pool$" "$LM_TMP/list" || lm_fail "list lacks director-pool"
+for n in edge-consolidated front-end-pool standard-edition; do
+	grep -q "^$n$" "$LM_TMP/list" || lm_fail "list lacks $n"
+done
+# what each covers: a title line and hosts, rules, paths and services
+grep -A2 '^edge-consolidated$' "$LM_TMP/list" | grep -q 'single consolidated Edge' ||
+	lm_fail "list: no title for edge-consolidated: $(cat "$LM_TMP/list")"
+grep -A2 '^edge-consolidated$' "$LM_TMP/list" | grep -q '11 hosts, 34 rules, 34 paths; services:.* stun/udp turn-tcp' ||
+	lm_fail "list: no coverage for edge-consolidated: $(cat "$LM_TMP/list")"
 "$LYNCMOCK" scenario dump single-director >"$LM_TMP/copy.yaml" || lm_fail "dump exited $?"
 cmp -s "$LM_TMP/copy.yaml" "$LM_SOURCE_DIR/scenarios/single-director.yaml" ||
 	lm_fail "dump differs from the shipped file"
