@@ -7,6 +7,9 @@
 # prints the wall time of each: install, PKI (certs init + distribution),
 # listeners, probes (+ fetch), merge, stop, teardown. As root; not run by CI.
 #   usage: bench/bench_ansible.sh [HOSTS]       (HOSTS a multiple of 5, <= 200)
+# BENCH_PROBE_TIMEOUT (default 3, the playbook's) sets lyncmock_probe_timeout;
+# the merged report and the playbook logs are kept in BENCH_OUT
+# (default /tmp/lyncmock-bench-ansible-HOSTS).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-50}
@@ -72,7 +75,8 @@ phase() { # NAME ARGS...
 	t0=$(date +%s.%N)
 	lm_playbook "$LM_TMP/$name.log" -i "$LM_TMP/inv.ini" -e "lyncmock_deb=$LM_DEB" \
 		-e "lyncmock_controller_bin=$LYNCMOCK" -e "lyncmock_scenario=$sc" \
-		-e "lyncmock_report_dir=$LM_TMP/report" -e lyncmock_stop_listeners=false "$@"
+		-e "lyncmock_report_dir=$LM_TMP/report" -e lyncmock_stop_listeners=false \
+		-e "lyncmock_probe_timeout=${BENCH_PROBE_TIMEOUT:-3}" "$@"
 	rc=$?
 	t1=$(date +%s.%N)
 	took[$name]=$(echo "$t1 - $t0" | bc)
@@ -92,11 +96,13 @@ print(sum(x["verdict"] == "ok" for x in r), len(r))' "$LM_TMP/report/report.json
 phase stop --tags stop -e lyncmock_stop_listeners=true || { tail -30 "$LM_TMP/stop.log"; exit 1; }
 phase teardown --tags teardown || { tail -30 "$LM_TMP/teardown.log"; exit 1; }
 left=$(lm_ssh_lab_lyncmock_pids | wc -l)
+out=${BENCH_OUT:-/tmp/lyncmock-bench-ansible-$N}
+mkdir -p "$out" && cp "$LM_TMP"/*.log "$LM_TMP/report"/report.* "$sc" "$out"/ 2>/dev/null
 
 cat <<EOT
 
 bench_ansible: $N namespace hosts over SSH, scenario bench-$N ($paths paths), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)
-  (not timed: .deb build ${t_deb} s, namespaces + sshd ${t_lab} s)
+  (not timed: .deb build $(printf '%.0f' "$t_deb") s, namespaces + sshd $(printf '%.1f' "$t_lab") s)
 phase        wall s
 install    $(printf '%7.1f' "${took[install]}")   copy the .deb, apt-get install (one host at a time: shared dpkg)
 pki        $(printf '%7.1f' "${took[pki]}")   certs init for $N hosts + scenario/CA/cert/key to each
@@ -106,6 +112,7 @@ merge      $(printf '%7.1f' "${took[merge]}")   lyncmock report: table, JSON, JU
 stop       $(printf '%7.1f' "${took[stop]}")
 teardown   $(printf '%7.1f' "${took[teardown]}")
 total      $(printf '%7.1f' "$total")   (each phase also pays the scenario/classify plays)
-verdicts: $ok of $all paths ok (merge exit $merge_rc); lyncmock processes left: $left
+verdicts: $ok of $all paths ok (merge exit $merge_rc, probe timeout ${BENCH_PROBE_TIMEOUT:-3} s); lyncmock processes left: $left
+report and logs: $out
 EOT
 [ "$ok" -eq "$all" ] && [ "$all" -eq "$paths" ] && [ "$left" -eq 0 ]
