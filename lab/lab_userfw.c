@@ -425,6 +425,7 @@ lab_userfw_read(struct lab_userfw *u, const char *path, const struct scenario *s
 	memset(u, 0, sizeof *u);
 	*nft = NULL;
 	*nftlen = 0;
+	err[0] = '\0';
 	snprintf(u->path, sizeof u->path, "%s", path);
 	snprintf(u->name, sizeof u->name, "%s", base != NULL ? base + 1 : path);
 	if ((text = read_file(path, &len, err, errlen)) == NULL)
@@ -460,6 +461,12 @@ lab_userfw_read(struct lab_userfw *u, const char *path, const struct scenario *s
 		snprintf(err, errlen, "out of memory");
 out:
 	free(text);
+	if (rc == -1) {
+		lab_userfw_free(u);
+		free(*nft);
+		*nft = NULL;
+		*nftlen = 0;
+	}
 	return rc;
 }
 
