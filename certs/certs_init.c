@@ -467,9 +467,14 @@ load_or_make_ca(const struct scenario *sc, const char *dir, const struct certs_i
 	io.not_after = (long)CA_DAYS * 86400;
 	if ((ca = certs_issue(&io, k, NULL, NULL, err, errlen)) == NULL)
 		goto fail;
-	/* key first: a crash in between leaves "half a CA", which init refuses */
-	if (write_key(key, k, err, errlen) == -1 || write_certs(pem, ca, NULL, err, errlen) == -1)
+	/* key first: a crash in between leaves "half a CA", which init refuses;
+	 * a failed write (disk full) takes the key back, so the next run can go on */
+	if (write_key(key, k, err, errlen) == -1)
 		goto fail;
+	if (write_certs(pem, ca, NULL, err, errlen) == -1) {
+		unlink(key);
+		goto fail;
+	}
 	*reused = false;
 done:
 	*cap = ca;
@@ -527,8 +532,11 @@ issue_host(const struct scenario *sc, const struct scenario_host *h, const char 
 	if (write_key(path, k, err, errlen) == -1)
 		goto out;
 	snprintf(path, sizeof path, "%s/%s.pem", dir, h->name);
-	if (write_certs(path, x, ca, err, errlen) == -1)
+	if (write_certs(path, x, ca, err, errlen) == -1) {
+		snprintf(path, sizeof path, "%s/%s.key", dir, h->name);
+		unlink(path); /* no key without its certificate */
 		goto out;
+	}
 	rc = 0;
 out:
 	free(names);
@@ -604,10 +612,31 @@ certs_init_summary(const struct scenario *sc, const char *dir,
 			continue;
 		}
 		if (issue_host(sc, h, dir, opts, ca, cakey, err, errlen) == -1)
-			goto out;
+			goto undo;
 		summary->nwritten++;
 	}
 	rc = 0;
+	goto out;
+undo:
+	/* A fresh PKI that failed half way (disk full) is taken back whole: the
+	 * next run starts clean instead of refusing a CA without its hosts. */
+	if (!summary->ca_reused) {
+		char path[PATH_MAX];
+		for (size_t i = 0; i < sc->nhosts; i++) {
+			const struct scenario_host *h = &sc->hosts[i];
+			if (h->cert != NULL && h->cert[0] != '\0')
+				continue;
+			snprintf(path, sizeof path, "%s/%s.pem", dir, h->name);
+			unlink(path);
+			snprintf(path, sizeof path, "%s/%s.key", dir, h->name);
+			unlink(path);
+		}
+		snprintf(path, sizeof path, "%s/ca.pem", dir);
+		unlink(path);
+		snprintf(path, sizeof path, "%s/ca.key", dir);
+		unlink(path);
+		summary->nwritten = 0;
+	}
 out:
 	X509_free(ca);
 	EVP_PKEY_free(cakey);

@@ -221,8 +221,12 @@ certs_san_list(X509 *x, char *buf, size_t len)
 	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	size_t used = 0;
 
+	int total = gens != NULL ? sk_GENERAL_NAME_num(gens) : 0;
+	/* room kept for the marker, so a cut list never ends mid-name */
+	size_t room = len > 32 ? len - 32 : len;
+
 	buf[0] = '\0';
-	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+	for (int i = 0; i < total; i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 		const unsigned char *d;
 		char ip[64];
@@ -230,18 +234,22 @@ certs_san_list(X509 *x, char *buf, size_t len)
 
 		if (g->type == GEN_DNS) {
 			d = ASN1_STRING_get0_data(g->d.dNSName);
-			n = snprintf(buf + used, len - used, "%s%.*s", used ? ", " : "",
+			n = snprintf(buf + used, room - used, "%s%.*s", used ? ", " : "",
 			    ASN1_STRING_length(g->d.dNSName), (const char *)d);
 		} else if (g->type == GEN_IPADD) {
 			char *s = OPENSSL_buf2hexstr(ASN1_STRING_get0_data(g->d.iPAddress),
 			    ASN1_STRING_length(g->d.iPAddress));
 			snprintf(ip, sizeof ip, "%s", s ? s : "?");
 			OPENSSL_free(s);
-			n = snprintf(buf + used, len - used, "%sIP:%s", used ? ", " : "", ip);
+			n = snprintf(buf + used, room - used, "%sIP:%s", used ? ", " : "", ip);
 		} else
 			continue;
-		if (n < 0 || (size_t)n >= len - used)
+		if (n < 0 || (size_t)n >= room - used) {
+			buf[used] = '\0';
+			snprintf(buf + used, len - used, "%s... (%d more)", used ? ", " : "",
+			    total - i);
 			break;
+		}
 		used += (size_t)n;
 	}
 	GENERAL_NAMES_free(gens);

@@ -196,6 +196,12 @@ cmd_lab_exec(int argc, char **argv)
 		return cmd_usage_error(e, "--iface maps the interfaces of a --firewall FILE");
 	if (key_set && o.certs_dir != NULL)
 		return cmd_usage_error(e, "--key applies to a fresh PKI, not to --certs DIR");
+	/* the reports are written after the whole run: find a bad path now */
+	if (cmd_output_writable(o.output, err, sizeof err) == -1 ||
+	    cmd_output_writable(o.html_output, err, sizeof err) == -1) {
+		fprintf(stderr, "lyncmock lab: %s\n", err);
+		return LM_EXIT_USAGE;
+	}
 	rc = lab_run(&o, err, sizeof err);
 	if (err[0] != '\0')
 		fprintf(stderr, "lyncmock lab: %s\n", err);

@@ -46,34 +46,6 @@ progress_cb(void *arg, const struct probe_result *r, size_t done, size_t total)
 	pg->width = 1;
 }
 
-/* Fails early when FILE's directory cannot take a new file (the report is
- * written atomically there after probing: find out before). */
-static int
-output_writable(const char *path, char *err, size_t errlen)
-{
-	char dir[PATH_MAX], tmpl[PATH_MAX + 32];
-	struct stat st;
-	int fd;
-
-	if (path == NULL || strcmp(path, "-") == 0)
-		return 0;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "cannot write the report %s: it is a directory", path);
-		return -1;
-	}
-	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
-	}
-	snprintf(tmpl, sizeof tmpl, "%s/.lyncmock-probe.XXXXXX", dirname(dir));
-	if ((fd = mkstemp(tmpl)) == -1) {
-		snprintf(err, errlen, "cannot write the report %s: %s", path, strerror(errno));
-		return -1;
-	}
-	close(fd);
-	unlink(tmpl);
-	return 0;
-}
 
 /* Many probes in flight need as many descriptors: take what the hard limit allows. */
 static void
@@ -226,7 +198,7 @@ cmd_probe_exec(int argc, char **argv)
 		return cmd_usage_error(e, "--host HOST (or URLs) is required");
 	if ((o.cert != NULL) != (o.key != NULL) && optind == argc)
 		return cmd_usage_error(e, "--cert and --key go together");
-	if (output_writable(output, err, sizeof err) == -1) {
+	if (cmd_output_writable(output, err, sizeof err) == -1) {
 		fprintf(stderr, "lyncmock probe: %s\n", err);
 		return LM_EXIT_USAGE;
 	}
@@ -276,7 +248,8 @@ cmd_probe_exec(int argc, char **argv)
 		        run->n);
 	if (report_write(run, fmt, output, err, sizeof err) == -1) {
 		fprintf(stderr, "lyncmock probe: %s\n", err);
-		rc = LM_EXIT_FAIL;
+		/* no report is a run that did not happen, whatever the verdicts */
+		rc = LM_EXIT_USAGE;
 		goto restore;
 	}
 	rc = (probe_run_failures(run) == 0 && !run->partial) ? LM_EXIT_OK : LM_EXIT_FAIL;

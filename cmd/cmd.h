@@ -31,5 +31,9 @@ int cmd_getopt_error(const struct cmd_entry *e, int c, char **argv);
 /* After the option loop: LM_EXIT_OK when no operand is left, else the usage
  * error for the first one. */
 int cmd_no_operands(const struct cmd_entry *e, int argc, char **argv);
+/* Before a long run: can a report be written to path (a new file in its
+ * directory, not a directory itself)? "-" and NULL are stdout. 0, or -1 with
+ * the reason in err. */
+int cmd_output_writable(const char *path, char *err, size_t errlen);
 
 #endif

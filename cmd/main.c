@@ -1,9 +1,14 @@
 /* lyncmock's entry point: finds the subcommand in the table and runs it. */
+#include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/ssl.h>
 #include <osipparser2/osip_parser.h>
@@ -105,4 +110,33 @@ main(int argc, char **argv)
 	fprintf(stderr, "lyncmock: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return LM_EXIT_USAGE;
+}
+
+/* Fails early when FILE's directory cannot take a new file (the report is
+ * written atomically there after probing: find out before). */
+int
+cmd_output_writable(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], tmpl[PATH_MAX + 32];
+	struct stat st;
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot write the report %s: it is a directory", path);
+		return -1;
+	}
+	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	snprintf(tmpl, sizeof tmpl, "%s/.lyncmock-probe.XXXXXX", dirname(dir));
+	if ((fd = mkstemp(tmpl)) == -1) {
+		snprintf(err, errlen, "cannot write the report %s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(tmpl);
+	return 0;
 }
