@@ -21,14 +21,14 @@
  *   DIR/ca.pem  DIR/ca.key (0600)
  *   DIR/HOST.pem (leaf certificate, then the CA: a chain file)  DIR/HOST.key (0600) */
 struct certs_paths {
-	char ca[4096]; /* trusted CA bundle (PEM) */
+	char ca[4096];   /* trusted CA bundle (PEM) */
 	char cert[4096]; /* certificate chain (PEM); empty when none */
-	char key[4096]; /* private key (PEM); empty when none */
+	char key[4096];  /* private key (PEM); empty when none */
 };
 /* Fills p for host from dir, then applies the host's own cert/key from the
  * scenario, then any non-NULL overrides (--ca/--cert/--key). */
 void certs_paths_for_host(struct certs_paths *p, const char *dir, const struct scenario_host *host,
-    const char *ca, const char *cert, const char *key);
+                          const char *ca, const char *cert, const char *key);
 
 /* ---- the lab PKI -------------------------------------------------------- */
 enum certs_key_type { CERTS_KEY_RSA2048, CERTS_KEY_RSA4096, CERTS_KEY_ECDSA_P256 };
@@ -37,7 +37,7 @@ int certs_key_type_from_name(const char *name, enum certs_key_type *kt);
 struct certs_init_opts {
 	enum certs_key_type key_type;
 	bool client_auth; /* add clientAuth EKU to server certs (default true) */
-	int days; /* validity of leaf certificates */
+	int days;         /* validity of leaf certificates */
 };
 /* Makes DIR (mkdir -p, 0700) with a CA (reused when DIR/ca.pem and ca.key
  * exist and match; only one of them, a mismatch or a non-CA is an error,
@@ -47,7 +47,7 @@ struct certs_init_opts {
  * and renamed; keys are 0600. opts NULL = defaults; days 0 = 730. Returns
  * 0, or -1 with a message in err. */
 int certs_init(const struct scenario *sc, const char *dir, const struct certs_init_opts *opts,
-    char *err, size_t errlen);
+               char *err, size_t errlen);
 
 /* ---- explaining and checking -------------------------------------------- */
 enum certs_severity { CERTS_OK, CERTS_INFO, CERTS_WARN, CERTS_ERROR };
@@ -69,14 +69,14 @@ enum certs_severity certs_findings_worst(const struct certs_findings *f);
  * it could not be read (message in err). */
 int certs_inspect(const char *target, const char *ca, FILE *out, char *err, size_t errlen);
 struct certs_inspect_opts {
-	const char *ca; /* verify the chain against it; NULL: trust not checked */
-	const char *name; /* HOST:PORT: SNI sent and name checked (NULL = HOST) */
+	const char *ca;         /* verify the chain against it; NULL: trust not checked */
+	const char *name;       /* HOST:PORT: SNI sent and name checked (NULL = HOST) */
 	const char *cert, *key; /* HOST:PORT: client certificate to present (MTLS) */
 };
 /* certs_inspect() with options. With a client certificate on a TLS 1.3
  * MTLS endpoint it waits up to 1 s for the server's late verdict. */
-int certs_inspect_ex(const char *target, const struct certs_inspect_opts *o, FILE *out,
-    char *err, size_t errlen);
+int certs_inspect_ex(const char *target, const struct certs_inspect_opts *o, FILE *out, char *err,
+                     size_t errlen);
 
 /* `certs check`: will this cert/key do for host h of scenario sc? Appends
  * findings to out (one per fact: errors for what breaks Lync, warnings for
@@ -90,7 +90,8 @@ int certs_inspect_ex(const char *target, const struct certs_inspect_opts *o, FIL
  * neither is an ERROR. A missing host FQDN is only a WARN for them (servers
  * do not match client names). */
 int certs_check(const struct scenario *sc, const struct scenario_host *h, const char *cert,
-    const char *key, const char *ca, struct certs_findings *out, char *err, size_t errlen);
+                const char *key, const char *ca, struct certs_findings *out, char *err,
+                size_t errlen);
 
 /* ---- TLS contexts shared by listeners and probes -------------------------- */
 struct certs_tls_opts {
@@ -98,7 +99,7 @@ struct certs_tls_opts {
 	 * (resolve it per service with lm_client_cert_effective() first) */
 	enum lm_client_cert client_cert;
 	bool strict_client_eku; /* server side: OpenSSL's client purpose check */
-	int min_version; /* TLS1_2_VERSION by default (0 = default) */
+	int min_version;        /* TLS1_2_VERSION by default (0 = default) */
 };
 /* "1.0".."1.3" (the --tls-min spelling) into an OpenSSL protocol version
  * for min_version; -1 when unknown. */
@@ -111,13 +112,13 @@ int certs_tls_version_from_name(const char *name);
  * verified with Lync's semantics: a leaf with serverAuth but no clientAuth
  * EKU is accepted unless o->strict_client_eku (see certs_verify_note). */
 SSL_CTX *certs_server_ctx(const struct certs_paths *p, const struct certs_tls_opts *o, char *err,
-    size_t errlen);
+                          size_t errlen);
 /* A client context: verify servers against p->ca (chain and serverAuth
  * purpose; the name is per SSL: SSL_set1_host), record failures in an
  * attached certs_verify_note; present p->cert/p->key when given (empty
  * strings: no client certificate). */
 SSL_CTX *certs_client_ctx(const struct certs_paths *p, const struct certs_tls_opts *o, char *err,
-    size_t errlen);
+                          size_t errlen);
 
 /* A one-line distinguished name ("CN=edge01.contoso.local,O=...") into buf. */
 char *certs_name_oneline(const X509_NAME *name, char *buf, size_t len);
@@ -143,8 +144,8 @@ char *certs_sha256_hex(const X509 *x, char out[65]);
  * (the handshake behaves the same). Certificate-less clients never reach the
  * callback: check SSL_get0_peer_certificate() too. */
 struct certs_verify_note {
-	int error; /* X509_V_OK (0) when nothing failed; else X509_V_ERR_* */
-	int depth; /* 0 = the peer's own certificate */
+	int error;         /* X509_V_OK (0) when nothing failed; else X509_V_ERR_* */
+	int depth;         /* 0 = the peer's own certificate */
 	char subject[256]; /* one-line subject of the certificate at depth */
 	bool eku_forgiven; /* the peer's leaf lacked clientAuth, accepted (Lync) */
 };
@@ -176,21 +177,21 @@ struct certs_host_names {
 	size_t nsan;
 };
 int certs_host_names(const struct scenario *sc, const struct scenario_host *h,
-    struct certs_host_names *out, char *err, size_t errlen);
+                     struct certs_host_names *out, char *err, size_t errlen);
 
 /* ---- issuing (certs_init, and tests that need odd certificates) ----------- */
 #define CERTS_EKU_SERVER 0x1u /* id-kp-serverAuth */
 #define CERTS_EKU_CLIENT 0x2u /* id-kp-clientAuth */
 struct certs_issue_opts {
 	const char *cn;
-	const char *ou; /* optional OU (the lab CA's "lab 1a2b3c4d" id), else NULL */
+	const char *ou;          /* optional OU (the lab CA's "lab 1a2b3c4d" id), else NULL */
 	const char *const *sans; /* DNS names */
 	size_t nsans;
-	unsigned eku; /* CERTS_EKU_* bits; 0 = no EKU extension */
-	bool ca; /* a CA certificate (basicConstraints CA:TRUE, keyCertSign) */
+	unsigned eku;    /* CERTS_EKU_* bits; 0 = no EKU extension */
+	bool ca;         /* a CA certificate (basicConstraints CA:TRUE, keyCertSign) */
 	const char *cdp; /* CRL distribution point URI, or NULL for none */
 	long not_before; /* seconds relative to now (e.g. -3600) */
-	long not_after; /* seconds relative to now */
+	long not_after;  /* seconds relative to now */
 };
 /* A new key of the given type; NULL with a message in err. */
 EVP_PKEY *certs_keygen(enum certs_key_type kt, char *err, size_t errlen);
@@ -198,21 +199,21 @@ EVP_PKEY *certs_keygen(enum certs_key_type kt, char *err, size_t errlen);
  * RSA, never PSS); issuer NULL makes it self-signed. Random serial, SKI, AKI.
  * NULL with a message in err. */
 X509 *certs_issue(const struct certs_issue_opts *o, EVP_PKEY *key, X509 *issuer,
-    EVP_PKEY *issuer_key, char *err, size_t errlen);
+                  EVP_PKEY *issuer_key, char *err, size_t errlen);
 
 /* What certs_init() did (certs_init_summary() fills it). */
 struct certs_init_summary {
-	bool ca_reused; /* DIR/ca.pem + ca.key existed, matched and were kept */
+	bool ca_reused;         /* DIR/ca.pem + ca.key existed, matched and were kept */
 	char ca_sha256[3 * 32]; /* "AB:CD:..." fingerprint of the CA certificate */
-	size_t nwritten; /* hosts whose key + certificate were written */
+	size_t nwritten;        /* hosts whose key + certificate were written */
 	/* Hosts skipped because the scenario gives their own cert/key:
 	 * "rp01, cl01" (empty when none). */
 	char skipped[1024];
 };
 /* certs_init() that also reports what it did (summary may be NULL). */
 int certs_init_summary(const struct scenario *sc, const char *dir,
-    const struct certs_init_opts *opts, struct certs_init_summary *summary, char *err,
-    size_t errlen);
+                       const struct certs_init_opts *opts, struct certs_init_summary *summary,
+                       char *err, size_t errlen);
 /* Defaults: RSA 2048, clientAuth on, 730 days. */
 void certs_init_opts_default(struct certs_init_opts *opts);
 
@@ -224,7 +225,7 @@ void certs_findings_add(struct certs_findings *f, enum certs_severity s, const c
 void certs_findings_print(const struct certs_findings *f, FILE *out);
 /* Every certificate of a PEM file (or one DER certificate), in file order.
  * NULL with "FILE: ..." in err. Free with sk_X509_pop_free(sk, X509_free). */
-STACK_OF(X509) *certs_load_certs(const char *path, char *err, size_t errlen);
+STACK_OF(X509) * certs_load_certs(const char *path, char *err, size_t errlen);
 /* Loads an unencrypted private key (PEM or DER). NULL with message in err. */
 EVP_PKEY *certs_load_key(const char *path, char *err, size_t errlen);
 /* Lync's needs every certificate must meet, as findings: validity (expired /
@@ -236,8 +237,8 @@ void certs_check_basics(X509 *x, bool leaf, struct certs_findings *f);
  * bundle file. check_time false ignores validity dates (reported apart).
  * Returns X509_V_OK, or the X509_V_ERR_* with "depth N (subject): reason" in
  * why; -1 when the CA file cannot be read (why says so). */
-int certs_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, const char *ca, bool check_time,
-    char *why, size_t whylen);
+int certs_verify_chain(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca, bool check_time,
+                       char *why, size_t whylen);
 /* Human list of a certificate's DNS SANs ("a, b") into buf; returns buf. */
 char *certs_san_list(X509 *x, char *buf, size_t len);
 

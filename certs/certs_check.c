@@ -23,7 +23,7 @@ name_reason(const struct scenario_host *h, const char *name)
 
 static void
 check_names(const struct scenario_host *h, enum scenario_cert_shape shape,
-    const struct certs_host_names *names, X509 *x, struct certs_findings *f)
+            const struct certs_host_names *names, X509 *x, struct certs_findings *f)
 {
 	char found[1024], cn[256];
 	size_t used = 0;
@@ -35,20 +35,22 @@ check_names(const struct scenario_host *h, enum scenario_cert_shape shape,
 		const char *n = names->san[i];
 		/* SANs only: TLS clients ignore the CN when SANs are present */
 		if (X509_check_host(x, n, 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) == 1) {
-			int k = snprintf(found + used, sizeof found - used, "%s%s", used ? ", " : "",
-			    n);
+			int k = snprintf(found + used, sizeof found - used, "%s%s",
+			                 used ? ", " : "", n);
 			if (k > 0 && (size_t)k < sizeof found - used)
 				used += (size_t)k;
 			continue;
 		}
 		if (shape == SCENARIO_CERT_CLIENT)
-			certs_findings_add(f, CERTS_WARN,
+			certs_findings_add(
+			    f, CERTS_WARN,
 			    "host FQDN %s is not in the SANs (servers do not check a client's "
 			    "name, but Lync logs name the peer by it)",
 			    n);
 		else
-			certs_findings_add(f, CERTS_ERROR, "required name %s (%s) is missing from the SANs",
-			    n, name_reason(h, n));
+			certs_findings_add(f, CERTS_ERROR,
+			                   "required name %s (%s) is missing from the SANs", n,
+			                   name_reason(h, n));
 	}
 	if (found[0] != '\0')
 		certs_findings_add(f, CERTS_OK, "names present in the SANs: %s", found);
@@ -58,13 +60,13 @@ check_names(const struct scenario_host *h, enum scenario_cert_shape shape,
 	if (idx >= 0 && (e = X509_NAME_get_entry(X509_get_subject_name(x), idx)) != NULL) {
 		ASN1_STRING *s = X509_NAME_ENTRY_get_data(e);
 		snprintf(cn, sizeof cn, "%.*s", ASN1_STRING_length(s),
-		    (const char *)ASN1_STRING_get0_data(s));
+		         (const char *)ASN1_STRING_get0_data(s));
 	}
 	if (strcasecmp(cn, names->cn) == 0)
 		certs_findings_add(f, CERTS_OK, "subject CN %s", cn);
 	else
-		certs_findings_add(f, CERTS_WARN, "subject CN is '%s'; Lync expects %s (%s)", cn,
-		    names->cn,
+		certs_findings_add(
+		    f, CERTS_WARN, "subject CN is '%s'; Lync expects %s (%s)", cn, names->cn,
 		    shape == SCENARIO_CERT_POOL && h->pool ? "the pool FQDN" : "the host FQDN");
 }
 
@@ -78,28 +80,33 @@ check_eku(enum scenario_cert_shape shape, X509 *x, struct certs_findings *f)
 	if (shape == SCENARIO_CERT_CLIENT) {
 		/* a source only presents it as an MTLS client certificate */
 		if (!has)
-			certs_findings_add(f, CERTS_WARN,
+			certs_findings_add(
+			    f, CERTS_WARN,
 			    "no EKU extension: OpenSSL allows any purpose, Windows peers may not; "
 			    "add clientAuth");
 		else if (cli)
 			certs_findings_add(f, CERTS_OK, "EKU clientAuth: usable for MTLS");
 		else if (srv)
-			certs_findings_add(f, CERTS_WARN,
+			certs_findings_add(
+			    f, CERTS_WARN,
 			    "EKU serverAuth without clientAuth: Lync (and lyncmock by default) "
 			    "accept it for MTLS, strict MTLS peers (--strict-client-eku) do not");
 		else
-			certs_findings_add(f, CERTS_ERROR,
+			certs_findings_add(
+			    f, CERTS_ERROR,
 			    "EKU has neither clientAuth nor serverAuth: no MTLS peer accepts it");
 		return;
 	}
 	if (!srv)
-		certs_findings_add(f, CERTS_ERROR,
+		certs_findings_add(
+		    f, CERTS_ERROR,
 		    "no Server Authentication EKU: Lync needs serverAuth on every server "
 		    "certificate");
 	else
 		certs_findings_add(f, CERTS_OK, "EKU serverAuth");
 	if (srv && !cli)
-		certs_findings_add(f, CERTS_WARN,
+		certs_findings_add(
+		    f, CERTS_WARN,
 		    "no Client Authentication EKU: Lync accepts it, strict MTLS peers may not");
 	else if (cli)
 		certs_findings_add(f, CERTS_OK, "EKU clientAuth (for MTLS to other servers)");
@@ -127,11 +134,12 @@ check_key(X509 *x, const char *key, struct certs_findings *f)
 
 int
 certs_check(const struct scenario *sc, const struct scenario_host *h, const char *cert,
-    const char *key, const char *ca, struct certs_findings *out, char *err, size_t errlen)
+            const char *key, const char *ca, struct certs_findings *out, char *err, size_t errlen)
 {
 	STACK_OF(X509) *sk = NULL, *rest = NULL;
 	struct certs_host_names *names = NULL;
-	enum scenario_cert_shape shape = h->role != NULL ? h->role->cert_shape : SCENARIO_CERT_CLIENT;
+	enum scenario_cert_shape shape =
+	    h->role != NULL ? h->role->cert_shape : SCENARIO_CERT_CLIENT;
 	char subj[256], why[512], nerr[256];
 	X509 *x;
 	bool ss;
@@ -153,19 +161,23 @@ certs_check(const struct scenario *sc, const struct scenario_host *h, const char
 		sk_X509_push(rest, sk_X509_value(sk, i));
 	certs_name_oneline(X509_get_subject_name(x), subj, sizeof subj);
 	certs_findings_add(out, CERTS_INFO, "%s for host %s (%s, %s certificate): %s", cert,
-	    h->name, h->role != NULL ? h->role->name : "?",
-	    shape == SCENARIO_CERT_POOL ? "pool" : shape == SCENARIO_CERT_SERVER ? "server" : "client",
-	    subj);
+	                   h->name, h->role != NULL ? h->role->name : "?",
+	                   shape == SCENARIO_CERT_POOL     ? "pool"
+	                   : shape == SCENARIO_CERT_SERVER ? "server"
+	                                                   : "client",
+	                   subj);
 
 	check_names(h, shape, names, x, out);
 	check_eku(shape, x, out);
 	certs_check_basics(x, true, out);
 	if (X509_check_ca(x) != 0)
-		certs_findings_add(out, CERTS_ERROR,
+		certs_findings_add(
+		    out, CERTS_ERROR,
 		    "it is a CA certificate (basicConstraints CA:TRUE), not a host certificate");
 	ss = (X509_get_extension_flags(x) & EXFLAG_SS) != 0;
 	if (ss)
-		certs_findings_add(out, CERTS_ERROR,
+		certs_findings_add(
+		    out, CERTS_ERROR,
 		    "self-signed: Lync peers trust only certificates issued by a CA they trust");
 	if (key != NULL && key[0] != '\0')
 		check_key(x, key, out);
@@ -180,7 +192,8 @@ certs_check(const struct scenario *sc, const struct scenario_host *h, const char
 		if (v == X509_V_OK)
 			certs_findings_add(out, CERTS_OK, "chains to the CA in %s", ca);
 		else
-			certs_findings_add(out, CERTS_ERROR, "no chain to the CA in %s: %s", ca, why);
+			certs_findings_add(out, CERTS_ERROR, "no chain to the CA in %s: %s", ca,
+			                   why);
 	} else if (!ss)
 		certs_findings_add(out, CERTS_INFO, "no --ca: chain not checked");
 	rc = 0;

@@ -10,8 +10,8 @@
 
 /* TLS 1.2 suites Lync 2013 peers offer (ECDHE, then RSA key exchange, GCM
  * before CBC); TLS 1.3 suites are OpenSSL's defaults. */
-#define CERTS_CIPHERS \
-	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:ECDHE+AES:RSA+AESGCM:RSA+AES:" \
+#define CERTS_CIPHERS                                                                              \
+	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:ECDHE+AES:RSA+AESGCM:RSA+AES:"                     \
 	"!aNULL:!eNULL:!MD5:!RC4:!3DES:!DES:!PSK:!SRP:!CAMELLIA:!ARIA"
 
 static CRYPTO_ONCE note_once = CRYPTO_ONCE_STATIC_INIT;
@@ -48,8 +48,8 @@ certs_verify_note_format(const struct certs_verify_note *note, char *buf, size_t
 		snprintf(buf, len, "certificate verified");
 	else
 		snprintf(buf, len, "depth %d (%s): %s", note->depth,
-		    note->subject[0] ? note->subject : "?",
-		    X509_verify_cert_error_string(note->error));
+		         note->subject[0] ? note->subject : "?",
+		         X509_verify_cert_error_string(note->error));
 	return buf;
 }
 
@@ -189,9 +189,9 @@ certs_key_file_private(const char *path, char *err, size_t errlen)
 	}
 	if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
 		snprintf(err, errlen,
-		    "%s: private key is accessible to group/others (mode %04o); refusing it "
-		    "(run: chmod 600 %s)",
-		    path, (unsigned)(st.st_mode & 07777), path);
+		         "%s: private key is accessible to group/others (mode %04o); refusing it "
+		         "(run: chmod 600 %s)",
+		         path, (unsigned)(st.st_mode & 07777), path);
 		return -1;
 	}
 	return 0;
@@ -206,7 +206,7 @@ file_readable(const char *what, const char *path, char *err, size_t errlen)
 /* Shared part of both builders: versions, ciphers, certificate + key. */
 static SSL_CTX *
 ctx_base(const SSL_METHOD *m, const struct certs_paths *p, const struct certs_tls_opts *o,
-    bool need_cert, char *err, size_t errlen)
+         bool need_cert, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = NULL;
 	int minv = (o != NULL && o->min_version != 0) ? o->min_version : TLS1_2_VERSION;
@@ -216,7 +216,7 @@ ctx_base(const SSL_METHOD *m, const struct certs_paths *p, const struct certs_tl
 	ERR_clear_error();
 	if (need_cert && (p->cert[0] == '\0' || p->key[0] == '\0')) {
 		snprintf(err, errlen, "a certificate and a key are needed (cert '%s', key '%s')",
-		    p->cert, p->key);
+		         p->cert, p->key);
 		return NULL;
 	}
 	if (p->cert[0] != '\0' && p->key[0] == '\0') {
@@ -240,13 +240,13 @@ ctx_base(const SSL_METHOD *m, const struct certs_paths *p, const struct certs_tl
 	/* Lync tolerates 1024-bit RSA keys (security level 1; distributions
 	 * default to 2, which refuses them); TLS 1.0/1.1 need level 0. */
 	snprintf(ciphers, sizeof ciphers, "%s%s", CERTS_CIPHERS,
-	    minv < TLS1_2_VERSION ? ":@SECLEVEL=0" : ":@SECLEVEL=1");
+	         minv < TLS1_2_VERSION ? ":@SECLEVEL=0" : ":@SECLEVEL=1");
 	if (!SSL_CTX_set_cipher_list(ctx, ciphers)) {
 		snprintf(err, errlen, "cannot set the cipher list");
 		goto fail;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	                             SSL_OP_CIPHER_SERVER_PREFERENCE);
 	if (p->cert[0] != '\0' && certs_ctx_use_pair(ctx, p->cert, p->key, err, errlen) == -1)
 		goto fail;
 	return ctx;
@@ -271,7 +271,7 @@ load_ca(SSL_CTX *ctx, const char *ca, char *err, size_t errlen)
 
 SSL_CTX *
 certs_server_ctx(const struct certs_paths *p, const struct certs_tls_opts *o, char *err,
-    size_t errlen)
+                 size_t errlen)
 {
 	SSL_CTX *ctx;
 	STACK_OF(X509_NAME) *names = NULL;
@@ -314,7 +314,7 @@ fail:
 
 SSL_CTX *
 certs_client_ctx(const struct certs_paths *p, const struct certs_tls_opts *o, char *err,
-    size_t errlen)
+                 size_t errlen)
 {
 	SSL_CTX *ctx;
 
@@ -339,7 +339,9 @@ certs_tls_version_from_name(const char *name)
 	static const struct {
 		const char *name;
 		int version;
-	} v[] = {{"1.0", TLS1_VERSION}, {"1.1", TLS1_1_VERSION}, {"1.2", TLS1_2_VERSION},
+	} v[] = {{"1.0", TLS1_VERSION},
+	         {"1.1", TLS1_1_VERSION},
+	         {"1.2", TLS1_2_VERSION},
 	         {"1.3", TLS1_3_VERSION}};
 
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {

@@ -28,16 +28,16 @@ copy_path(char *dst, size_t len, const char *src)
 
 void
 certs_paths_for_host(struct certs_paths *p, const char *dir, const struct scenario_host *host,
-    const char *ca, const char *cert, const char *key)
+                     const char *ca, const char *cert, const char *key)
 {
 	memset(p, 0, sizeof *p);
 	if (dir != NULL && dir[0] != '\0') {
 		snprintf(p->ca, sizeof p->ca, "%s/ca.pem", dir);
 		if (host != NULL) {
 			if (snprintf(p->cert, sizeof p->cert, "%s/%s.pem", dir, host->name) >=
-				(int)sizeof p->cert ||
+			        (int)sizeof p->cert ||
 			    snprintf(p->key, sizeof p->key, "%s/%s.key", dir, host->name) >=
-				(int)sizeof p->key)
+			        (int)sizeof p->key)
 				p->cert[0] = p->key[0] = '\0';
 		}
 	}
@@ -60,9 +60,9 @@ certs_key_type_from_name(const char *name, enum certs_key_type *kt)
 		const char *name;
 		enum certs_key_type kt;
 	} names[] = {
-		{"rsa2048", CERTS_KEY_RSA2048},
-		{"rsa4096", CERTS_KEY_RSA4096},
-		{"ecdsa-p256", CERTS_KEY_ECDSA_P256},
+	    {"rsa2048", CERTS_KEY_RSA2048},
+	    {"rsa4096", CERTS_KEY_RSA4096},
+	    {"ecdsa-p256", CERTS_KEY_ECDSA_P256},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if (strcmp(name, names[i].name) == 0) {
@@ -122,9 +122,10 @@ names_add(struct certs_host_names *out, const char *name, char *err, size_t errl
 
 int
 certs_host_names(const struct scenario *sc, const struct scenario_host *h,
-    struct certs_host_names *out, char *err, size_t errlen)
+                 struct certs_host_names *out, char *err, size_t errlen)
 {
-	enum scenario_cert_shape shape = h->role != NULL ? h->role->cert_shape : SCENARIO_CERT_CLIENT;
+	enum scenario_cert_shape shape =
+	    h->role != NULL ? h->role->cert_shape : SCENARIO_CERT_CLIENT;
 	char own[CERTS_NAME_MAX];
 
 	memset(out, 0, sizeof *out);
@@ -213,8 +214,8 @@ random_serial(X509 *x)
 }
 
 X509 *
-certs_issue(const struct certs_issue_opts *o, EVP_PKEY *key, X509 *issuer,
-    EVP_PKEY *issuer_key, char *err, size_t errlen)
+certs_issue(const struct certs_issue_opts *o, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
+            char *err, size_t errlen)
 {
 	X509 *x = NULL;
 	X509_NAME *subj = NULL;
@@ -230,10 +231,11 @@ certs_issue(const struct certs_issue_opts *o, EVP_PKEY *key, X509 *issuer,
 		goto fail;
 	}
 	if ((subj = X509_NAME_new()) == NULL ||
-	    (o->ou != NULL && !X509_NAME_add_entry_by_txt(subj, "OU", MBSTRING_UTF8,
-		(const unsigned char *)o->ou, -1, -1, 0)) ||
-	    !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8, (const unsigned char *)o->cn,
-		-1, -1, 0)) {
+	    (o->ou != NULL &&
+	     !X509_NAME_add_entry_by_txt(subj, "OU", MBSTRING_UTF8, (const unsigned char *)o->ou,
+	                                 -1, -1, 0)) ||
+	    !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8, (const unsigned char *)o->cn, -1,
+	                                -1, 0)) {
 		snprintf(err, errlen, "bad subject name '%s'", o->cn);
 		goto fail;
 	}
@@ -246,7 +248,8 @@ certs_issue(const struct certs_issue_opts *o, EVP_PKEY *key, X509 *issuer,
 		goto fail;
 	}
 	/* a leaf never outlives its issuer */
-	if (issuer != NULL && ASN1_TIME_compare(X509_get0_notAfter(x), X509_get0_notAfter(issuer)) > 0 &&
+	if (issuer != NULL &&
+	    ASN1_TIME_compare(X509_get0_notAfter(x), X509_get0_notAfter(issuer)) > 0 &&
 	    !X509_set1_notAfter(x, X509_get0_notAfter(issuer))) {
 		snprintf(err, errlen, "cannot clamp the validity of '%s'", o->cn);
 		goto fail;
@@ -254,16 +257,17 @@ certs_issue(const struct certs_issue_opts *o, EVP_PKEY *key, X509 *issuer,
 	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
 	if (o->ca) {
 		if (add_ext(x, &v3, NID_basic_constraints, "critical,CA:TRUE", err, errlen) == -1 ||
-		    add_ext(x, &v3, NID_key_usage, "critical,keyCertSign,cRLSign", err, errlen) == -1)
+		    add_ext(x, &v3, NID_key_usage, "critical,keyCertSign,cRLSign", err, errlen) ==
+		        -1)
 			goto fail;
 	} else {
 		if (add_ext(x, &v3, NID_basic_constraints, "critical,CA:FALSE", err, errlen) == -1)
 			goto fail;
 		/* keyEncipherment only means something for RSA keys */
 		if (add_ext(x, &v3, NID_key_usage,
-			EVP_PKEY_is_a(key, "RSA") ? "critical,digitalSignature,keyEncipherment"
-						  : "critical,digitalSignature",
-			err, errlen) == -1)
+		            EVP_PKEY_is_a(key, "RSA") ? "critical,digitalSignature,keyEncipherment"
+		                                      : "critical,digitalSignature",
+		            err, errlen) == -1)
 			goto fail;
 	}
 	if (add_ext(x, &v3, NID_subject_key_identifier, "hash", err, errlen) == -1)
@@ -273,8 +277,8 @@ certs_issue(const struct certs_issue_opts *o, EVP_PKEY *key, X509 *issuer,
 		goto fail;
 	if (o->eku != 0) {
 		snprintf(buf, sizeof buf, "%s%s%s", (o->eku & CERTS_EKU_SERVER) ? "serverAuth" : "",
-		    (o->eku & CERTS_EKU_SERVER) && (o->eku & CERTS_EKU_CLIENT) ? "," : "",
-		    (o->eku & CERTS_EKU_CLIENT) ? "clientAuth" : "");
+		         (o->eku & CERTS_EKU_SERVER) && (o->eku & CERTS_EKU_CLIENT) ? "," : "",
+		         (o->eku & CERTS_EKU_CLIENT) ? "clientAuth" : "");
 		if (add_ext(x, &v3, NID_ext_key_usage, buf, err, errlen) == -1)
 			goto fail;
 	}
@@ -286,7 +290,7 @@ certs_issue(const struct certs_issue_opts *o, EVP_PKEY *key, X509 *issuer,
 				goto fail;
 			}
 			used += (size_t)snprintf(buf + used, sizeof buf - used, "%sDNS:%s",
-			    i > 0 ? "," : "", o->sans[i]);
+			                         i > 0 ? "," : "", o->sans[i]);
 			if (used >= sizeof buf) {
 				snprintf(err, errlen, "too many names");
 				goto fail;
@@ -324,7 +328,7 @@ write_bio(const char *path, BIO *b, unsigned mode, char *err, size_t errlen)
 
 	if (len <= 0 || lm_write_file_atomic(path, data, (size_t)len, mode) == -1) {
 		snprintf(err, errlen, "%s: cannot write it: %s", path,
-		    len <= 0 ? "nothing to write" : strerror(errno));
+		         len <= 0 ? "nothing to write" : strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -407,7 +411,7 @@ fingerprint(X509 *x, char *buf, size_t len)
 /* Reuses DIR/ca.pem + ca.key, or makes them; never overwrites one of the pair. */
 static int
 load_or_make_ca(const struct scenario *sc, const char *dir, const struct certs_init_opts *opts,
-    X509 **cap, EVP_PKEY **kp, bool *reused, char *err, size_t errlen)
+                X509 **cap, EVP_PKEY **kp, bool *reused, char *err, size_t errlen)
 {
 	char pem[PATH_MAX], key[PATH_MAX], cn[128], ou[32];
 	unsigned char id[4];
@@ -423,7 +427,8 @@ load_or_make_ca(const struct scenario *sc, const char *dir, const struct certs_i
 	have_pem = stat(pem, &st) == 0;
 	have_key = stat(key, &st) == 0;
 	if (have_pem != have_key) {
-		snprintf(err, errlen,
+		snprintf(
+		    err, errlen,
 		    "%s exists but %s does not: refusing to overwrite half a CA (move it away)",
 		    have_pem ? pem : key, have_pem ? key : pem);
 		return -1;
@@ -438,9 +443,10 @@ load_or_make_ca(const struct scenario *sc, const char *dir, const struct certs_i
 			goto fail;
 		if (X509_check_private_key(ca, k) != 1) {
 			ERR_clear_error();
-			snprintf(err, errlen,
-			    "%s does not match %s: refusing to overwrite the CA (move both away)", key,
-			    pem);
+			snprintf(
+			    err, errlen,
+			    "%s does not match %s: refusing to overwrite the CA (move both away)",
+			    key, pem);
 			goto fail;
 		}
 		if (X509_check_ca(ca) == 0) {
@@ -488,7 +494,7 @@ fail:
 
 static int
 issue_host(const struct scenario *sc, const struct scenario_host *h, const char *dir,
-    const struct certs_init_opts *opts, X509 *ca, EVP_PKEY *cakey, char *err, size_t errlen)
+           const struct certs_init_opts *opts, X509 *ca, EVP_PKEY *cakey, char *err, size_t errlen)
 {
 	struct certs_host_names *names = NULL;
 	const char *sans[CERTS_MAX_NAMES];
@@ -497,7 +503,8 @@ issue_host(const struct scenario *sc, const struct scenario_host *h, const char 
 	EVP_PKEY *k = NULL;
 	X509 *x = NULL;
 	int rc = -1;
-	enum scenario_cert_shape shape = h->role != NULL ? h->role->cert_shape : SCENARIO_CERT_CLIENT;
+	enum scenario_cert_shape shape =
+	    h->role != NULL ? h->role->cert_shape : SCENARIO_CERT_CLIENT;
 
 	if ((names = calloc(1, sizeof *names)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -519,7 +526,7 @@ issue_host(const struct scenario *sc, const struct scenario_host *h, const char 
 		io.eku = CERTS_EKU_SERVER | (opts->client_auth ? CERTS_EKU_CLIENT : 0);
 	/* Lync checks revocation: every certificate needs a CDP, even a lab one */
 	snprintf(cdp, sizeof cdp, "http://pki.%s/lyncmock-lab-ca.crl",
-	    sc->domain != NULL && sc->domain[0] != '\0' ? sc->domain : "lab.invalid");
+	         sc->domain != NULL && sc->domain[0] != '\0' ? sc->domain : "lab.invalid");
 	io.cdp = cdp;
 	io.not_before = -3600;
 	io.not_after = (long)opts->days * 86400;
@@ -558,9 +565,8 @@ host_name_ok(const char *name)
 }
 
 int
-certs_init_summary(const struct scenario *sc, const char *dir,
-    const struct certs_init_opts *opts, struct certs_init_summary *summary, char *err,
-    size_t errlen)
+certs_init_summary(const struct scenario *sc, const char *dir, const struct certs_init_opts *opts,
+                   struct certs_init_summary *summary, char *err, size_t errlen)
 {
 	struct certs_init_summary local;
 	struct certs_init_opts defaults;
@@ -592,7 +598,7 @@ certs_init_summary(const struct scenario *sc, const char *dir,
 	for (size_t i = 0; i < sc->nhosts; i++) {
 		if (!host_name_ok(sc->hosts[i].name)) {
 			snprintf(err, errlen, "host name '%s' cannot name a file",
-			    sc->hosts[i].name ? sc->hosts[i].name : "");
+			         sc->hosts[i].name ? sc->hosts[i].name : "");
 			return -1;
 		}
 	}
@@ -607,8 +613,8 @@ certs_init_summary(const struct scenario *sc, const char *dir,
 			/* the user's own PKI for this host: not ours to write */
 			if (used < sizeof summary->skipped)
 				used += (size_t)snprintf(summary->skipped + used,
-				    sizeof summary->skipped - used, "%s%s", used ? ", " : "",
-				    h->name);
+				                         sizeof summary->skipped - used, "%s%s",
+				                         used ? ", " : "", h->name);
 			continue;
 		}
 		if (issue_host(sc, h, dir, opts, ca, cakey, err, errlen) == -1)
@@ -645,7 +651,7 @@ out:
 
 int
 certs_init(const struct scenario *sc, const char *dir, const struct certs_init_opts *opts,
-    char *err, size_t errlen)
+           char *err, size_t errlen)
 {
 	return certs_init_summary(sc, dir, opts, NULL, err, errlen);
 }

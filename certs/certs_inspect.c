@@ -28,7 +28,8 @@ explain_eku(X509 *x, enum use use, struct certs_findings *f)
 	bool srv, cli;
 
 	if (!(X509_get_extension_flags(x) & EXFLAG_XKUSAGE)) {
-		certs_findings_add(f, CERTS_WARN,
+		certs_findings_add(
+		    f, CERTS_WARN,
 		    "EKU: none (valid for any purpose to OpenSSL); Lync wants Server "
 		    "Authentication on server certificates");
 		return;
@@ -37,18 +38,23 @@ explain_eku(X509 *x, enum use use, struct certs_findings *f)
 	cli = (xku & XKU_SSL_CLIENT) != 0;
 	if (srv && cli)
 		certs_findings_add(f, CERTS_OK,
-		    "EKU: serverAuth + clientAuth: usable as a Lync server certificate and for MTLS");
+		                   "EKU: serverAuth + clientAuth: usable as a Lync server "
+		                   "certificate and for MTLS");
 	else if (srv) {
-		certs_findings_add(f, CERTS_OK, "EKU: serverAuth: usable as a Lync server certificate");
-		certs_findings_add(f, CERTS_WARN,
+		certs_findings_add(f, CERTS_OK,
+		                   "EKU: serverAuth: usable as a Lync server certificate");
+		certs_findings_add(
+		    f, CERTS_WARN,
 		    "EKU: no clientAuth: Lync accepts it for MTLS, strict MTLS peers may not");
 	} else if (cli)
 		certs_findings_add(f, use == USE_SERVER ? CERTS_ERROR : CERTS_WARN,
-		    "EKU: clientAuth only: no serverAuth, so %s",
-		    use == USE_SERVER ? "Lync refuses it as a server certificate"
-				      : "usable only as a source's client certificate");
+		                   "EKU: clientAuth only: no serverAuth, so %s",
+		                   use == USE_SERVER
+		                       ? "Lync refuses it as a server certificate"
+		                       : "usable only as a source's client certificate");
 	else
-		certs_findings_add(f, CERTS_ERROR,
+		certs_findings_add(
+		    f, CERTS_ERROR,
 		    "EKU: neither serverAuth nor clientAuth: not usable for Lync TLS");
 }
 
@@ -64,18 +70,23 @@ explain_cert(X509 *x, int i, int n, enum use use, FILE *out, enum certs_severity
 	certs_name_oneline(X509_get_subject_name(x), subj, sizeof subj);
 	certs_name_oneline(X509_get_issuer_name(x), iss, sizeof iss);
 	fprintf(out, "certificate %d of %d%s: %s\n", i + 1, n,
-	    leaf ? " (leaf)" : X509_check_ca(x) ? " (CA)" : "", subj);
+	        leaf               ? " (leaf)"
+	        : X509_check_ca(x) ? " (CA)"
+	                           : "",
+	        subj);
 	if (ss && !leaf)
 		certs_findings_add(&f, CERTS_INFO, "self-signed root CA");
 	else if (ss)
-		certs_findings_add(&f, CERTS_WARN,
+		certs_findings_add(
+		    &f, CERTS_WARN,
 		    "self-signed: Lync peers trust only certificates issued by a CA they trust");
 	else
 		certs_findings_add(&f, CERTS_INFO, "issuer: %s", iss);
 	if (leaf) {
 		certs_san_list(x, sans, sizeof sans);
 		if (sans[0] == '\0')
-			certs_findings_add(&f, CERTS_ERROR,
+			certs_findings_add(
+			    &f, CERTS_ERROR,
 			    "no subject alternative names: Lync matches the pool and server FQDNs "
 			    "in the SANs");
 		else
@@ -85,15 +96,14 @@ explain_cert(X509 *x, int i, int n, enum use use, FILE *out, enum certs_severity
 	certs_check_basics(x, leaf, &f);
 	for (size_t k = 0; k < f.n; k++)
 		fprintf(out, "  %-5s  %s\n", certs_severity_name(f.items[k].severity),
-		    f.items[k].text);
+		        f.items[k].text);
 	if (certs_findings_worst(&f) > *worst)
 		*worst = certs_findings_worst(&f);
 	certs_findings_free(&f);
 }
 
-static void
-print1(FILE *out, enum certs_severity s, enum certs_severity *worst, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void print1(FILE *out, enum certs_severity s, enum certs_severity *worst, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
 
 static void
 print1(FILE *out, enum certs_severity s, enum certs_severity *worst, const char *fmt, ...)
@@ -111,8 +121,8 @@ print1(FILE *out, enum certs_severity s, enum certs_severity *worst, const char 
 
 /* Chain verdict: against --ca when given. */
 static int
-explain_chain(STACK_OF(X509) *sk, const char *ca, FILE *out, enum certs_severity *worst,
-    char *err, size_t errlen)
+explain_chain(STACK_OF(X509) * sk, const char *ca, FILE *out, enum certs_severity *worst, char *err,
+              size_t errlen)
 {
 	STACK_OF(X509) *rest = NULL;
 	char why[512];
@@ -220,15 +230,16 @@ connect_to(const char *host, const char *port, char *addr, size_t alen, char *er
 			pfd.events = POLLOUT;
 			rc = poll(&pfd, 1, INSPECT_TIMEOUT_MS);
 			if (rc == 0) {
-				snprintf(err, errlen, "%s port %s: no answer within %d ms (filtered?)",
-				    h, port, INSPECT_TIMEOUT_MS);
+				snprintf(err, errlen,
+				         "%s port %s: no answer within %d ms (filtered?)", h, port,
+				         INSPECT_TIMEOUT_MS);
 				goto next;
 			}
 			sl = sizeof soerr;
 			if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
 			    soerr != 0) {
 				snprintf(err, errlen, "%s port %s: %s", h, port,
-				    strerror(soerr ? soerr : errno));
+				         strerror(soerr ? soerr : errno));
 				goto next;
 			}
 		} else if (rc == -1) {
@@ -242,7 +253,7 @@ connect_to(const char *host, const char *port, char *addr, size_t alen, char *er
 		freeaddrinfo(res);
 		err[0] = '\0';
 		return fd;
-next:
+	next:
 		close(fd);
 		fd = -1;
 	}
@@ -281,7 +292,7 @@ explain_ca_names(SSL *ssl, FILE *out, enum certs_severity *worst)
 		used += (size_t)n;
 	}
 	print1(out, CERTS_INFO, worst, "the server asks for a client certificate (MTLS)%s%s",
-	    buf[0] ? "; acceptable CAs: " : ", naming no CA", buf);
+	       buf[0] ? "; acceptable CAs: " : ", naming no CA", buf);
 }
 
 /* TLS 1.3 servers refuse a client certificate only after the client's
@@ -311,15 +322,16 @@ late_verdict(SSL *ssl, int fd, bool sent, FILE *out, enum certs_severity *worst)
 		if (n <= 0 && e == SSL_ERROR_SSL) {
 			ERR_error_string_n(ERR_peek_error(), ebuf, sizeof ebuf);
 			print1(out, CERTS_ERROR, worst,
-			    "the server refused %s after the handshake: %s",
-			    sent ? "our client certificate" : "to go on without a client certificate",
-			    ebuf);
+			       "the server refused %s after the handshake: %s",
+			       sent ? "our client certificate"
+			            : "to go on without a client certificate",
+			       ebuf);
 			ERR_clear_error();
 			return;
 		}
 		if (n <= 0 && e == SSL_ERROR_ZERO_RETURN) {
 			print1(out, CERTS_WARN, worst,
-			    "the server closed the connection right after the handshake");
+			       "the server closed the connection right after the handshake");
 			return;
 		}
 	}
@@ -328,7 +340,7 @@ late_verdict(SSL *ssl, int fd, bool sent, FILE *out, enum certs_severity *worst)
 		print1(out, CERTS_OK, worst, "client certificate accepted (no alert within 1 s)");
 	else
 		print1(out, CERTS_INFO, worst,
-		    "no alert within 1 s although no client certificate was sent (optional?)");
+		       "no alert within 1 s although no client certificate was sent (optional?)");
 }
 
 static int
@@ -347,7 +359,7 @@ client_cert(SSL_CTX *ctx, const struct certs_inspect_opts *o, char *err, size_t 
 
 static int
 inspect_live(const char *target, const char *host, const char *port,
-    const struct certs_inspect_opts *o, FILE *out, char *err, size_t errlen)
+             const struct certs_inspect_opts *o, FILE *out, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
@@ -389,22 +401,25 @@ inspect_live(const char *target, const char *host, const char *port,
 	hs = SSL_connect(ssl);
 	if (hs == 1)
 		print1(out, SSL_version(ssl) >= TLS1_2_VERSION ? CERTS_OK : CERTS_WARN, &worst,
-		    "TLS handshake: %s, %s%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
-		    SSL_version(ssl) >= TLS1_2_VERSION ? "" : " (older than TLS 1.2)");
+		       "TLS handshake: %s, %s%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+		       SSL_version(ssl) >= TLS1_2_VERSION ? "" : " (older than TLS 1.2)");
 	else {
 		unsigned long e = ERR_peek_error();
 		ERR_error_string_n(e, ebuf, sizeof ebuf);
 		if (SSL_get_app_data(ssl) != NULL && o->cert == NULL)
 			print1(out, CERTS_ERROR, &worst,
-			    "TLS handshake failed: the server requires a client certificate "
-			    "(give one with --cert/--key): %s", e ? ebuf : "closed");
+			       "TLS handshake failed: the server requires a client certificate "
+			       "(give one with --cert/--key): %s",
+			       e ? ebuf : "closed");
 		else if (SSL_get_app_data(ssl) != NULL)
 			print1(out, CERTS_ERROR, &worst,
-			    "TLS handshake failed: the server refused our client certificate "
-			    "%s: %s", o->cert, e ? ebuf : "closed");
+			       "TLS handshake failed: the server refused our client certificate "
+			       "%s: %s",
+			       o->cert, e ? ebuf : "closed");
 		else
 			print1(out, CERTS_ERROR, &worst, "TLS handshake failed: %s",
-			    e ? ebuf : "the connection closed (not TLS, or refused without an alert)");
+			       e ? ebuf
+			         : "the connection closed (not TLS, or refused without an alert)");
 		ERR_clear_error();
 	}
 	explain_ca_names(ssl, out, &worst);
@@ -424,13 +439,15 @@ inspect_live(const char *target, const char *host, const char *port,
 	fprintf(out, "name:\n");
 	if (is_ip)
 		print1(out, X509_check_ip_asc(leaf, host, 0) == 1 ? CERTS_OK : CERTS_WARN, &worst,
-		    "address %s %s the certificate (Lync peers connect by FQDN)", host,
-		    X509_check_ip_asc(leaf, host, 0) == 1 ? "is named in" : "is not named in");
+		       "address %s %s the certificate (Lync peers connect by FQDN)", host,
+		       X509_check_ip_asc(leaf, host, 0) == 1 ? "is named in" : "is not named in");
 	else if (X509_check_host(leaf, host, 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) == 1)
 		print1(out, CERTS_OK, &worst, "%s is named in the SANs", host);
 	else
-		print1(out, CERTS_ERROR, &worst, "%s is not named in the SANs: peers dialing it "
-		    "will fail with a name mismatch", host);
+		print1(out, CERTS_ERROR, &worst,
+		       "%s is not named in the SANs: peers dialing it "
+		       "will fail with a name mismatch",
+		       host);
 	if (explain_chain(chain, o->ca, out, &worst, err, errlen) == -1)
 		goto out;
 	rc = (int)worst;
@@ -452,7 +469,7 @@ certs_inspect(const char *target, const char *ca, FILE *out, char *err, size_t e
 
 int
 certs_inspect_ex(const char *target, const struct certs_inspect_opts *o, FILE *out, char *err,
-    size_t errlen)
+                 size_t errlen)
 {
 	struct stat st;
 	char host[256], port[8];

@@ -12,10 +12,10 @@
 #include <openssl/x509v3.h>
 
 static const char *severity_names[] = {
-	[CERTS_OK] = "OK",
-	[CERTS_INFO] = "INFO",
-	[CERTS_WARN] = "WARN",
-	[CERTS_ERROR] = "ERROR",
+    [CERTS_OK] = "OK",
+    [CERTS_INFO] = "INFO",
+    [CERTS_WARN] = "WARN",
+    [CERTS_ERROR] = "ERROR",
 };
 
 const char *
@@ -71,7 +71,7 @@ certs_findings_print(const struct certs_findings *f, FILE *out)
 {
 	for (size_t i = 0; i < f->n; i++)
 		fprintf(out, "%-5s  %s\n", certs_severity_name(f->items[i].severity),
-		    f->items[i].text);
+		        f->items[i].text);
 }
 
 /* A BIO on a regular file only: a FIFO given as a path must not hang us. */
@@ -90,8 +90,7 @@ open_bio(const char *path)
 	return b;
 }
 
-STACK_OF(X509) *
-certs_load_certs(const char *path, char *err, size_t errlen)
+STACK_OF(X509) * certs_load_certs(const char *path, char *err, size_t errlen)
 {
 	BIO *b = NULL;
 	STACK_OF(X509) *sk = NULL;
@@ -164,8 +163,9 @@ certs_load_key(const char *path, char *err, size_t errlen)
 	BIO_free(b);
 	if (k == NULL)
 		snprintf(err, errlen, "%s: %s", path,
-		    asked ? "the key is encrypted; lyncmock needs an unencrypted key (mode 0600)"
-			  : "no private key in it (PEM or DER expected)");
+		         asked
+		             ? "the key is encrypted; lyncmock needs an unencrypted key (mode 0600)"
+		             : "no private key in it (PEM or DER expected)");
 	return k;
 }
 
@@ -192,8 +192,10 @@ certs_ctx_use_pair(SSL_CTX *ctx, const char *cert, const char *key, char *err, s
 		return -1;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, errlen, "key %s: cannot load it (PEM, unencrypted, matching "
-		    "the certificate)", key);
+		snprintf(err, errlen,
+		         "key %s: cannot load it (PEM, unencrypted, matching "
+		         "the certificate)",
+		         key);
 		return -1;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
@@ -235,10 +237,10 @@ certs_san_list(X509 *x, char *buf, size_t len)
 		if (g->type == GEN_DNS) {
 			d = ASN1_STRING_get0_data(g->d.dNSName);
 			n = snprintf(buf + used, room - used, "%s%.*s", used ? ", " : "",
-			    ASN1_STRING_length(g->d.dNSName), (const char *)d);
+			             ASN1_STRING_length(g->d.dNSName), (const char *)d);
 		} else if (g->type == GEN_IPADD) {
 			char *s = OPENSSL_buf2hexstr(ASN1_STRING_get0_data(g->d.iPAddress),
-			    ASN1_STRING_length(g->d.iPAddress));
+			                             ASN1_STRING_length(g->d.iPAddress));
 			snprintf(ip, sizeof ip, "%s", s ? s : "?");
 			OPENSSL_free(s);
 			n = snprintf(buf + used, room - used, "%sIP:%s", used ? ", " : "", ip);
@@ -247,7 +249,7 @@ certs_san_list(X509 *x, char *buf, size_t len)
 		if (n < 0 || (size_t)n >= room - used) {
 			buf[used] = '\0';
 			snprintf(buf + used, len - used, "%s... (%d more)", used ? ", " : "",
-			    total - i);
+			         total - i);
 			break;
 		}
 		used += (size_t)n;
@@ -265,21 +267,21 @@ check_validity(X509 *x, struct certs_findings *f)
 
 	if (X509_cmp_current_time(nb) > 0) {
 		certs_findings_add(f, CERTS_ERROR, "not yet valid: valid from %s (check the clock)",
-		    time_str(nb, b1, sizeof b1));
+		                   time_str(nb, b1, sizeof b1));
 		return;
 	}
 	if (X509_cmp_current_time(na) < 0) {
 		certs_findings_add(f, CERTS_ERROR, "expired on %s: renew it",
-		    time_str(na, b1, sizeof b1));
+		                   time_str(na, b1, sizeof b1));
 		return;
 	}
 	ASN1_TIME_diff(&days, &secs, NULL, na);
 	if (days < 30)
 		certs_findings_add(f, CERTS_WARN, "expires in %d day%s (%s): renew it soon", days,
-		    days == 1 ? "" : "s", time_str(na, b1, sizeof b1));
+		                   days == 1 ? "" : "s", time_str(na, b1, sizeof b1));
 	else
 		certs_findings_add(f, CERTS_OK, "valid from %s until %s (%d days left)",
-		    time_str(nb, b1, sizeof b1), time_str(na, b2, sizeof b2), days);
+		                   time_str(nb, b1, sizeof b1), time_str(na, b2, sizeof b2), days);
 }
 
 static void
@@ -299,10 +301,13 @@ check_key(X509 *x, struct certs_findings *f)
 		if (bits >= 2048)
 			certs_findings_add(f, CERTS_OK, "key: RSA %d bits", bits);
 		else if (bits >= 1024)
-			certs_findings_add(f, CERTS_WARN,
-			    "key: RSA %d bits: Lync tolerates 1024 bits but needs 2048 or more", bits);
+			certs_findings_add(
+			    f, CERTS_WARN,
+			    "key: RSA %d bits: Lync tolerates 1024 bits but needs 2048 or more",
+			    bits);
 		else
-			certs_findings_add(f, CERTS_ERROR,
+			certs_findings_add(
+			    f, CERTS_ERROR,
 			    "key: RSA %d bits: too small, Lync needs 2048 bits or more", bits);
 	} else if (EVP_PKEY_is_a(pk, "EC")) {
 		if (!EVP_PKEY_get_group_name(pk, group, sizeof group, &glen))
@@ -311,10 +316,10 @@ check_key(X509 *x, struct certs_findings *f)
 			certs_findings_add(f, CERTS_OK, "key: ECDSA %s (%d bits)", group, bits);
 		else
 			certs_findings_add(f, CERTS_ERROR, "key: ECDSA %s (%d bits): too small",
-			    group, bits);
+			                   group, bits);
 	} else
-		certs_findings_add(f, CERTS_ERROR,
-		    "key: %s: Lync uses RSA (2048 bits or more) or ECDSA keys",
+		certs_findings_add(
+		    f, CERTS_ERROR, "key: %s: Lync uses RSA (2048 bits or more) or ECDSA keys",
 		    EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk) : "unknown type");
 }
 
@@ -327,7 +332,8 @@ check_signature(X509 *x, struct certs_findings *f)
 	if (name == NULL)
 		name = "unknown";
 	if (nid == NID_rsassaPss) {
-		certs_findings_add(f, CERTS_ERROR,
+		certs_findings_add(
+		    f, CERTS_ERROR,
 		    "signature: RSASSA-PSS: Lync refuses PSS-signed certificates; reissue it "
 		    "signed with sha256WithRSAEncryption (PKCS#1 v1.5)");
 		return;
@@ -338,7 +344,7 @@ check_signature(X509 *x, struct certs_findings *f)
 		certs_findings_add(f, CERTS_ERROR, "signature: %s: broken hash, reissue it", name);
 	else if (md == NID_sha1)
 		certs_findings_add(f, CERTS_WARN, "signature: %s: SHA-1 is weak, prefer SHA-256",
-		    name);
+		                   name);
 	else
 		certs_findings_add(f, CERTS_OK, "signature: %s", name);
 }
@@ -360,7 +366,8 @@ check_cdp(X509 *x, struct certs_findings *f)
 			int n;
 			if (g->type != GEN_URI)
 				continue;
-			n = snprintf(buf + used, sizeof buf - used, "%s%.*s", used ? ", " : "",
+			n = snprintf(
+			    buf + used, sizeof buf - used, "%s%.*s", used ? ", " : "",
 			    ASN1_STRING_length(g->d.uniformResourceIdentifier),
 			    (const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier));
 			if (n > 0 && (size_t)n < sizeof buf - used)
@@ -368,11 +375,12 @@ check_cdp(X509 *x, struct certs_findings *f)
 		}
 	}
 	if (dps == NULL)
-		certs_findings_add(f, CERTS_WARN,
+		certs_findings_add(
+		    f, CERTS_WARN,
 		    "no CRL distribution point: Lync checks revocation and may refuse it");
 	else
 		certs_findings_add(f, CERTS_OK, "CRL distribution point: %s",
-		    buf[0] ? buf : "(present, no URI)");
+		                   buf[0] ? buf : "(present, no URI)");
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 }
 
@@ -391,8 +399,8 @@ certs_check_basics(X509 *x, bool leaf, struct certs_findings *f)
 }
 
 int
-certs_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, const char *ca, bool check_time,
-    char *why, size_t whylen)
+certs_verify_chain(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca, bool check_time,
+                   char *why, size_t whylen)
 {
 	X509_STORE *st = NULL;
 	X509_STORE_CTX *ctx = NULL;
@@ -423,11 +431,11 @@ certs_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, const char *ca, bool c
 	}
 	err = X509_STORE_CTX_get_error(ctx);
 	certs_name_oneline(X509_get_subject_name(X509_STORE_CTX_get_current_cert(ctx) != NULL
-		    ? X509_STORE_CTX_get_current_cert(ctx)
-		    : leaf),
-	    subj, sizeof subj);
+	                                             ? X509_STORE_CTX_get_current_cert(ctx)
+	                                             : leaf),
+	                   subj, sizeof subj);
 	snprintf(why, whylen, "depth %d (%s): %s", X509_STORE_CTX_get_error_depth(ctx), subj,
-	    X509_verify_cert_error_string(err));
+	         X509_verify_cert_error_string(err));
 	rc = err != X509_V_OK ? err : X509_V_ERR_UNSPECIFIED;
 out:
 	ERR_clear_error();

@@ -12,7 +12,7 @@ struct opt {
 	const char *name;
 	bool has_value;
 	const char **value; /* set when has_value */
-	bool *flag; /* set when !has_value */
+	bool *flag;         /* set when !has_value */
 };
 
 static int
@@ -25,8 +25,8 @@ parse_opts(const char *sub, int argc, char **argv, struct opt *opts, const char 
 
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
 			if (positional == NULL || *positional != NULL)
-				return cmd_usage_error(&cmd_certs_entry, "%s: unexpected argument '%s'",
-				    sub, a);
+				return cmd_usage_error(&cmd_certs_entry,
+				                       "%s: unexpected argument '%s'", sub, a);
 			*positional = a;
 			continue;
 		}
@@ -40,8 +40,8 @@ parse_opts(const char *sub, int argc, char **argv, struct opt *opts, const char 
 			return cmd_usage_error(&cmd_certs_entry, "%s: unknown option '%s'", sub, a);
 		if (!o->has_value) {
 			if (eq != NULL)
-				return cmd_usage_error(&cmd_certs_entry, "%s: %s takes no value", sub,
-				    o->name);
+				return cmd_usage_error(&cmd_certs_entry, "%s: %s takes no value",
+				                       sub, o->name);
 			*o->flag = true;
 			continue;
 		}
@@ -50,7 +50,8 @@ parse_opts(const char *sub, int argc, char **argv, struct opt *opts, const char 
 		else if (i + 1 < argc)
 			*o->value = argv[++i];
 		else
-			return cmd_usage_error(&cmd_certs_entry, "%s: %s needs a value", sub, o->name);
+			return cmd_usage_error(&cmd_certs_entry, "%s: %s needs a value", sub,
+			                       o->name);
 		if (**o->value == '\0')
 			return cmd_usage_error(&cmd_certs_entry, "%s: %s is empty", sub, o->name);
 	}
@@ -69,18 +70,18 @@ load_scenario(const char *spec)
 }
 
 /* ---- certs init ------------------------------------------------------------ */
-#define INIT_USAGE                                                                         \
-	"lyncmock certs init [--scenario F] --out DIR [--key rsa2048|rsa4096|ecdsa-p256]\n"  \
-	"                    [--days N] [--no-client-auth]\n"                                   \
-	"  Makes a lab CA (DIR/ca.pem, DIR/ca.key) and, per scenario host, a key and a\n"      \
-	"  certificate shaped like the one Lync uses on that role (DIR/HOST.pem: leaf + CA;\n"  \
-	"  DIR/HOST.key, mode 0600). Director / Front End: subject = pool FQDN, SANs = pool,\n" \
-	"  server FQDN, simple URLs, lyncdiscover(internal), web services. Edge internal:\n"    \
-	"  its FQDN. Sources: their FQDN, clientAuth only. Server certificates carry\n"        \
-	"  serverAuth + clientAuth (--no-client-auth: serverAuth only), a CRL distribution\n"  \
-	"  point, SHA-256 signatures. An existing CA in DIR is reused, never overwritten\n"    \
-	"  (half a CA, or a key that does not match, is an error). Hosts with their own\n"     \
-	"  cert/key in the scenario are skipped. Defaults: single-director, rsa2048,\n"        \
+#define INIT_USAGE                                                                                 \
+	"lyncmock certs init [--scenario F] --out DIR [--key rsa2048|rsa4096|ecdsa-p256]\n"        \
+	"                    [--days N] [--no-client-auth]\n"                                      \
+	"  Makes a lab CA (DIR/ca.pem, DIR/ca.key) and, per scenario host, a key and a\n"          \
+	"  certificate shaped like the one Lync uses on that role (DIR/HOST.pem: leaf + CA;\n"     \
+	"  DIR/HOST.key, mode 0600). Director / Front End: subject = pool FQDN, SANs = pool,\n"    \
+	"  server FQDN, simple URLs, lyncdiscover(internal), web services. Edge internal:\n"       \
+	"  its FQDN. Sources: their FQDN, clientAuth only. Server certificates carry\n"            \
+	"  serverAuth + clientAuth (--no-client-auth: serverAuth only), a CRL distribution\n"      \
+	"  point, SHA-256 signatures. An existing CA in DIR is reused, never overwritten\n"        \
+	"  (half a CA, or a key that does not match, is an error). Hosts with their own\n"         \
+	"  cert/key in the scenario are skipped. Defaults: single-director, rsa2048,\n"            \
 	"  730 days. Exit 0 done, 1 failed, 2 usage or scenario error.\n"
 
 static int
@@ -89,12 +90,12 @@ certs_init_cmd(int argc, char **argv)
 	const char *spec = NULL, *out = NULL, *key = NULL, *days = NULL;
 	bool no_client_auth = false;
 	struct opt opts[] = {
-		{"--scenario", true, &spec, NULL},
-		{"--out", true, &out, NULL},
-		{"--key", true, &key, NULL},
-		{"--days", true, &days, NULL},
-		{"--no-client-auth", false, NULL, &no_client_auth},
-		{NULL, false, NULL, NULL},
+	    {"--scenario", true, &spec, NULL},
+	    {"--out", true, &out, NULL},
+	    {"--key", true, &key, NULL},
+	    {"--days", true, &days, NULL},
+	    {"--no-client-auth", false, NULL, &no_client_auth},
+	    {NULL, false, NULL, NULL},
 	};
 	struct certs_init_opts io;
 	struct certs_init_summary sum;
@@ -109,10 +110,12 @@ certs_init_cmd(int argc, char **argv)
 	certs_init_opts_default(&io);
 	if (key != NULL && certs_key_type_from_name(key, &io.key_type) == -1)
 		return cmd_usage_error(&cmd_certs_entry,
-		    "init: --key %s: expected rsa2048, rsa4096 or ecdsa-p256", key);
+		                       "init: --key %s: expected rsa2048, rsa4096 or ecdsa-p256",
+		                       key);
 	if (days != NULL) {
 		if (lm_parse_long(days, 1, 36500, &d) == -1)
-			return cmd_usage_error(&cmd_certs_entry,
+			return cmd_usage_error(
+			    &cmd_certs_entry,
 			    "init: --days %s: expected a number of days from 1 to 36500", days);
 		io.days = (int)d;
 	}
@@ -126,7 +129,7 @@ certs_init_cmd(int argc, char **argv)
 	}
 	printf("lab PKI for scenario %s in %s\n", sc->name, out);
 	printf("  CA %s: %s/ca.pem (key %s/ca.key)\n", sum.ca_reused ? "reused" : "created", out,
-	    out);
+	       out);
 	printf("  CA SHA-256 fingerprint %s\n", sum.ca_sha256);
 	for (size_t i = 0; i < sc->nhosts; i++) {
 		const struct scenario_host *h = &sc->hosts[i];
@@ -135,7 +138,7 @@ certs_init_cmd(int argc, char **argv)
 		printf("  %-10s %s/%s.pem  %s/%s.key\n", h->name, out, h->name, out, h->name);
 	}
 	printf("  %zu host certificate%s written (%s, %d days, keys mode 0600)\n", sum.nwritten,
-	    sum.nwritten == 1 ? "" : "s", key != NULL ? key : "rsa2048", io.days);
+	       sum.nwritten == 1 ? "" : "s", key != NULL ? key : "rsa2048", io.days);
 	if (sum.skipped[0] != '\0')
 		printf("  skipped (own certificate in the scenario): %s\n", sum.skipped);
 	scenario_free(sc);
@@ -143,15 +146,15 @@ certs_init_cmd(int argc, char **argv)
 }
 
 /* ---- certs inspect ---------------------------------------------------------- */
-#define INSPECT_USAGE                                                                         \
-	"lyncmock certs inspect FILE|HOST:PORT [--ca CA] [--sni NAME] [--cert C --key K]\n"      \
-	"  Explains a certificate file (PEM with one or more certificates, or DER) or the\n"    \
-	"  chain a live TLS endpoint sends (SNI = HOST), against Lync's needs: names (SANs),\n"  \
-	"  EKU, key type and size, signature algorithm, CRL distribution point, validity,\n"    \
-	"  chain (against --ca when given). --sni NAME sends and checks NAME instead of HOST\n"  \
-	"  (e.g. 198.18.1.10:5061 --sni dirpool.contoso.local). --cert/--key present a client\n" \
-	"  certificate to an MTLS endpoint and report whether the server accepts it. One line\n" \
-	"  per finding: OK, INFO, WARN or ERROR.\n"                                              \
+#define INSPECT_USAGE                                                                              \
+	"lyncmock certs inspect FILE|HOST:PORT [--ca CA] [--sni NAME] [--cert C --key K]\n"        \
+	"  Explains a certificate file (PEM with one or more certificates, or DER) or the\n"       \
+	"  chain a live TLS endpoint sends (SNI = HOST), against Lync's needs: names (SANs),\n"    \
+	"  EKU, key type and size, signature algorithm, CRL distribution point, validity,\n"       \
+	"  chain (against --ca when given). --sni NAME sends and checks NAME instead of HOST\n"    \
+	"  (e.g. 198.18.1.10:5061 --sni dirpool.contoso.local). --cert/--key present a client\n"   \
+	"  certificate to an MTLS endpoint and report whether the server accepts it. One line\n"   \
+	"  per finding: OK, INFO, WARN or ERROR.\n"                                                \
 	"  Exit 0 no errors, 1 errors found, 2 unreadable or unreachable.\n"
 
 static int
@@ -160,11 +163,9 @@ certs_inspect_cmd(int argc, char **argv)
 	struct certs_inspect_opts io = {NULL, NULL, NULL, NULL};
 	const char *target = NULL;
 	struct opt opts[] = {
-		{"--ca", true, &io.ca, NULL},
-		{"--sni", true, &io.name, NULL},
-		{"--cert", true, &io.cert, NULL},
-		{"--key", true, &io.key, NULL},
-		{NULL, false, NULL, NULL},
+	    {"--ca", true, &io.ca, NULL},     {"--sni", true, &io.name, NULL},
+	    {"--cert", true, &io.cert, NULL}, {"--key", true, &io.key, NULL},
+	    {NULL, false, NULL, NULL},
 	};
 	char err[1024];
 	int rc;
@@ -181,23 +182,23 @@ certs_inspect_cmd(int argc, char **argv)
 		fprintf(stderr, "lyncmock certs inspect: %s\n", err);
 		return LM_EXIT_USAGE;
 	}
-	printf("verdict: %s\n", rc == CERTS_ERROR ? "ERROR: Lync will not accept this"
-				 : rc == CERTS_WARN ? "usable, with warnings"
-						    : "OK");
+	printf("verdict: %s\n", rc == CERTS_ERROR  ? "ERROR: Lync will not accept this"
+	                        : rc == CERTS_WARN ? "usable, with warnings"
+	                                           : "OK");
 	return rc == CERTS_ERROR ? LM_EXIT_FAIL : LM_EXIT_OK;
 }
 
 /* ---- certs check ------------------------------------------------------------ */
-#define CHECK_USAGE                                                                             \
-	"lyncmock certs check --scenario F --host H --cert C [--key K] [--ca CA]\n"                 \
+#define CHECK_USAGE                                                                                \
+	"lyncmock certs check --scenario F --host H --cert C [--key K] [--ca CA]\n"                \
 	"  Says whether your own certificate (C, PEM: leaf first, then intermediates) will do\n"   \
-	"  for host H of the scenario, and why not. Errors (exit 1): a required name missing\n"   \
-	"  (pool FQDN, server FQDN, simple URLs, lyncdiscover and web-services names, each\n"     \
-	"  named), no serverAuth EKU on a server, expired or not yet valid, RSA key under 2048\n" \
-	"  bits (1024 only warns), RSASSA-PSS or MD5 signature, self-signed, no chain to --ca,\n" \
-	"  a key that does not match or that group/others may read. Warnings (exit 0): no\n"     \
-	"  clientAuth EKU (Lync accepts it, strict MTLS peers may not), no CRL distribution\n"    \
-	"  point, expiry within 30 days. Sources (reverse proxy, clients) need clientAuth;\n"    \
+	"  for host H of the scenario, and why not. Errors (exit 1): a required name missing\n"    \
+	"  (pool FQDN, server FQDN, simple URLs, lyncdiscover and web-services names, each\n"      \
+	"  named), no serverAuth EKU on a server, expired or not yet valid, RSA key under 2048\n"  \
+	"  bits (1024 only warns), RSASSA-PSS or MD5 signature, self-signed, no chain to --ca,\n"  \
+	"  a key that does not match or that group/others may read. Warnings (exit 0): no\n"       \
+	"  clientAuth EKU (Lync accepts it, strict MTLS peers may not), no CRL distribution\n"     \
+	"  point, expiry within 30 days. Sources (reverse proxy, clients) need clientAuth;\n"      \
 	"  serverAuth alone only warns. Exit 2: usage, scenario or unreadable files.\n"
 
 static int
@@ -205,12 +206,9 @@ certs_check_cmd(int argc, char **argv)
 {
 	const char *spec = NULL, *host = NULL, *cert = NULL, *key = NULL, *ca = NULL;
 	struct opt opts[] = {
-		{"--scenario", true, &spec, NULL},
-		{"--host", true, &host, NULL},
-		{"--cert", true, &cert, NULL},
-		{"--key", true, &key, NULL},
-		{"--ca", true, &ca, NULL},
-		{NULL, false, NULL, NULL},
+	    {"--scenario", true, &spec, NULL}, {"--host", true, &host, NULL},
+	    {"--cert", true, &cert, NULL},     {"--key", true, &key, NULL},
+	    {"--ca", true, &ca, NULL},         {NULL, false, NULL, NULL},
 	};
 	struct certs_findings f = {0};
 	const struct scenario_host *h;
@@ -222,12 +220,13 @@ certs_check_cmd(int argc, char **argv)
 	if (parse_opts("check", argc, argv, opts, NULL) != 0)
 		return LM_EXIT_USAGE;
 	if (host == NULL || cert == NULL)
-		return cmd_usage_error(&cmd_certs_entry, "check: --host H and --cert C are required");
+		return cmd_usage_error(&cmd_certs_entry,
+		                       "check: --host H and --cert C are required");
 	if ((sc = load_scenario(spec)) == NULL)
 		return LM_EXIT_USAGE;
 	if ((h = scenario_host_find(sc, host)) == NULL) {
 		fprintf(stderr, "lyncmock certs check: no host '%s' in scenario %s; hosts:", host,
-		    sc->name);
+		        sc->name);
 		for (size_t i = 0; i < sc->nhosts; i++)
 			fprintf(stderr, " %s", sc->hosts[i].name);
 		fputc('\n', stderr);
@@ -246,11 +245,12 @@ certs_check_cmd(int argc, char **argv)
 		nwarn += f.items[i].severity == CERTS_WARN;
 	}
 	if (nerr > 0)
-		printf("verdict: this certificate will not do for %s (%zu error%s, %zu warning%s)\n",
+		printf(
+		    "verdict: this certificate will not do for %s (%zu error%s, %zu warning%s)\n",
 		    h->name, nerr, nerr == 1 ? "" : "s", nwarn, nwarn == 1 ? "" : "s");
 	else
 		printf("verdict: this certificate will do for %s (%zu warning%s)\n", h->name, nwarn,
-		    nwarn == 1 ? "" : "s");
+		       nwarn == 1 ? "" : "s");
 	rc = nerr > 0 ? LM_EXIT_FAIL : LM_EXIT_OK;
 	certs_findings_free(&f);
 	scenario_free(sc);
@@ -269,12 +269,12 @@ cmd_certs_exec(int argc, char **argv)
 	if (strcmp(argv[1], "check") == 0)
 		return certs_check_cmd(argc - 2, argv + 2);
 	return cmd_usage_error(&cmd_certs_entry, "unknown subcommand '%s' (init, inspect, check)",
-	    argv[1]);
+	                       argv[1]);
 }
 
 const struct cmd_entry cmd_certs_entry = {
-	.name = "certs",
-	.summary = "make the lab PKI; explain or check certificates against Lync's needs",
-	.usage = "usage:\n" INIT_USAGE "\n" INSPECT_USAGE "\n" CHECK_USAGE,
-	.exec = cmd_certs_exec,
+    .name = "certs",
+    .summary = "make the lab PKI; explain or check certificates against Lync's needs",
+    .usage = "usage:\n" INIT_USAGE "\n" INSPECT_USAGE "\n" CHECK_USAGE,
+    .exec = cmd_certs_exec,
 };

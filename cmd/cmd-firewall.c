@@ -14,28 +14,29 @@ static int cmd_firewall_exec(int, char **);
 const struct cmd_entry cmd_firewall_entry = {
     .name = "firewall",
     .summary = "print firewall rules that open the scenario's paths",
-    .usage = "usage: lyncmock firewall [--scenario F] --format nft|iptables|ip6tables|powershell|csv\n"
-             "                         [--chain forward|input] [--host H] [--output FILE]\n"
-             "\n"
-             "Prints the rules that open exactly the scenario's open paths (every source\n"
-             "host to every destination host of each rule, TCP to its port) and nothing\n"
-             "else; `expect: blocked` rules get no accept (the default drop covers them).\n"
-             "\n"
-             "  --scenario F   scenario file or built-in name (default single-director)\n"
-             "  --format nft   an `inet lyncmock` table for a Linux firewall between the\n"
-             "                 zones (`nft -f FILE`); `lyncmock lab` loads this very output\n"
-             "  --format iptables   iptables-restore input (filter table, IPv4 paths)\n"
-             "  --format ip6tables  ip6tables-restore input (filter table, IPv6 paths)\n"
-             "  --format powershell New-NetFirewallRule per inbound path, grouped by\n"
-             "                 destination host (run each block on that Windows host)\n"
-             "  --format csv   the flow table a firewall team works from: one row per path\n"
-             "                 (rule_id, source/destination host and address, protocol,\n"
-             "                 port, service, purpose, reference, action); `lyncmock lab\n"
-             "                 --firewall FLOWS.csv` reads such a table back\n"
-             "  --chain input  nft/iptables: a host firewall (input hook) instead of the\n"
-             "                 forward chain of a router between zones\n"
-             "  --host H       input chain / powershell: only the paths into host H\n"
-             "  --output FILE  write to FILE (atomically) instead of stdout\n",
+    .usage =
+        "usage: lyncmock firewall [--scenario F] --format nft|iptables|ip6tables|powershell|csv\n"
+        "                         [--chain forward|input] [--host H] [--output FILE]\n"
+        "\n"
+        "Prints the rules that open exactly the scenario's open paths (every source\n"
+        "host to every destination host of each rule, TCP to its port) and nothing\n"
+        "else; `expect: blocked` rules get no accept (the default drop covers them).\n"
+        "\n"
+        "  --scenario F   scenario file or built-in name (default single-director)\n"
+        "  --format nft   an `inet lyncmock` table for a Linux firewall between the\n"
+        "                 zones (`nft -f FILE`); `lyncmock lab` loads this very output\n"
+        "  --format iptables   iptables-restore input (filter table, IPv4 paths)\n"
+        "  --format ip6tables  ip6tables-restore input (filter table, IPv6 paths)\n"
+        "  --format powershell New-NetFirewallRule per inbound path, grouped by\n"
+        "                 destination host (run each block on that Windows host)\n"
+        "  --format csv   the flow table a firewall team works from: one row per path\n"
+        "                 (rule_id, source/destination host and address, protocol,\n"
+        "                 port, service, purpose, reference, action); `lyncmock lab\n"
+        "                 --firewall FLOWS.csv` reads such a table back\n"
+        "  --chain input  nft/iptables: a host firewall (input hook) instead of the\n"
+        "                 forward chain of a router between zones\n"
+        "  --host H       input chain / powershell: only the paths into host H\n"
+        "  --output FILE  write to FILE (atomically) instead of stdout\n",
     .exec = cmd_firewall_exec,
 };
 

@@ -86,20 +86,13 @@ static int
 cmd_lab_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"scenario", required_argument, NULL, 's'},
-	    {"break", required_argument, NULL, 'b'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"certs", required_argument, NULL, 'c'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"keep", no_argument, NULL, 'k'},
-	    {"key", required_argument, NULL, 'K'},
-	    {"html", required_argument, NULL, 'H'},
-	    {"firewall", required_argument, NULL, 'F'},
-	    {"iface", required_argument, NULL, 'I'},
-	    {"sweep", no_argument, NULL, 'S'},
-	    {"hold", required_argument, NULL, 'L'},
-	    {NULL, 0, NULL, 0},
+	    {"scenario", required_argument, NULL, 's'}, {"break", required_argument, NULL, 'b'},
+	    {"format", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
+	    {"certs", required_argument, NULL, 'c'},    {"timeout", required_argument, NULL, 't'},
+	    {"keep", no_argument, NULL, 'k'},           {"key", required_argument, NULL, 'K'},
+	    {"html", required_argument, NULL, 'H'},     {"firewall", required_argument, NULL, 'F'},
+	    {"iface", required_argument, NULL, 'I'},    {"sweep", no_argument, NULL, 'S'},
+	    {"hold", required_argument, NULL, 'L'},     {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_lab_entry;
 	struct lab_opts o;
@@ -168,12 +161,14 @@ cmd_lab_exec(int argc, char **argv)
 			break;
 		case 'I':
 			if (o.nifaces == LAB_MAX_IFACES)
-				return cmd_usage_error(e, "at most %d --iface options", LAB_MAX_IFACES);
+				return cmd_usage_error(e, "at most %d --iface options",
+				                       LAB_MAX_IFACES);
 			if (lab_iface_parse(optarg, &o.ifaces[o.nifaces]) == -1)
-				return cmd_usage_error(e,
-				                       "--iface %s: expected NAME=HOST or NAME=ROLE (an "
-				                       "interface name of at most 15 characters)",
-				                       optarg);
+				return cmd_usage_error(
+				    e,
+				    "--iface %s: expected NAME=HOST or NAME=ROLE (an "
+				    "interface name of at most 15 characters)",
+				    optarg);
 			o.nifaces++;
 			break;
 		case 'S':

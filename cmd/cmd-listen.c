@@ -367,8 +367,8 @@ cmd_listen_exec(int argc, char **argv)
 			break;
 		case OPT_TLS_MIN:
 			if ((cfg.tls_min_version = certs_tls_version_from_name(optarg)) == -1)
-				return cmd_usage_error(e, "--tls-min: 1.0, 1.1, 1.2 or 1.3, not '%s'",
-				                       optarg);
+				return cmd_usage_error(
+				    e, "--tls-min: 1.0, 1.1, 1.2 or 1.3, not '%s'", optarg);
 			break;
 		case OPT_USER:
 			user = optarg;

@@ -46,7 +46,6 @@ progress_cb(void *arg, const struct probe_result *r, size_t done, size_t total)
 	pg->width = 1;
 }
 
-
 /* Many probes in flight need as many descriptors: take what the hard limit allows. */
 static void
 raise_nofile(void)
@@ -140,7 +139,8 @@ cmd_probe_exec(int argc, char **argv)
 		case 'f':
 			if (report_format_from_name(optarg, &fmt) == -1)
 				return cmd_usage_error(
-				    e, "--format: table, json, junit, dot or html, not '%s'", optarg);
+				    e, "--format: table, json, junit, dot or html, not '%s'",
+				    optarg);
 			break;
 		case 'o':
 			output = optarg;
@@ -182,8 +182,8 @@ cmd_probe_exec(int argc, char **argv)
 			break;
 		case 'T':
 			if ((o.tls_min_version = certs_tls_version_from_name(optarg)) == -1)
-				return cmd_usage_error(e, "--tls-min: 1.0, 1.1, 1.2 or 1.3, not '%s'",
-				                       optarg);
+				return cmd_usage_error(
+				    e, "--tls-min: 1.0, 1.1, 1.2 or 1.3, not '%s'", optarg);
 			break;
 		default:
 			return cmd_usage_error(e, "unknown option");

@@ -11,18 +11,19 @@ static int cmd_report_exec(int argc, char **argv);
 const struct cmd_entry cmd_report_entry = {
     .name = "report",
     .summary = "merge probe reports into one matrix",
-    .usage = "usage: lyncmock report [--format table|json|junit|dot|html] [--output FILE] FILE.json...\n"
-             "\n"
-             "Reads JSON reports written by `lyncmock probe --format json` (schema\n"
-             "lyncmock-report/1, see docs/report-json.md), possibly from several source\n"
-             "hosts, and writes them as one matrix. FILE \"-\" reads standard input.\n"
-             "\n"
-             "  -f, --format F    table (default), json, junit (JUnit XML), dot (Graphviz)\n"
-             "                    or html (one self-contained page for a browser)\n"
-             "  -o, --output FILE write there atomically instead of standard output\n"
-             "\n"
-             "The merged report is partial when any input was. Exit status: 0 when every\n"
-             "verdict is OK, 1 when any path failed, 2 on bad input or usage.\n",
+    .usage =
+        "usage: lyncmock report [--format table|json|junit|dot|html] [--output FILE] FILE.json...\n"
+        "\n"
+        "Reads JSON reports written by `lyncmock probe --format json` (schema\n"
+        "lyncmock-report/1, see docs/report-json.md), possibly from several source\n"
+        "hosts, and writes them as one matrix. FILE \"-\" reads standard input.\n"
+        "\n"
+        "  -f, --format F    table (default), json, junit (JUnit XML), dot (Graphviz)\n"
+        "                    or html (one self-contained page for a browser)\n"
+        "  -o, --output FILE write there atomically instead of standard output\n"
+        "\n"
+        "The merged report is partial when any input was. Exit status: 0 when every\n"
+        "verdict is OK, 1 when any path failed, 2 on bad input or usage.\n",
     .exec = cmd_report_exec,
 };
 
@@ -48,7 +49,8 @@ cmd_report_exec(int argc, char **argv)
 			if (report_format_from_name(optarg, &fmt) == -1)
 				return cmd_usage_error(
 				    &cmd_report_entry,
-				    "unknown format '%s' (table, json, junit, dot or html)", optarg);
+				    "unknown format '%s' (table, json, junit, dot or html)",
+				    optarg);
 			break;
 		case 'o':
 			output = optarg;

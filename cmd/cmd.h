@@ -5,9 +5,9 @@
 #include "common/lm.h"
 
 struct cmd_entry {
-	const char *name; /* "listen" */
+	const char *name;    /* "listen" */
 	const char *summary; /* one line for `lyncmock --help` */
-	const char *usage; /* full --help text of the subcommand */
+	const char *usage;   /* full --help text of the subcommand */
 	/* argv[0] is the subcommand name; returns an LM_EXIT_* code */
 	int (*exec)(int argc, char **argv);
 };

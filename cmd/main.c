@@ -16,22 +16,17 @@
 #include "cmd/cmd.h"
 
 static const struct cmd_entry *const cmd_table[] = {
-	&cmd_lab_entry,
-	&cmd_listen_entry,
-	&cmd_probe_entry,
-	&cmd_report_entry,
-	&cmd_certs_entry,
-	&cmd_scenario_entry,
-	&cmd_firewall_entry,
-	NULL,
+    &cmd_lab_entry,   &cmd_listen_entry,   &cmd_probe_entry,    &cmd_report_entry,
+    &cmd_certs_entry, &cmd_scenario_entry, &cmd_firewall_entry, NULL,
 };
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: lyncmock [--version] [--help] COMMAND [ARGS]\n\n"
-		   "Prove a Lync Server 2013 firewall design before any Lync server is installed.\n\n"
-		   "commands:\n");
+	fprintf(f,
+	        "usage: lyncmock [--version] [--help] COMMAND [ARGS]\n\n"
+	        "Prove a Lync Server 2013 firewall design before any Lync server is installed.\n\n"
+	        "commands:\n");
 	for (const struct cmd_entry *const *e = cmd_table; *e != NULL; e++)
 		fprintf(f, "  %-10s %s\n", (*e)->name, (*e)->summary);
 	fprintf(f, "\n`lyncmock COMMAND --help` describes a command.\n");

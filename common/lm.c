@@ -1,4 +1,5 @@
-/* The tables behind common/lm.h: services and client-certificate policies (outcomes: report/report_outcome.c). */
+/* The tables behind common/lm.h: services and client-certificate policies (outcomes:
+ * report/report_outcome.c). */
 #include "common/lm.h"
 
 #include <errno.h>
@@ -13,26 +14,43 @@
 #include <jansson.h>
 
 static const struct lm_service_info services[LM_SVC__COUNT] = {
-	[LM_SVC_HTTP] = {.name = "http", .purpose = "web services over HTTP", .default_port = 80},
-	[LM_SVC_HTTPS] = {.name = "https", .tls = true, .purpose = "web services over HTTPS",
-		.default_port = 443},
-	[LM_SVC_SIP_MTLS] = {.name = "sip-mtls", .tls = true, .mtls = true,
-		.purpose = "SIP over mutual TLS", .default_port = 5061},
-	[LM_SVC_CLS_MTLS] = {.name = "cls-mtls", .tls = true, .mtls = true,
-		.purpose = "Centralized Logging Service agent over mutual TLS", .default_port = 50001},
-	[LM_SVC_TCP] = {.name = "tcp", .purpose = "plain TCP connect"},
-	[LM_SVC_STUN] = {.name = "stun", .purpose = "STUN/MS-TURN over UDP (A/V Edge)", .udp = true,
-		.default_port = 3478},
-	[LM_SVC_TURN_TCP] = {.name = "turn-tcp", .purpose = "STUN/MS-TURN over TCP (A/V Edge)",
-		.default_port = 443},
-	[LM_SVC_SIP_TLS] = {.name = "sip-tls", .tls = true, .purpose = "SIP over TLS (clients)",
-		.default_port = 5061},
-	[LM_SVC_TLS] = {.name = "tls", .tls = true, .cert_optional = true,
-		.purpose = "TLS with an optional client certificate (proprietary protocol stand-in)"},
-	[LM_SVC_MTLS] = {.name = "mtls", .tls = true, .mtls = true,
-		.purpose = "mutual TLS (proprietary protocol stand-in)"},
-	[LM_SVC_UDP] = {.name = "udp", .purpose = "a UDP port answered with the identity",
-		.udp = true},
+    [LM_SVC_HTTP] = {.name = "http", .purpose = "web services over HTTP", .default_port = 80},
+    [LM_SVC_HTTPS] = {.name = "https",
+                      .tls = true,
+                      .purpose = "web services over HTTPS",
+                      .default_port = 443},
+    [LM_SVC_SIP_MTLS] = {.name = "sip-mtls",
+                         .tls = true,
+                         .mtls = true,
+                         .purpose = "SIP over mutual TLS",
+                         .default_port = 5061},
+    [LM_SVC_CLS_MTLS] = {.name = "cls-mtls",
+                         .tls = true,
+                         .mtls = true,
+                         .purpose = "Centralized Logging Service agent over mutual TLS",
+                         .default_port = 50001},
+    [LM_SVC_TCP] = {.name = "tcp", .purpose = "plain TCP connect"},
+    [LM_SVC_STUN] = {.name = "stun",
+                     .purpose = "STUN/MS-TURN over UDP (A/V Edge)",
+                     .udp = true,
+                     .default_port = 3478},
+    [LM_SVC_TURN_TCP] = {.name = "turn-tcp",
+                         .purpose = "STUN/MS-TURN over TCP (A/V Edge)",
+                         .default_port = 443},
+    [LM_SVC_SIP_TLS] = {.name = "sip-tls",
+                        .tls = true,
+                        .purpose = "SIP over TLS (clients)",
+                        .default_port = 5061},
+    [LM_SVC_TLS] = {.name = "tls",
+                    .tls = true,
+                    .cert_optional = true,
+                    .purpose =
+                        "TLS with an optional client certificate (proprietary protocol stand-in)"},
+    [LM_SVC_MTLS] = {.name = "mtls",
+                     .tls = true,
+                     .mtls = true,
+                     .purpose = "mutual TLS (proprietary protocol stand-in)"},
+    [LM_SVC_UDP] = {.name = "udp", .purpose = "a UDP port answered with the identity", .udp = true},
 };
 
 const struct lm_service_info *
@@ -63,10 +81,10 @@ lm_service_from_name(const char *name, enum lm_service *svc)
 }
 
 static const char *client_cert_names[] = {
-	[LM_CC_DEFAULT] = "default",
-	[LM_CC_REQUIRED] = "required",
-	[LM_CC_OPTIONAL] = "optional",
-	[LM_CC_NONE] = "none",
+    [LM_CC_DEFAULT] = "default",
+    [LM_CC_REQUIRED] = "required",
+    [LM_CC_OPTIONAL] = "optional",
+    [LM_CC_NONE] = "none",
 };
 
 const char *
@@ -141,7 +159,7 @@ lm_write_file_atomic(const char *path, const void *data, size_t len, unsigned mo
 		n = snprintf(tmp, sizeof tmp, ".%s.XXXXXX", path);
 	else
 		n = snprintf(tmp, sizeof tmp, "%.*s.%s.XXXXXX", (int)(slash - path + 1), path,
-		    slash + 1);
+		             slash + 1);
 	if (n < 0 || n >= (int)sizeof tmp) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -240,7 +258,7 @@ lm_check_regular(const char *what, const char *path, char *err, size_t errlen)
 	if (fd == -1) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "%s%s%s: %s", what ? what : "", what ? " " : "", path,
-			    lm_open_strerror(errno));
+			         lm_open_strerror(errno));
 		return -1;
 	}
 	close(fd);

@@ -14,7 +14,7 @@
 
 /* Exit codes shared by every command (SPEC §6). */
 #define LM_EXIT_OK 0
-#define LM_EXIT_FAIL 1 /* a verdict is not OK / a check failed */
+#define LM_EXIT_FAIL 1  /* a verdict is not OK / a check failed */
 #define LM_EXIT_USAGE 2 /* usage, scenario or configuration error */
 
 /* ---- services (SPEC §2) ------------------------------------------------ */
@@ -35,8 +35,8 @@ enum lm_service {
 
 struct lm_service_info {
 	const char *name; /* "sip-mtls": the scenario and URL spelling */
-	bool tls; /* speaks TLS */
-	bool mtls; /* client certificate required by default */
+	bool tls;         /* speaks TLS */
+	bool mtls;        /* client certificate required by default */
 	const char *purpose;
 	bool udp;              /* a UDP service (else TCP) */
 	bool cert_optional;    /* a client certificate is asked for, not required */
@@ -74,16 +74,16 @@ enum lm_outcome {
 	LM_OUT_PROTOCOL_ERROR,
 	LM_OUT_WRONG_RESPONDER,
 	LM_OUT_NAT_DETECTED,
-	LM_OUT_IDLE_CUT,           /* a connection held idle (--hold) was dropped silently */
+	LM_OUT_IDLE_CUT,          /* a connection held idle (--hold) was dropped silently */
 	LM_OUT_OPEN_NOT_REQUIRED, /* lab --sweep: a port the scenario does not need is open */
-	LM_OUT_FOREIGN_PEER, /* a valid answer from a non-mock server (--allow-foreign) */
-	LM_OUT_LOCAL_ERROR, /* the probe could not run here (no cert, bad bind address) */
-	LM_OUT_TLS_INTERCEPTED, /* a middlebox terminated TLS and re-originated it */
-	LM_OUT_PROXIED,         /* the answer came through an HTTP proxy */
+	LM_OUT_FOREIGN_PEER,      /* a valid answer from a non-mock server (--allow-foreign) */
+	LM_OUT_LOCAL_ERROR,       /* the probe could not run here (no cert, bad bind address) */
+	LM_OUT_TLS_INTERCEPTED,   /* a middlebox terminated TLS and re-originated it */
+	LM_OUT_PROXIED,           /* the answer came through an HTTP proxy */
 	LM_OUT_TLS_WRONG_PURPOSE, /* server certificate without the serverAuth EKU */
 	LM_OUT_CUT_AFTER_CONNECT, /* connected, then FIN/RST before any answer */
-	LM_OUT_NO_ANSWER,       /* connected, bytes sent, nothing came back */
-	LM_OUT_MTU_BLACKHOLE,   /* only a small MSS gets an answer */
+	LM_OUT_NO_ANSWER,         /* connected, bytes sent, nothing came back */
+	LM_OUT_MTU_BLACKHOLE,     /* only a small MSS gets an answer */
 	LM_OUT__COUNT
 };
 
@@ -99,7 +99,7 @@ enum lm_verdict_class {
 /* The one outcome table lives in report/report_outcome.c (name, meaning,
  * verdict class and the fix-sentence builder that reads a result's facts). */
 struct lm_outcome_info {
-	const char *name; /* "tls-name-mismatch": JSON, JUnit, DOT and tables use it */
+	const char *name;    /* "tls-name-mismatch": JSON, JUnit, DOT and tables use it */
 	const char *meaning; /* one line: what happened */
 	enum lm_verdict_class verdict;
 	bool blocked; /* counts as "blocked" for expect: blocked rules */

@@ -93,8 +93,8 @@ struct firewall_doc {
 /* Computes the paths, runs body on an in-memory stream and hands back its
  * text as the writers above do (0, or -1 with err set). */
 int firewall_doc_render(const struct scenario *sc, const struct firewall_opts *o,
-                        void (*body)(struct firewall_doc *), char **out, size_t *outlen,
-                        char *err, size_t errlen);
+                        void (*body)(struct firewall_doc *), char **out, size_t *outlen, char *err,
+                        size_t errlen);
 /* The next path from index *i on (advancing *i past it) of rule r into
  * host dst; NULL r or dst matches any. NULL when there is none left. */
 const struct firewall_path *firewall_path_next(const struct firewall_doc *d,
@@ -108,9 +108,9 @@ bool firewall_rule_heading(FILE *f, const char *indent, const struct scenario_ru
 /* ---- a flow table read back (lab --firewall FLOWS.csv) --------------------- */
 enum firewall_proto { FIREWALL_PROTO_TCP, FIREWALL_PROTO_UDP, FIREWALL_PROTO_ANY };
 struct firewall_flow {
-	int line;                  /* the row's line in the file */
-	char *id;                  /* rule_id (may be "") */
-	char *src, *dst;           /* an address, a CIDR, a scenario host name, or "any" */
+	int line;        /* the row's line in the file */
+	char *id;        /* rule_id (may be "") */
+	char *src, *dst; /* an address, a CIDR, a scenario host name, or "any" */
 	enum firewall_proto proto;
 	unsigned port_lo, port_hi; /* 0, 0: any port */
 	bool allow;                /* else dropped (rejected when reject) */
@@ -127,7 +127,8 @@ void firewall_flows_free(struct firewall_flow *f, size_t n);
 /* The flows as an nft ruleset (table inet flows, forward chain, policy drop,
  * rows in order); each rule's comment names its row ("NAME line 4: id").
  * Host names resolve in sc. 0, or -1 with "NAME:LINE: message". */
-int firewall_flows_nft(const struct scenario *sc, const char *name, const struct firewall_flow *flows,
-                       size_t n, char **out, size_t *outlen, char *err, size_t errlen);
+int firewall_flows_nft(const struct scenario *sc, const char *name,
+                       const struct firewall_flow *flows, size_t n, char **out, size_t *outlen,
+                       char *err, size_t errlen);
 
 #endif

@@ -24,7 +24,8 @@ enum lab_fault_kind {
 	                           */
 	LAB_FAULT_PLAINTEXT,      /* the port is served without TLS: tls-failed */
 	LAB_FAULT_NAT,            /* the firewall masquerades the paths: nat-detected */
-	LAB_FAULT_IDLE_TIMEOUT,   /* idle-timeout:S, a short conntrack timeout on the paths: idle-cut */
+	LAB_FAULT_IDLE_TIMEOUT, /* idle-timeout:S, a short conntrack timeout on the paths: idle-cut
+	                         */
 	LAB_FAULT__COUNT
 };
 
@@ -66,7 +67,7 @@ struct lab_opts {
 	const char *firewall;         /* the user's rule set (nft, iptables-save or CSV), or NULL */
 	struct lab_iface ifaces[LAB_MAX_IFACES];
 	size_t nifaces;
-	bool sweep; /* also probe ports the scenario does not need (open-not-required) */
+	bool sweep;       /* also probe ports the scenario does not need (open-not-required) */
 	unsigned hold_ms; /* SIP probes held idle this long, then asked again (idle-cut) */
 };
 

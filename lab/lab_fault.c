@@ -156,9 +156,10 @@ lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size
 		}
 		if (f->kind == LAB_FAULT_IDLE_TIMEOUT && r->service != LM_SVC_SIP_MTLS &&
 		    r->service != LM_SVC_SIP_TLS) {
-			snprintf(err, errlen,
-			         "--break %s=idle-timeout: %s is not SIP; --hold holds SIP connections",
-			         r->id, lm_service_name(r->service));
+			snprintf(
+			    err, errlen,
+			    "--break %s=idle-timeout: %s is not SIP; --hold holds SIP connections",
+			    r->id, lm_service_name(r->service));
 			return -1;
 		}
 		if ((f->kind == LAB_FAULT_DROP || f->kind == LAB_FAULT_REJECT ||

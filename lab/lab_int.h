@@ -119,8 +119,8 @@ void lab_userfw_free(struct lab_userfw *u);
 /* The file's interface names, each taken by the --iface mappings given, else by
  * a host or role of that name; others are warned about on log. */
 int lab_ifaces_resolve(const struct scenario *sc, const struct lab_userfw *u,
-                       const struct lab_iface *in, size_t nin, struct lab_iface *out,
-                       size_t *nout, FILE *log, char *err, size_t errlen);
+                       const struct lab_iface *in, size_t nin, struct lab_iface *out, size_t *nout,
+                       FILE *log, char *err, size_t errlen);
 /* Gives the firewall's links those names (a bridge for several hosts). */
 int lab_ifaces_apply(struct lab_net *net, const struct lab_iface *ifs, size_t n, char *err,
                      size_t errlen);
@@ -139,8 +139,8 @@ struct lab_trace;
  * the forward hook, ahead of every other chain), reads the rules' handles,
  * and starts `nft -a monitor trace` in the firewall namespace, writing to
  * DIR/trace.log; returns once the monitor is seen to work. NULL with err. */
-struct lab_trace *lab_trace_start(const struct lab_net *net, struct lab_userfw *u,
-                                  const char *dir, char *err, size_t errlen);
+struct lab_trace *lab_trace_start(const struct lab_net *net, struct lab_userfw *u, const char *dir,
+                                  char *err, size_t errlen);
 /* Stops the monitor after everything traced so far is written, and reads it. */
 int lab_trace_stop(struct lab_trace *t, char *err, size_t errlen);
 /* The rule that decided the first packet from src to dst on proto/port, as a

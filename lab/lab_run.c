@@ -79,8 +79,8 @@ struct lab {
 	struct lab_child *kids;
 	size_t nkids;
 	struct probe_run *run;
-	struct lab_userfw ufw;     /* the loaded rule set and where its rules are */
-	struct lab_trace *trace;   /* NULL unless --firewall or --sweep */
+	struct lab_userfw ufw;   /* the loaded rule set and where its rules are */
+	struct lab_trace *trace; /* NULL unless --firewall or --sweep */
 	struct lab_iface ifaces[LAB_MAX_IFACES];
 	size_t nifaces;
 	struct sigaction old_int, old_term, old_hup, old_chld, old_pipe;
@@ -850,10 +850,11 @@ user_firewall_check(struct lab *lab, char *err, size_t errlen)
 	for (size_t i = 0; i < lab->o->nfaults; i++) {
 		enum lab_fault_kind k = lab->o->faults[i].kind;
 		if (k == LAB_FAULT_DROP || k == LAB_FAULT_REJECT || k == LAB_FAULT_NAT) {
-			snprintf(err, errlen,
-			         "--break %s=%s changes the generated firewall; with --firewall the "
-			         "rules are yours",
-			         lab->o->faults[i].rule_id, lab_fault_name(k));
+			snprintf(
+			    err, errlen,
+			    "--break %s=%s changes the generated firewall; with --firewall the "
+			    "rules are yours",
+			    lab->o->faults[i].rule_id, lab_fault_name(k));
 			return -1;
 		}
 	}
@@ -897,10 +898,11 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 		goto out;
 	for (size_t i = 0; i < o->nfaults; i++)
 		if (o->faults[i].kind == LAB_FAULT_IDLE_TIMEOUT && o->hold_ms == 0) {
-			snprintf(err, errlen,
-			         "--break %s=idle-timeout:%u shows only on held connections: add --hold "
-			         "SECONDS (longer than %u)",
-			         o->faults[i].rule_id, o->faults[i].seconds, o->faults[i].seconds);
+			snprintf(
+			    err, errlen,
+			    "--break %s=idle-timeout:%u shows only on held connections: add --hold "
+			    "SECONDS (longer than %u)",
+			    o->faults[i].rule_id, o->faults[i].seconds, o->faults[i].seconds);
 			goto out;
 		}
 	for (size_t i = 0; i < o->nfaults; i++)

@@ -26,7 +26,6 @@
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 
-
 char *
 listener_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 {
@@ -657,8 +656,7 @@ listener_start(struct listener_set *ls, struct listener *l, const struct scenari
 	}
 	if (l->tls && (l->ctx = listener_ctx_new(l, err, errlen)) == NULL)
 		return -1;
-	if ((fd = bind_socket(addr, l->port,
-	                      l->kind->datagram != NULL ? SOCK_DGRAM : SOCK_STREAM,
+	if ((fd = bind_socket(addr, l->port, l->kind->datagram != NULL ? SOCK_DGRAM : SOCK_STREAM,
 	                      l->local, sizeof l->local, err, errlen)) == -1)
 		return -1;
 	if (l->port == 0) {

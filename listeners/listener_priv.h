@@ -139,8 +139,9 @@ struct listener_kind {
 	 * gets a word or two for the log line. id->peer is the datagram's
 	 * source, peer its address. */
 	size_t (*datagram)(struct listener *l, const uint8_t *in, size_t len,
-	                   const struct sockaddr *peer, socklen_t peerlen, const struct lm_ident *id,
-	                   uint8_t *out, size_t cap, char *what, size_t whatlen);
+	                   const struct sockaddr *peer, socklen_t peerlen,
+	                   const struct lm_ident *id, uint8_t *out, size_t cap, char *what,
+	                   size_t whatlen);
 	/* Plaintext ports: sent to a client refused at a cap before the close
 	 * (NULL: close only). TLS ports close only: no handshake for it. */
 	const char *full_answer;
@@ -166,7 +167,7 @@ struct lm_conn {
 	char peer[64], local[64];
 	double t_start, t_ready; /* lm_now_ms() at accept / handshake done */
 	uint64_t bytes_in, bytes_out;
-	size_t in_left; /* input bytes already counted but not consumed */
+	size_t in_left;   /* input bytes already counted but not consumed */
 	double t_partial; /* lm_now_ms() when an unfinished message began; 0: none */
 	unsigned requests;
 	struct sip_stats sip;
@@ -175,10 +176,10 @@ struct lm_conn {
 	bool tls_done;
 	bool read_paused; /* output backlog: reading stopped until it drains */
 	char tls_version[32], tls_cipher[64];
-	char client_cert[512]; /* empty: none */
-	char server_cert[512]; /* subject of the certificate we served */
+	char client_cert[512];             /* empty: none */
+	char server_cert[512];             /* subject of the certificate we served */
 	char server_fp[65], client_fp[65]; /* SHA-256 hex; empty: none */
-	char outcome[320];     /* first reason wins; empty at close: "ok" */
+	char outcome[320];                 /* first reason wins; empty at close: "ok" */
 };
 TAILQ_HEAD(lm_conn_list, lm_conn);
 
@@ -192,13 +193,13 @@ struct listener {
 	SSL_CTX *ctx;
 	const struct listener_kind *kind;
 	struct evconnlistener *lev;
-	struct event *dgram_ev;  /* UDP kinds: the socket's read event */
-	double dgram_window;     /* UDP: start of the current one-second window */
-	unsigned dgram_answers;  /* ...and the answers sent in it */
-	unsigned dgram_dropped;  /* ...and the datagrams left unanswered over the cap */
-	bool starved;         /* accept disabled for a moment: out of descriptors */
-	struct event *resume; /* ends the starved pause */
-	char local[64];       /* "addr:port" */
+	struct event *dgram_ev; /* UDP kinds: the socket's read event */
+	double dgram_window;    /* UDP: start of the current one-second window */
+	unsigned dgram_answers; /* ...and the answers sent in it */
+	unsigned dgram_dropped; /* ...and the datagrams left unanswered over the cap */
+	bool starved;           /* accept disabled for a moment: out of descriptors */
+	struct event *resume;   /* ends the starved pause */
+	char local[64];         /* "addr:port" */
 	unsigned nconns;
 	struct lm_conn_list conns;
 };

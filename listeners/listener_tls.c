@@ -96,9 +96,8 @@ conn_log_json(const struct lm_conn *c, FILE *f, const char *when, const char *ou
 	o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o?, s:s, s:o, s:I, s:i, s:f}", "time", when,
 	              "listener", lm_service_name(c->l->service), "port", c->l->port, "local",
 	              c->local, "peer", c->peer, "tls", tls, "outcome", outcome, "bytes_in",
-	              json_integer((json_int_t)c->bytes_in),
-	              "bytes_out", (json_int_t)c->bytes_out, "requests", (int)c->requests,
-	              "duration_ms", ms);
+	              json_integer((json_int_t)c->bytes_in), "bytes_out", (json_int_t)c->bytes_out,
+	              "requests", (int)c->requests, "duration_ms", ms);
 	if (o == NULL)
 		return;
 	if ((s = json_dumps(o, JSON_COMPACT)) != NULL) {

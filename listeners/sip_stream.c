@@ -284,8 +284,9 @@ sip_stream_process(const char *buf, size_t len, size_t max_message, const struct
 		case SIP_FRAME_BAD:
 			/* answer from the head when there is one, then give up:
 			 * the next message boundary is unknown */
-			if (sip_error_response(buf + off, f.len, f.kind == SIP_FRAME_BAD ? 400 : 513,
-			                       &resp, &rlen) == 0)
+			if (sip_error_response(buf + off, f.len,
+			                       f.kind == SIP_FRAME_BAD ? 400 : 513, &resp,
+			                       &rlen) == 0)
 				add_response(out, resp, rlen);
 			st->errors++;
 			*close = true;

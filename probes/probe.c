@@ -378,13 +378,13 @@ probe_answer_done(struct probe *p, struct probe_answer *a)
 		goto out;
 	}
 	if (tls_intercepted(p, &id)) {
-		probe_done(p, LM_OUT_TLS_INTERCEPTED,
-		           "TLS was terminated on the path: %s%s%s%s%s",
+		probe_done(p, LM_OUT_TLS_INTERCEPTED, "TLS was terminated on the path: %s%s%s%s%s",
 		           r->facts.server_swapped ? "the listener served another certificate than "
 		                                     "the one we got"
 		                                   : "",
 		           r->facts.server_swapped && r->facts.client_swapped ? "; " : "",
-		           r->facts.client_swapped ? "the listener saw the client certificate " : "",
+		           r->facts.client_swapped ? "the listener saw the client certificate "
+		                                   : "",
 		           r->facts.client_swapped ? r->facts.seen_client_cert : "",
 		           r->facts.client_swapped ? " instead of ours" : "");
 		goto out;
@@ -417,14 +417,16 @@ probe_answer_done(struct probe *p, struct probe_answer *a)
 	if (id.proxy_headers != NULL ||
 	    (ll > 9 && strcmp(id.request_line + ll - 9, " HTTP/1.0") == 0)) {
 		fact(&r->facts.answered_by, endpoint_host(id.peer, host, sizeof host));
-		fact(&r->facts.headers, id.proxy_headers ? id.proxy_headers : "a downgrade to HTTP/1.0");
+		fact(&r->facts.headers,
+		     id.proxy_headers ? id.proxy_headers : "a downgrade to HTTP/1.0");
 		probe_done(p, LM_OUT_PROXIED,
 		           "the request reached %s through an HTTP proxy at %s (it added %s%s%s%s)",
 		           id.host ? id.host : "?", host, r->facts.headers,
 		           id.forwarded_for ? "; X-Forwarded-For: " : "",
 		           id.forwarded_for ? id.forwarded_for : "",
-		           id.forwarded_for && strstr(id.forwarded_for, p->local_addr) ? ", our address"
-		                                                                      : "");
+		           id.forwarded_for && strstr(id.forwarded_for, p->local_addr)
+		               ? ", our address"
+		               : "");
 		goto out;
 	}
 	if (!same_endpoint(id.peer, p->local_addr, p->local_port, &addr_same)) {
@@ -500,8 +502,9 @@ probe_no_answer(struct probe *p, const char *sent)
 
 	p->res.facts.waited_ms = waited;
 	fact(&p->res.facts.sent, sent);
-	probe_done(p, LM_OUT_NO_ANSWER, "TCP connected; the server sent nothing in %.0f ms (after %s)",
-	           waited, sent ? sent : "connecting");
+	probe_done(p, LM_OUT_NO_ANSWER,
+	           "TCP connected; the server sent nothing in %.0f ms (after %s)", waited,
+	           sent ? sent : "connecting");
 }
 
 /* The peer closed, failed or went quiet during the exchange. */
@@ -722,13 +725,14 @@ connect_failed(struct probe *p, int err)
 			break;
 		}
 		if (err == EACCES) {
-			probe_done(p, LM_OUT_FILTERED, "connect to %s:%u: %s (this host's own firewall)",
-			           r->dst_addr, r->port, strerror(err));
+			probe_done(p, LM_OUT_FILTERED,
+			           "connect to %s:%u: %s (this host's own firewall)", r->dst_addr,
+			           r->port, strerror(err));
 			break;
 		}
 		probe_done(p, LM_OUT_UNREACHABLE,
-		           "connect to %s:%u: %s (no route from here, or ICMP unreachable)", r->dst_addr,
-		           r->port, strerror(err));
+		           "connect to %s:%u: %s (no route from here, or ICMP unreachable)",
+		           r->dst_addr, r->port, strerror(err));
 		break;
 	case ECONNRESET:
 	case EPIPE:

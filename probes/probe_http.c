@@ -66,16 +66,16 @@ const struct probe_proto probe_proto_http = {
 /* What one pass of http-parser over the accumulated answer collected. */
 struct http_scan {
 	struct probe_answer *a;
-	char *body;        /* the final answer's body so far, NUL-terminated */
+	char *body; /* the final answer's body so far, NUL-terminated */
 	size_t body_len;
 	unsigned interim;  /* 1xx answers skipped */
 	bool headers_done; /* the final answer's headers are complete */
 	bool chunked;
-	bool done;         /* the final answer is complete */
-	bool failed;       /* a callback set a->why */
-	bool in_server;    /* the header being read is Server */
-	bool field_done;   /* its name is complete (a value follows) */
-	char field[16];    /* the current header name, as far as it fits */
+	bool done;       /* the final answer is complete */
+	bool failed;     /* a callback set a->why */
+	bool in_server;  /* the header being read is Server */
+	bool field_done; /* its name is complete (a value follows) */
+	char field[16];  /* the current header name, as far as it fits */
 	size_t field_len;
 };
 
@@ -286,7 +286,8 @@ probe_http_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 	}
 	if (eof) {
 		/* a clean end between answers: after a 1xx, or nothing at all */
-		return probe_answer_fail(a, "connection closed before the HTTP headers were complete");
+		return probe_answer_fail(a,
+		                         "connection closed before the HTTP headers were complete");
 	}
 	if (len > PROBE_MAX_ANSWER)
 		return probe_answer_fail(a, "HTTP answer too large");

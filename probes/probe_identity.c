@@ -50,9 +50,11 @@ extras(json_t *o, struct probe_identity *id)
 				return -1;
 			id->proxy_headers = n;
 		}
-		off += (size_t)snprintf(id->proxy_headers + off, cap - off, "%s%s", off ? ", " : "", k);
+		off += (size_t)snprintf(id->proxy_headers + off, cap - off, "%s%s", off ? ", " : "",
+		                        k);
 		if (strcasecmp(k, "X-Forwarded-For") == 0 && json_is_string(v) &&
-		    id->forwarded_for == NULL && (id->forwarded_for = strdup(json_string_value(v))) == NULL)
+		    id->forwarded_for == NULL &&
+		    (id->forwarded_for = strdup(json_string_value(v))) == NULL)
 			return -1;
 	}
 	return 0;

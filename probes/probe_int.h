@@ -36,7 +36,7 @@ struct probe_answer {
 	char why[200];     /* PROBE_PARSE_ERROR: what was wrong */
 	/* STUN answers: what a non-mock STUN server tells too */
 	bool stun;
-	char mapped[64];   /* XOR-MAPPED-ADDRESS (else MAPPED-ADDRESS) "a:p", or "" */
+	char mapped[64];    /* XOR-MAPPED-ADDRESS (else MAPPED-ADDRESS) "a:p", or "" */
 	char software[256]; /* SOFTWARE, or "" */
 };
 void probe_answer_clear(struct probe_answer *a);
@@ -50,9 +50,9 @@ struct probe_identity {
 	/* tls: what the listener served and saw (NULL when it does not say) */
 	char *server_cert_sha256, *client_cert_sha256, *client_cert;
 	/* http: the request as the listener received it */
-	char *request_line;   /* "GET /lyncmock/probe?token=… HTTP/1.1" */
-	char *proxy_headers;  /* names of the proxy headers it carried ("Via, X-Forwarded-For") */
-	char *forwarded_for;  /* X-Forwarded-For, as received */
+	char *request_line;  /* "GET /lyncmock/probe?token=… HTTP/1.1" */
+	char *proxy_headers; /* names of the proxy headers it carried ("Via, X-Forwarded-For") */
+	char *forwarded_for; /* X-Forwarded-For, as received */
 };
 /* Parses JSON text; 0 when it is an object with "service":"lyncmock", 1 when
  * it is valid JSON but not a lyncmock identity, -1 when not JSON. */
@@ -83,7 +83,7 @@ struct probe_proto {
 	const char *sent;     /* what the request is, for cut/no-answer details; NULL: none */
 	bool connect_is_pass; /* a connect proves the path (tcp): any answer or none is a pass */
 	bool identity_only;   /* anything but a lyncmock identity is a protocol error */
-	bool token_echo;      /* the identity echoes our token (not when the listener speaks first) */
+	bool token_echo; /* the identity echoes our token (not when the listener speaks first) */
 	/* A valid answer that is not a lyncmock identity (a real server): its outcome,
 	 * with why filled; NULL: foreign-peer. */
 	enum lm_outcome (*foreign)(const struct probe_answer *a, char *why, size_t whylen);
@@ -175,13 +175,13 @@ struct probe {
 	bool got_bytes;
 
 	/* UDP (probe_dgram.c) */
-	struct event *ev_dgram;   /* socket readable */
-	struct event *ev_retx;    /* next retransmission */
-	uint8_t *dgram;           /* the request, resent as is */
+	struct event *ev_dgram; /* socket readable */
+	struct event *ev_retx;  /* next retransmission */
+	uint8_t *dgram;         /* the request, resent as is */
 	size_t dgram_len;
-	unsigned dgram_sent;      /* transmissions so far */
-	unsigned dgram_rto_ms;    /* the first retransmission interval */
-	unsigned dgram_ignored;   /* datagrams that answered nothing of ours */
+	unsigned dgram_sent;    /* transmissions so far */
+	unsigned dgram_rto_ms;  /* the first retransmission interval */
+	unsigned dgram_ignored; /* datagrams that answered nothing of ours */
 	/* we sent an alert before any server byte: OpenSSL's answer to a FIN
 	 * (its alert then draws the peer's RST, so the TCP state no longer tells) */
 	bool alert_sent_blind;

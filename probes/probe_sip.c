@@ -127,7 +127,8 @@ sip_parse_one(const char *buf, size_t len, bool eof, struct probe_answer *a, siz
 			return probe_answer_fail(a, "the answer is not SIP");
 		if (f.kind == SIP_FRAME_TOO_LARGE)
 			return probe_answer_fail(a, "SIP headers too long");
-		return eof ? probe_answer_fail(a, "connection closed before the SIP headers were complete")
+		return eof ? probe_answer_fail(
+		                 a, "connection closed before the SIP headers were complete")
 		           : PROBE_PARSE_MORE;
 	}
 	if (f.kind == SIP_FRAME_BAD)
@@ -135,7 +136,8 @@ sip_parse_one(const char *buf, size_t len, bool eof, struct probe_answer *a, siz
 	if (f.kind == SIP_FRAME_TOO_LARGE)
 		return probe_answer_fail(a, "SIP answer larger than the limit");
 	if (f.kind == SIP_FRAME_NEED_MORE)
-		return eof ? probe_answer_fail(a, "connection closed inside the SIP body") : PROBE_PARSE_MORE;
+		return eof ? probe_answer_fail(a, "connection closed inside the SIP body")
+		           : PROBE_PARSE_MORE;
 	hlen = f.head_len;
 	blen = f.body_len;
 	if (osip_message_init(&m) != 0)
@@ -168,7 +170,8 @@ sip_parse_one(const char *buf, size_t len, bool eof, struct probe_answer *a, siz
 	     h->hvalue != NULL)) {
 		size_t i = 0;
 		for (; h->hvalue[i] != '\0' && i + 1 < sizeof a->server; i++)
-			a->server[i] = (h->hvalue[i] >= 0x20 && h->hvalue[i] < 0x7f) ? h->hvalue[i] : '?';
+			a->server[i] =
+			    (h->hvalue[i] >= 0x20 && h->hvalue[i] < 0x7f) ? h->hvalue[i] : '?';
 		a->server[i] = '\0';
 	}
 	if ((a->body = malloc(blen + 1)) == NULL) {

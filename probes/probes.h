@@ -42,20 +42,20 @@ struct probe_tls {
 /* What the probe learnt beyond the outcome: the facts the fix sentence is
  * built from (report/report_outcome.c). NULL / 0 / false: not known. */
 struct probe_facts {
-	char *answered_by;  /* the address that sent the reset / ICMP error, or the proxy */
-	char *answer;       /* "tcp-reset", "icmp-port-unreachable", "icmp-admin-prohibited",
-	                       "icmp-host-unreachable", "icmp-net-unreachable"; "fin", "rst" */
-	char *sent;         /* cut-after-connect: what we had sent ("ClientHello"), or NULL */
-	double waited_ms;   /* no-answer: how long nothing came back */
-	unsigned mtu;       /* mtu-blackhole: packets of about this size still pass */
-	char *reached_host; /* wrong-responder: the scenario host actually reached */
-	char *reached_name; /* ...and the name its certificate gives */
+	char *answered_by;      /* the address that sent the reset / ICMP error, or the proxy */
+	char *answer;           /* "tcp-reset", "icmp-port-unreachable", "icmp-admin-prohibited",
+	                           "icmp-host-unreachable", "icmp-net-unreachable"; "fin", "rst" */
+	char *sent;             /* cut-after-connect: what we had sent ("ClientHello"), or NULL */
+	double waited_ms;       /* no-answer: how long nothing came back */
+	unsigned mtu;           /* mtu-blackhole: packets of about this size still pass */
+	char *reached_host;     /* wrong-responder: the scenario host actually reached */
+	char *reached_name;     /* ...and the name its certificate gives */
 	bool server_swapped;    /* tls-intercepted: the listener served another certificate */
 	bool client_swapped;    /* ...the listener saw another client certificate */
 	char *seen_client_cert; /* the client certificate the listener saw (subject) */
-	char *headers;      /* proxied: the headers the proxy added ("Via, X-Forwarded-For") */
-	int status;         /* a foreign peer's HTTP/SIP status, 0 when none */
-	char *server;       /* its Server / User-Agent header */
+	char *headers;          /* proxied: the headers the proxy added ("Via, X-Forwarded-For") */
+	int status;             /* a foreign peer's HTTP/SIP status, 0 when none */
+	char *server;           /* its Server / User-Agent header */
 };
 
 /* The result of one probe: what reports consume and JSON carries. */
@@ -116,14 +116,14 @@ struct probe_options {
 	bool no_bind;        /* do not bind the source host's scenario address */
 	bool debug_tls;      /* handshake trace to debug_out */
 	FILE *debug_out;
-	int port_offset;             /* added to every destination port */
-	unsigned hold_ms; /* SIP probes: hold the connection idle up to this long, then ask
-	                   * again (a series of shorter holds in parallel brackets a cut) */
-	int tls_min_version;         /* TLS1_2_VERSION when 0; --tls-min lowers it */
-	int tls_max_version;         /* 0: the highest OpenSSL knows; --tls-max */
+	int port_offset;     /* added to every destination port */
+	unsigned hold_ms;    /* SIP probes: hold the connection idle up to this long, then ask
+	                      * again (a series of shorter holds in parallel brackets a cut) */
+	int tls_min_version; /* TLS1_2_VERSION when 0; --tls-min lowers it */
+	int tls_max_version; /* 0: the highest OpenSSL knows; --tls-max */
 	/* ad hoc (URL) probes, like curl and ncat */
-	const char *sni;             /* --sni: the TLS name sent and verified */
-	char *const *resolve;        /* --resolve NAME:ADDR, nresolve of them */
+	const char *sni;      /* --sni: the TLS name sent and verified */
+	char *const *resolve; /* --resolve NAME:ADDR, nresolve of them */
 	size_t nresolve;
 	const char *source;          /* --source ADDR: bind this source address */
 	const char *certs_dir;       /* lab PKI dir for the source's cert and the CA */

@@ -117,10 +117,11 @@ tls_json(const struct probe_tls *t, bool *bad)
 static bool
 facts_empty(const struct probe_facts *f)
 {
-	return f->answered_by == NULL && f->answer == NULL && f->sent == NULL && f->waited_ms <= 0 &&
-	       f->mtu == 0 && f->reached_host == NULL && f->reached_name == NULL &&
-	       !f->server_swapped && !f->client_swapped && f->seen_client_cert == NULL &&
-	       f->headers == NULL && f->status == 0 && f->server == NULL;
+	return f->answered_by == NULL && f->answer == NULL && f->sent == NULL &&
+	       f->waited_ms <= 0 && f->mtu == 0 && f->reached_host == NULL &&
+	       f->reached_name == NULL && !f->server_swapped && !f->client_swapped &&
+	       f->seen_client_cert == NULL && f->headers == NULL && f->status == 0 &&
+	       f->server == NULL;
 }
 
 /* Schema 2: what the probe learnt beyond the outcome (the fix sentence's facts). */
@@ -633,8 +634,8 @@ read_result(struct rd *rd, const json_t *j, const char *p, struct probe_result *
 	if (get_str(rd, j, p, "via", false, &s) == -1)
 		return -1;
 	if (s != NULL && strcmp(s, "proxy") != 0) {
-		rd_error(rd, sub(path, sizeof path, p, "via"), "unknown via '%.64s' (proxy or null)",
-		         s);
+		rd_error(rd, sub(path, sizeof path, p, "via"),
+		         "unknown via '%.64s' (proxy or null)", s);
 		free(s);
 		return -1;
 	}
@@ -784,7 +785,8 @@ report_read_json_buffer(const char *data, size_t len, const char *name, struct p
 	/* version 1 has no facts, via or total_ms: its results read as they are */
 	if (strcmp(json_string_value(schema), REPORT_JSON_SCHEMA) != 0 &&
 	    strcmp(json_string_value(schema), REPORT_JSON_SCHEMA_V1) != 0) {
-		rd_error(&rd, "schema", "unsupported schema '%.64s' (this lyncmock reads %s and %s)",
+		rd_error(&rd, "schema",
+		         "unsupported schema '%.64s' (this lyncmock reads %s and %s)",
 		         json_string_value(schema), REPORT_JSON_SCHEMA, REPORT_JSON_SCHEMA_V1);
 		goto fail;
 	}
@@ -808,7 +810,8 @@ report_read_json_buffer(const char *data, size_t len, const char *name, struct p
 	}
 	json_array_foreach(results, i, v)
 	{
-		res[i].t_connect_ms = res[i].t_handshake_ms = res[i].t_first_ms = res[i].t_total_ms = -1;
+		res[i].t_connect_ms = res[i].t_handshake_ms = res[i].t_first_ms =
+		    res[i].t_total_ms = -1;
 		nres++;
 		if (read_result(&rd, v, lm_fmt(path, sizeof path, "results[%zu]", i), &res[i]) ==
 		    -1)

@@ -114,16 +114,17 @@ fix_refused(const struct probe_result *r, char *buf, size_t len)
 
 	if (f->answer != NULL && strcmp(f->answer, "icmp-port-unreachable") == 0) {
 		if (is_dst_addr(r, f->answered_by))
-			snprintf(buf, len,
-			         "Remove the REJECT rule in %s's own firewall (or start the %s "
-			         "listener there): %s answers %s %u from %s with ICMP port-unreachable.",
-			         dst_of(r), svc_of(r), daddr_of(r), l4_of(r), r->port, src_of(r));
+			snprintf(
+			    buf, len,
+			    "Remove the REJECT rule in %s's own firewall (or start the %s "
+			    "listener there): %s answers %s %u from %s with ICMP port-unreachable.",
+			    dst_of(r), svc_of(r), daddr_of(r), l4_of(r), r->port, src_of(r));
 		else
 			snprintf(buf, len,
 			         "Remove the REJECT rule on the firewall at %s: it answers %s %u "
 			         "from %s to %s (%s) with ICMP port-unreachable.",
-			         f->answered_by ? f->answered_by : "?", l4_of(r), r->port, src_of(r),
-			         dst_of(r), daddr_of(r));
+			         f->answered_by ? f->answered_by : "?", l4_of(r), r->port,
+			         src_of(r), dst_of(r), daddr_of(r));
 		return;
 	}
 	if (strcmp(l4_of(r), "UDP") == 0) {
@@ -289,11 +290,12 @@ fix_nat(const struct probe_result *r, char *buf, size_t len)
 static void
 fix_idle_cut(const struct probe_result *r, char *buf, size_t len)
 {
-	snprintf(buf, len,
-	         "Raise the TCP idle timeout for TCP %u from %s to %s (%s) on the firewall (or load "
-	         "balancer) on this path to at least 1800 s: Lync keeps SIP connections open and "
-	         "idle for long.",
-	         r->port, src_of(r), dst_of(r), daddr_of(r));
+	snprintf(
+	    buf, len,
+	    "Raise the TCP idle timeout for TCP %u from %s to %s (%s) on the firewall (or load "
+	    "balancer) on this path to at least 1800 s: Lync keeps SIP connections open and "
+	    "idle for long.",
+	    r->port, src_of(r), dst_of(r), daddr_of(r));
 }
 
 static void
@@ -603,8 +605,8 @@ report_fix_build(const struct probe_result *r)
 		    buf, sizeof buf,
 		    "Block %s %u from %s to %s (%s): rule %s must stay closed, but the path is "
 		    "open (%s).",
-		    l4_of(r), r->port, src_of(r), dst_of(r), daddr_of(r), r->rule_id ? r->rule_id : "?",
-		    lm_outcome_name(r->outcome));
+		    l4_of(r), r->port, src_of(r), dst_of(r), daddr_of(r),
+		    r->rule_id ? r->rule_id : "?", lm_outcome_name(r->outcome));
 		return strdup(buf);
 	}
 	rows[r->outcome].fix(r, buf, sizeof buf);

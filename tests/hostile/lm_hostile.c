@@ -549,7 +549,8 @@ mode_never_read(void)
 			if (fds[i] < 0)
 				continue;
 			if (o.http) {
-				ssize_t s = send(fds[i], batch + pos[i], blen - pos[i], MSG_NOSIGNAL);
+				ssize_t s =
+				    send(fds[i], batch + pos[i], blen - pos[i], MSG_NOSIGNAL);
 				w = s > 0 ? (int)s : (s < 0 && errno == EAGAIN ? 0 : -1);
 			} else {
 				w = SSL_write(ssl[i], batch + pos[i], (int)(blen - pos[i]));
@@ -685,14 +686,10 @@ static const struct {
 	void (*run)(void);
 	bool tls_client; /* needs --cert/--key (MTLS) */
 } modes[] = {
-    {"random-bytes", mode_random_bytes, false},
-    {"half-clienthello", mode_half_clienthello, false},
-    {"slowloris-sip", mode_slowloris, true},
-    {"slowloris-http", mode_slowloris, false},
-    {"never-read", mode_never_read, false},
-    {"sip-huge-cl", mode_sip_huge_cl, true},
-    {"idle-flood", mode_idle_flood, false},
-    {"tls-burst", mode_tls_burst, false},
+    {"random-bytes", mode_random_bytes, false}, {"half-clienthello", mode_half_clienthello, false},
+    {"slowloris-sip", mode_slowloris, true},    {"slowloris-http", mode_slowloris, false},
+    {"never-read", mode_never_read, false},     {"sip-huge-cl", mode_sip_huge_cl, true},
+    {"idle-flood", mode_idle_flood, false},     {"tls-burst", mode_tls_burst, false},
 };
 
 static const char usage[] =
@@ -717,13 +714,18 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"addr", required_argument, NULL, 'a'},   {"port", required_argument, NULL, 'p'},
-	    {"src", required_argument, NULL, 's'},    {"count", required_argument, NULL, 'n'},
-	    {"conns", required_argument, NULL, 'c'},  {"seconds", required_argument, NULL, 't'},
+	    {"addr", required_argument, NULL, 'a'},
+	    {"port", required_argument, NULL, 'p'},
+	    {"src", required_argument, NULL, 's'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"conns", required_argument, NULL, 'c'},
+	    {"seconds", required_argument, NULL, 't'},
 	    {"interval-ms", required_argument, NULL, 'i'},
 	    {"parallel", required_argument, NULL, 'P'},
-	    {"cert", required_argument, NULL, 'C'},   {"key", required_argument, NULL, 'K'},
-	    {"sni", required_argument, NULL, 'S'},    {"http", no_argument, NULL, 'h'},
+	    {"cert", required_argument, NULL, 'C'},
+	    {"key", required_argument, NULL, 'K'},
+	    {"sni", required_argument, NULL, 'S'},
+	    {"http", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	void (*run)(void) = NULL;
@@ -813,9 +815,9 @@ main(int argc, char **argv)
 		die("%s", "--cert and --key go together");
 	/* every connection is a descriptor */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)o.count + 256) {
-		struct rlimit want = {(rlim_t)o.count + 256,
-		                      rl.rlim_max > (rlim_t)o.count + 256 ? rl.rlim_max
-		                                                          : (rlim_t)o.count + 256};
+		struct rlimit want = {(rlim_t)o.count + 256, rl.rlim_max > (rlim_t)o.count + 256
+		                                                 ? rl.rlim_max
+		                                                 : (rlim_t)o.count + 256};
 		if (setrlimit(RLIMIT_NOFILE, &want) == -1) {
 			want.rlim_max = rl.rlim_max;
 			want.rlim_cur = rl.rlim_max;

@@ -16,9 +16,13 @@
 static char lab[512];
 static X509 *ca;
 static EVP_PKEY *cakey;
-static const char *dir_names[] = {"dirpool.contoso.local", "dir01.contoso.local",
-	"meet.contoso.local", "dialin.contoso.local", "lyncdiscoverinternal.contoso.local",
-	"lyncdiscover.contoso.local", "dirweb.contoso.local"};
+static const char *dir_names[] = {"dirpool.contoso.local",
+                                  "dir01.contoso.local",
+                                  "meet.contoso.local",
+                                  "dialin.contoso.local",
+                                  "lyncdiscoverinternal.contoso.local",
+                                  "lyncdiscover.contoso.local",
+                                  "dirweb.contoso.local"};
 #define CDP "http://pki.contoso.local/lyncmock-lab-ca.crl"
 
 static void
@@ -32,7 +36,7 @@ static int
 group_setup(void **state)
 {
 	char err[512], path[PATH_MAX];
-	STACK_OF(X509) *sk;
+	STACK_OF(X509) * sk;
 
 	(void)state;
 	if (tc_mkdtemp(lab, sizeof lab) == NULL ||
@@ -64,14 +68,20 @@ group_teardown(void **state)
 static struct certs_issue_opts
 good_opts(void)
 {
-	struct certs_issue_opts o = {"dirpool.contoso.local", NULL, dir_names, 7,
-		CERTS_EKU_SERVER | CERTS_EKU_CLIENT, false, CDP, -3600, 365L * 86400};
+	struct certs_issue_opts o = {"dirpool.contoso.local",
+	                             NULL,
+	                             dir_names,
+	                             7,
+	                             CERTS_EKU_SERVER | CERTS_EKU_CLIENT,
+	                             false,
+	                             CDP,
+	                             -3600,
+	                             365L * 86400};
 	return o;
 }
 
 static void
-write_pair(const char *name, X509 *x, bool with_ca, EVP_PKEY *k, char *cert, char *key,
-    size_t len)
+write_pair(const char *name, X509 *x, bool with_ca, EVP_PKEY *k, char *cert, char *key, size_t len)
 {
 	FILE *f;
 	char file[128];
@@ -96,7 +106,7 @@ write_pair(const char *name, X509 *x, bool with_ca, EVP_PKEY *k, char *cert, cha
 /* Issues a certificate with o (self-signed when !by_ca), writes NAME.pem/.key. */
 static void
 make(const char *name, const struct certs_issue_opts *o, bool by_ca, EVP_PKEY *k, char *cert,
-    char *key, size_t len)
+     char *key, size_t len)
 {
 	char err[512];
 	bool own = k == NULL;
@@ -122,7 +132,7 @@ check(const char *host, const char *cert, const char *key, bool with_ca)
 
 	path_in(capath, sizeof capath, "ca.pem");
 	if (certs_check(&tc_scenario, tc_host(host), cert, key, with_ca ? capath : NULL, &f, err,
-		sizeof err) != 0)
+	                sizeof err) != 0)
 		fail_msg("certs_check: %s", err);
 	return f;
 }
@@ -207,7 +217,8 @@ test_expired_and_not_yet_valid(void **state)
 	o.not_after = 10L * 86400;
 	make("soon", &o, true, NULL, cert, key, sizeof cert);
 	f = check("dir01", cert, key, true);
-	assert_true(has(&f, CERTS_WARN, "expires in 9 days") || has(&f, CERTS_WARN, "expires in 10 days"));
+	assert_true(has(&f, CERTS_WARN, "expires in 9 days") ||
+	            has(&f, CERTS_WARN, "expires in 10 days"));
 	assert_int_equal(count(&f, CERTS_ERROR), 0);
 	certs_findings_free(&f);
 }
@@ -216,9 +227,9 @@ static void
 test_missing_required_san(void **state)
 {
 	struct certs_issue_opts o = good_opts();
-	const char *names[] = {"dirpool.contoso.local", "dir01.contoso.local",
-		"dialin.contoso.local", "lyncdiscoverinternal.contoso.local",
-		"lyncdiscover.contoso.local", "dirweb.contoso.local"};
+	const char *names[] = {"dirpool.contoso.local",      "dir01.contoso.local",
+	                       "dialin.contoso.local",       "lyncdiscoverinternal.contoso.local",
+	                       "lyncdiscover.contoso.local", "dirweb.contoso.local"};
 	char cert[PATH_MAX], key[PATH_MAX];
 	struct certs_findings f;
 
@@ -284,8 +295,9 @@ test_server_auth_only_passes_with_warning(void **state)
 	make("serveronly", &o, true, NULL, cert, key, sizeof cert);
 	f = check("dir01", cert, key, true);
 	assert_int_equal(count(&f, CERTS_ERROR), 0);
-	assert_true(has(&f, CERTS_WARN,
-	    "no Client Authentication EKU: Lync accepts it, strict MTLS peers may not"));
+	assert_true(
+	    has(&f, CERTS_WARN,
+	        "no Client Authentication EKU: Lync accepts it, strict MTLS peers may not"));
 	assert_int_equal(certs_findings_worst(&f), CERTS_WARN);
 	certs_findings_free(&f);
 
@@ -439,18 +451,17 @@ test_unreadable_inputs(void **state)
 
 	(void)state;
 	assert_int_equal(certs_check(&tc_scenario, tc_host("dir01"), "/nonexistent/x.pem", NULL,
-			     NULL, &f, err, sizeof err),
-	    -1);
+	                             NULL, &f, err, sizeof err),
+	                 -1);
 	assert_non_null(strstr(err, "/nonexistent/x.pem"));
 	path_in(cert, sizeof cert, "dir01.key"); /* a key is not a certificate */
-	assert_int_equal(certs_check(&tc_scenario, tc_host("dir01"), cert, NULL, NULL, &f, err,
-			     sizeof err),
-	    -1);
+	assert_int_equal(
+	    certs_check(&tc_scenario, tc_host("dir01"), cert, NULL, NULL, &f, err, sizeof err), -1);
 	assert_non_null(strstr(err, "no certificate in it"));
 	path_in(cert, sizeof cert, "dir01.pem");
 	assert_int_equal(certs_check(&tc_scenario, tc_host("dir01"), cert, NULL, "/nonexistent/ca",
-			     &f, err, sizeof err),
-	    -1);
+	                             &f, err, sizeof err),
+	                 -1);
 	assert_non_null(strstr(err, "/nonexistent/ca"));
 	certs_findings_free(&f);
 	assert_int_equal(certs_inspect("/nonexistent/x.pem", NULL, stdout, err, sizeof err), -1);
@@ -485,18 +496,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lab_certs_pass),
-		cmocka_unit_test(test_expired_and_not_yet_valid),
-		cmocka_unit_test(test_missing_required_san),
-		cmocka_unit_test(test_no_server_auth),
-		cmocka_unit_test(test_server_auth_only_passes_with_warning),
-		cmocka_unit_test(test_self_signed),
-		cmocka_unit_test(test_key_mismatch_and_permissions),
-		cmocka_unit_test(test_rsassa_pss),
-		cmocka_unit_test(test_small_keys),
-		cmocka_unit_test(test_no_cdp_warns),
-		cmocka_unit_test(test_unreadable_inputs),
-		cmocka_unit_test(test_inspect_file),
+	    cmocka_unit_test(test_lab_certs_pass),
+	    cmocka_unit_test(test_expired_and_not_yet_valid),
+	    cmocka_unit_test(test_missing_required_san),
+	    cmocka_unit_test(test_no_server_auth),
+	    cmocka_unit_test(test_server_auth_only_passes_with_warning),
+	    cmocka_unit_test(test_self_signed),
+	    cmocka_unit_test(test_key_mismatch_and_permissions),
+	    cmocka_unit_test(test_rsassa_pss),
+	    cmocka_unit_test(test_small_keys),
+	    cmocka_unit_test(test_no_cdp_warns),
+	    cmocka_unit_test(test_unreadable_inputs),
+	    cmocka_unit_test(test_inspect_file),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -13,29 +13,29 @@
 /* The built-in single-director hosts, built by hand so the certs tests do not
  * depend on the scenario loader. Static storage: nothing to free. */
 static struct scenario_role tc_roles[] = {
-	{"reverse-proxy", SCENARIO_CERT_CLIENT, true, 0},
-	{"internal-client", SCENARIO_CERT_CLIENT, true, 0},
-	{"director", SCENARIO_CERT_POOL, true, 0},
-	{"front-end", SCENARIO_CERT_POOL, true, 0},
-	{"edge-internal", SCENARIO_CERT_SERVER, true, 0},
+    {"reverse-proxy", SCENARIO_CERT_CLIENT, true, 0},
+    {"internal-client", SCENARIO_CERT_CLIENT, true, 0},
+    {"director", SCENARIO_CERT_POOL, true, 0},
+    {"front-end", SCENARIO_CERT_POOL, true, 0},
+    {"edge-internal", SCENARIO_CERT_SERVER, true, 0},
 };
 static char *tc_dir_sans[] = {"meet.contoso.local", "dialin.contoso.local",
-	"lyncdiscoverinternal.contoso.local", "lyncdiscover.contoso.local",
-	"dirweb.contoso.local"};
+                              "lyncdiscoverinternal.contoso.local", "lyncdiscover.contoso.local",
+                              "dirweb.contoso.local"};
 static char *tc_fe_sans[] = {"meet.contoso.local", "dialin.contoso.local",
-	"lyncdiscoverinternal.contoso.local", "lyncdiscover.contoso.local"};
+                             "lyncdiscoverinternal.contoso.local", "lyncdiscover.contoso.local"};
 static struct scenario_host tc_hosts[] = {
-	{"rp01", &tc_roles[0], "198.18.0.10", NULL, NULL, NULL, 0, NULL, NULL, 0},
-	{"cl01", &tc_roles[1], "198.18.0.20", NULL, NULL, NULL, 0, NULL, NULL, 0},
-	{"dir01", &tc_roles[2], "198.18.1.10", "dir01.contoso.local", "dirpool.contoso.local",
-	    tc_dir_sans, 5, NULL, NULL, 0},
-	{"fe01", &tc_roles[3], "198.18.1.20", "fe01.contoso.local", "fepool.contoso.local",
-	    tc_fe_sans, 4, NULL, NULL, 0},
-	{"edge01", &tc_roles[4], "198.18.1.30", "edge01-int.contoso.local", NULL, NULL, 0, NULL,
-	    NULL, 0},
+    {"rp01", &tc_roles[0], "198.18.0.10", NULL, NULL, NULL, 0, NULL, NULL, 0},
+    {"cl01", &tc_roles[1], "198.18.0.20", NULL, NULL, NULL, 0, NULL, NULL, 0},
+    {"dir01", &tc_roles[2], "198.18.1.10", "dir01.contoso.local", "dirpool.contoso.local",
+     tc_dir_sans, 5, NULL, NULL, 0},
+    {"fe01", &tc_roles[3], "198.18.1.20", "fe01.contoso.local", "fepool.contoso.local", tc_fe_sans,
+     4, NULL, NULL, 0},
+    {"edge01", &tc_roles[4], "198.18.1.30", "edge01-int.contoso.local", NULL, NULL, 0, NULL, NULL,
+     0},
 };
 static struct scenario tc_scenario = {
-	"test", "single-director", "contoso.local", tc_roles, 5, tc_hosts, 5, NULL, 0,
+    "test", "single-director", "contoso.local", tc_roles, 5, tc_hosts, 5, NULL, 0,
 };
 
 static inline const struct scenario_host *

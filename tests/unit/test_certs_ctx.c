@@ -1,4 +1,5 @@
-/* certs: the lab PKI files and the SSL_CTXs listeners and probes share (handshakes on socketpairs). */
+/* certs: the lab PKI files and the SSL_CTXs listeners and probes share (handshakes on socketpairs).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -135,7 +136,7 @@ test_init_director_cert_shape(void **state)
 {
 	char path[PATH_MAX], buf[256], sans[2048], err[512];
 	X509 *x, *ca;
-	STACK_OF(X509) *sk;
+	STACK_OF(X509) * sk;
 	uint32_t xku;
 
 	(void)state;
@@ -151,8 +152,8 @@ test_init_director_cert_shape(void **state)
 	assert_non_null(strstr(buf, "CN=lyncmock lab CA (single-director),OU=lab "));
 	certs_san_list(x, sans, sizeof sans);
 	assert_string_equal(sans, "dirpool.contoso.local, dir01.contoso.local, meet.contoso.local, "
-				  "dialin.contoso.local, lyncdiscoverinternal.contoso.local, "
-				  "lyncdiscover.contoso.local, dirweb.contoso.local");
+	                          "dialin.contoso.local, lyncdiscoverinternal.contoso.local, "
+	                          "lyncdiscover.contoso.local, dirweb.contoso.local");
 	xku = X509_get_extended_key_usage(x);
 	assert_true(xku & XKU_SSL_SERVER);
 	assert_true(xku & XKU_SSL_CLIENT);
@@ -181,7 +182,7 @@ test_init_client_and_edge_shapes(void **state)
 	assert_string_equal(buf, "CN=rp01.contoso.local");
 	assert_string_equal(certs_san_list(x, sans, sizeof sans), "rp01.contoso.local");
 	assert_int_equal(X509_get_extended_key_usage(x) & (XKU_SSL_SERVER | XKU_SSL_CLIENT),
-	    XKU_SSL_CLIENT);
+	                 XKU_SSL_CLIENT);
 	X509_free(x);
 
 	path_in(path, sizeof path, lab, "edge01.pem");
@@ -190,7 +191,7 @@ test_init_client_and_edge_shapes(void **state)
 	assert_string_equal(buf, "CN=edge01-int.contoso.local");
 	assert_string_equal(certs_san_list(x, sans, sizeof sans), "edge01-int.contoso.local");
 	assert_int_equal(X509_get_extended_key_usage(x) & (XKU_SSL_SERVER | XKU_SSL_CLIENT),
-	    XKU_SSL_SERVER | XKU_SSL_CLIENT);
+	                 XKU_SSL_SERVER | XKU_SSL_CLIENT);
 	X509_free(x);
 }
 
@@ -418,8 +419,15 @@ test_ctx_errors(void **state)
 	/* Lync tolerates a 1024-bit server key: so do our contexts */
 	{
 		const char *sans[] = {"dirpool.contoso.local"};
-		struct certs_issue_opts io = {"dirpool.contoso.local", NULL, sans, 1,
-			CERTS_EKU_SERVER, false, NULL, -3600, 86400};
+		struct certs_issue_opts io = {"dirpool.contoso.local",
+		                              NULL,
+		                              sans,
+		                              1,
+		                              CERTS_EKU_SERVER,
+		                              false,
+		                              NULL,
+		                              -3600,
+		                              86400};
 		EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024), *cak;
 		X509 *ca, *x;
 		FILE *f;
@@ -523,7 +531,7 @@ handshake(SSL_CTX *sctx, SSL_CTX *cctx, int maxv, const char *host, struct hs *r
 	r->sresult = SSL_get_verify_result(s);
 	if (SSL_get0_peer_certificate(s) != NULL)
 		certs_name_oneline(X509_get_subject_name(SSL_get0_peer_certificate(s)), r->peer,
-		    sizeof r->peer);
+		                   sizeof r->peer);
 	ERR_clear_error();
 	SSL_free(s);
 	SSL_free(c);
@@ -537,8 +545,15 @@ make_server_only_client_cert(const char *dir, char *cert, char *key, size_t len)
 {
 	char err[512], path[PATH_MAX];
 	const char *sans[] = {"cl01.contoso.local"};
-	struct certs_issue_opts io = {"cl01.contoso.local", NULL, sans, 1, CERTS_EKU_SERVER, false,
-		"http://pki.contoso.local/x.crl", -3600, 86400};
+	struct certs_issue_opts io = {"cl01.contoso.local",
+	                              NULL,
+	                              sans,
+	                              1,
+	                              CERTS_EKU_SERVER,
+	                              false,
+	                              "http://pki.contoso.local/x.crl",
+	                              -3600,
+	                              86400};
 	EVP_PKEY *k = certs_keygen(CERTS_KEY_ECDSA_P256, err, sizeof err), *cak;
 	X509 *ca, *x;
 	FILE *f;
@@ -609,7 +624,8 @@ run_eku_case(int maxv)
 		char buf[256];
 		certs_verify_note_format(&r.snote, buf, sizeof buf);
 		assert_non_null(strstr(buf, "depth 0 (CN=cl01.contoso.local): "));
-		assert_non_null(strstr(buf, X509_verify_cert_error_string(X509_V_ERR_INVALID_PURPOSE)));
+		assert_non_null(
+		    strstr(buf, X509_verify_cert_error_string(X509_V_ERR_INVALID_PURPOSE)));
 	}
 	SSL_CTX_free(sctx);
 	SSL_CTX_free(cctx);
@@ -691,7 +707,7 @@ test_client_cert_from_other_ca(void **state)
 		assert_int_equal(r.srv_ok, -1);
 		assert_int_equal(r.snote.depth, 0);
 		assert_true(r.snote.error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-		    r.snote.error == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE);
+		            r.snote.error == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE);
 		assert_string_equal(r.snote.subject, "CN=dirpool.contoso.local");
 		unlink(leaf);
 	}
@@ -781,20 +797,20 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_paths_for_host),
-		cmocka_unit_test(test_init_files_and_modes),
-		cmocka_unit_test(test_init_director_cert_shape),
-		cmocka_unit_test(test_init_client_and_edge_shapes),
-		cmocka_unit_test(test_host_names_composition),
-		cmocka_unit_test(test_init_reuses_ca),
-		cmocka_unit_test(test_init_refuses_half_or_mismatched_ca),
-		cmocka_unit_test(test_init_skips_hosts_with_own_cert),
-		cmocka_unit_test(test_ctx_errors),
-		cmocka_unit_test(test_serverauth_only_client_tls13),
-		cmocka_unit_test(test_serverauth_only_client_tls12),
-		cmocka_unit_test(test_client_cert_from_other_ca),
-		cmocka_unit_test(test_no_client_cert_required_vs_optional),
-		cmocka_unit_test(test_client_verifies_server),
+	    cmocka_unit_test(test_paths_for_host),
+	    cmocka_unit_test(test_init_files_and_modes),
+	    cmocka_unit_test(test_init_director_cert_shape),
+	    cmocka_unit_test(test_init_client_and_edge_shapes),
+	    cmocka_unit_test(test_host_names_composition),
+	    cmocka_unit_test(test_init_reuses_ca),
+	    cmocka_unit_test(test_init_refuses_half_or_mismatched_ca),
+	    cmocka_unit_test(test_init_skips_hosts_with_own_cert),
+	    cmocka_unit_test(test_ctx_errors),
+	    cmocka_unit_test(test_serverauth_only_client_tls13),
+	    cmocka_unit_test(test_serverauth_only_client_tls12),
+	    cmocka_unit_test(test_client_cert_from_other_ca),
+	    cmocka_unit_test(test_no_client_cert_required_vs_optional),
+	    cmocka_unit_test(test_client_verifies_server),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,4 +1,5 @@
-/* certs_server_ctx against the real `openssl s_client`: Lync's client-EKU leniency and strict mode. */
+/* certs_server_ctx against the real `openssl s_client`: Lync's client-EKU leniency and strict mode.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -36,9 +37,16 @@ group_setup(void **state)
 {
 	char err[512], path[PATH_MAX];
 	const char *sans[] = {"cl01.contoso.local"};
-	struct certs_issue_opts io = {"cl01.contoso.local", NULL, sans, 1, CERTS_EKU_SERVER, false,
-		"http://pki.contoso.local/x.crl", -3600, 86400};
-	STACK_OF(X509) *sk;
+	struct certs_issue_opts io = {"cl01.contoso.local",
+	                              NULL,
+	                              sans,
+	                              1,
+	                              CERTS_EKU_SERVER,
+	                              false,
+	                              "http://pki.contoso.local/x.crl",
+	                              -3600,
+	                              86400};
+	STACK_OF(X509) * sk;
 	EVP_PKEY *k, *cak;
 	X509 *ca, *x;
 	FILE *f;
@@ -82,7 +90,7 @@ group_teardown(void **state)
 }
 
 struct result {
-	int accepted; /* server-side handshake completed */
+	int accepted;  /* server-side handshake completed */
 	char line[64]; /* what the client sent after the handshake */
 	struct certs_verify_note note;
 	char peer[256];
@@ -125,8 +133,8 @@ serve_one(SSL_CTX *sctx, const char *cert, const char *key, int tls12, struct re
 		dup2(devnull, 2);
 		close(in[1]);
 		execlp("openssl", "openssl", "s_client", "-connect", connect, "-cert", cert, "-key",
-		    key, "-CAfile", capath, "-verify_return_error", "-servername",
-		    "dirpool.contoso.local", tls12 ? "-tls1_2" : "-tls1_3", (char *)NULL);
+		       key, "-CAfile", capath, "-verify_return_error", "-servername",
+		       "dirpool.contoso.local", tls12 ? "-tls1_2" : "-tls1_3", (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -149,7 +157,7 @@ serve_one(SSL_CTX *sctx, const char *cert, const char *key, int tls12, struct re
 		r->accepted = 1;
 		if (SSL_get0_peer_certificate(ssl) != NULL)
 			certs_name_oneline(X509_get_subject_name(SSL_get0_peer_certificate(ssl)),
-			    r->peer, sizeof r->peer);
+			                   r->peer, sizeof r->peer);
 		n = SSL_read(ssl, r->line, sizeof r->line - 1);
 		if (n > 0)
 			r->line[n] = '\0';
@@ -232,8 +240,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sclient_tls13),
-		cmocka_unit_test(test_sclient_tls12),
+	    cmocka_unit_test(test_sclient_tls13),
+	    cmocka_unit_test(test_sclient_tls12),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -263,7 +263,8 @@ test_json_round_trip(void **state)
 	assert_int_equal(json_object_size(json_object_get(sum, "by_outcome")), LM_OUT__COUNT);
 	{
 		json_t *r0 = json_array_get(json_object_get(doc, "results"), 0);
-		/* the pass result (outcome 0) is last once sorted: rule-NN-pass, NN = LM_OUT__COUNT + 2 */
+		/* the pass result (outcome 0) is last once sorted: rule-NN-pass, NN = LM_OUT__COUNT
+		 * + 2 */
 		json_t *r15 = json_array_get(json_object_get(doc, "results"), LM_OUT__COUNT + 1);
 		assert_string_equal(json_string_value(json_object_get(r0, "rule")),
 		                    "rule-01-blocked");
@@ -615,7 +616,8 @@ test_dot(void **state)
 	assert_int_equal(count_of(out, "style=dashed"), 1);
 	{
 		char want[96];
-		snprintf(want, sizeof want, "\"rp01\" -> \"dir01\" [label=\"rule-%02d-pass\\nhttp/8080\"",
+		snprintf(want, sizeof want,
+		         "\"rp01\" -> \"dir01\" [label=\"rule-%02d-pass\\nhttp/8080\"",
 		         LM_OUT__COUNT + 2);
 		assert_non_null(strstr(out, want));
 	}
