@@ -457,3 +457,30 @@ certs_sha256_hex(const X509 *x, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	return out;
 }
+
+double
+certs_rsa2048_signs_per_s(unsigned ms)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	EVP_PKEY_CTX *pc = NULL;
+	unsigned char dgst[32] = {1}, sig[512];
+	double t0, t = 0;
+	size_t n = 0;
+
+	if (k == NULL || (pc = EVP_PKEY_CTX_new(k, NULL)) == NULL || EVP_PKEY_sign_init(pc) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) != 1) {
+		EVP_PKEY_CTX_free(pc);
+		EVP_PKEY_free(k);
+		return 0;
+	}
+	t0 = lm_now_ms();
+	do {
+		size_t sl = sizeof sig;
+		if (EVP_PKEY_sign(pc, sig, &sl, dgst, sizeof dgst) != 1)
+			break;
+		n++;
+	} while ((t = lm_now_ms() - t0) < ms);
+	EVP_PKEY_CTX_free(pc);
+	EVP_PKEY_free(k);
+	return t > 0 ? n * 1000.0 / t : 0;
+}

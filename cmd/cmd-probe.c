@@ -81,6 +81,8 @@ cmd_probe_exec(int argc, char **argv)
 	    {"skip-rule", required_argument, NULL, 'S'},
 	    {"tls-min", required_argument, NULL, 'T'},
 	    {"hold", required_argument, NULL, 'L'},
+	    {"tls-parallel", required_argument, NULL, 'P'},
+	    {"tls-slots", required_argument, NULL, 'Z'},
 	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_probe_entry;
@@ -135,6 +137,15 @@ cmd_probe_exec(int argc, char **argv)
 				return cmd_usage_error(e, "--parallel: a number 1-65536, not '%s'",
 				                       optarg);
 			o.parallel = (unsigned)v;
+			break;
+		case 'P':
+			if (lm_parse_long(optarg, 1, 65536, &v) == -1)
+				return cmd_usage_error(
+				    e, "--tls-parallel: a number 1-65536, not '%s'", optarg);
+			o.tls_parallel = (unsigned)v;
+			break;
+		case 'Z':
+			o.tls_slots = optarg;
 			break;
 		case 'f':
 			if (report_format_from_name(optarg, &fmt) == -1)
@@ -214,6 +225,8 @@ cmd_probe_exec(int argc, char **argv)
 		}
 	}
 	raise_nofile();
+	/* a peer closing while we write must not end the run without its report */
+	signal(SIGPIPE, SIG_IGN);
 	if (o.debug_tls)
 		pg.tty = false; /* the trace owns stderr */
 	o.progress = progress_cb;
@@ -282,8 +295,17 @@ const struct cmd_entry cmd_probe_entry = {
         "  --certs DIR           lab PKI from `lyncmock certs init` (DIR/ca.pem, DIR/HOST.pem)\n"
         "  --ca FILE --cert FILE --key FILE   your own CA / client certificate\n"
         "  --no-client-cert      present no client certificate\n"
-        "  --timeout SECONDS     per probe, all steps (default 3)\n"
-        "  --parallel N          probes in flight (default 1024)\n"
+        "  --timeout SECONDS     per step: TCP connect, TLS handshake, answer (default 3);\n"
+        "                        each step's clock starts when the step starts\n"
+        "  --parallel N          probes in flight (default: as many as the descriptor\n"
+        "                        limit allows; the soft limit is raised to the hard one)\n"
+        "  --tls-parallel N      TLS handshakes in flight (default 32 per CPU): more\n"
+        "                        connected probes wait for their turn before their\n"
+        "                        handshake's clock starts, so our own CPU never times\n"
+        "                        out a path; a step that still timed out while this\n"
+        "                        machine was overloaded is tried once more\n"
+        "  --tls-slots FILE      share the handshake budget with other processes (the\n"
+        "                        lab passes its slot file)\n"
         "  --port-offset N       added to every destination port\n"
         "  --no-bind             do not bind HOST's scenario address as the source\n"
         "  --rule ID             run only this rule (repeatable)\n"

@@ -1,8 +1,10 @@
 /* lyncmock scenario: check, show, list and dump scenarios. */
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "certs/certs.h"
 #include "cmd/cmd.h"
 #include "scenarios/scenario.h"
 
@@ -58,6 +60,30 @@ load_or_report(const char *spec)
 	return sc;
 }
 
+/* Below this many paths any machine runs the lab quickly: no measuring. */
+#define LAB_CHECK_PATHS 5000
+/* A lab run whose probe phase takes longer than this is more than it can run. */
+#define LAB_MAX_PROBE_S 600
+
+/* Warns when the lab on this machine cannot probe that many paths in
+ * reasonable time: its CPUs make two RSA signatures per MTLS path. */
+static void
+lab_capacity_warning(const char *file, size_t paths)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double bound = certs_rsa2048_signs_per_s(200) * (cpus < 1 ? 1 : cpus) / 2;
+	/* the lab runs at about half the crypto bound */
+	double max = bound / 2 * LAB_MAX_PROBE_S;
+
+	if (bound <= 0 || paths <= max)
+		return;
+	fprintf(stderr,
+	        "%s: warning: %zu paths are more than `lyncmock lab` can probe on this "
+	        "machine in %d minutes (about %.0f; its %ld CPUs do about %.0f MTLS paths/s); "
+	        "split the scenario or run `probe` on the real hosts\n",
+	        file, paths, LAB_MAX_PROBE_S / 60, max, cpus, bound);
+}
+
 static int
 scenario_check(const char *spec)
 {
@@ -65,8 +91,13 @@ scenario_check(const char *spec)
 
 	if (sc == NULL)
 		return LM_EXIT_USAGE;
+	size_t paths = scenario_path_count(sc);
+
 	printf("%s: ok: %zu hosts, %zu rules, %zu paths\n", sc->file, sc->nhosts, sc->nrules,
-	       scenario_path_count(sc));
+	       paths);
+	fflush(stdout); /* the warning (stderr) comes after the ok line */
+	if (paths >= LAB_CHECK_PATHS)
+		lab_capacity_warning(sc->file, paths);
 	scenario_free(sc);
 	return LM_EXIT_OK;
 }

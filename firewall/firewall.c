@@ -1,5 +1,6 @@
 /* The open paths of a scenario, shared by every firewall format writer. */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,25 +87,85 @@ path_is_blocked(const struct scenario *sc, const struct scenario_rule *r,
 	return 0;
 }
 
-static int
-path_seen(const struct firewall_path *p, size_t n, const struct scenario_host *src,
-          const struct scenario_host *dst, const struct scenario_rule *r)
+/*
+ * Flows in open-addressing hash sets, so that finding the paths takes time
+ * linear in their number: the flows seen (source, destination, transport,
+ * port or range) and the host pairs some blocked rule covers (only those
+ * get the rule-by-rule check).
+ */
+struct flow_set {
+	uint64_t *keys; /* 0: empty */
+	size_t mask;
+};
+
+/* Exact keys (no two flows share one): 12 bits per host index (the loader
+ * caps hosts far below 4096), 16 per port, one for the transport. */
+#define FLOW_MAX_HOSTS 4096
+
+static uint64_t
+pair_key(const struct scenario *sc, const struct scenario_host *src,
+         const struct scenario_host *dst)
 {
-	/* the same flow: transport and port (or range) */
-	for (size_t i = 0; i < n; i++)
-		if (p[i].src == src && p[i].dst == dst && p[i].rule->port == r->port &&
-		    p[i].rule->port_hi == r->port_hi &&
-		    strcmp(scenario_rule_l4(p[i].rule), scenario_rule_l4(r)) == 0)
-			return 1;
-	return 0;
+	return ((uint64_t)(src - sc->hosts) << 12 | (uint64_t)(dst - sc->hosts)) + 1;
+}
+
+static uint64_t
+flow_key(const struct scenario *sc, const struct scenario_host *src,
+         const struct scenario_host *dst, const struct scenario_rule *r)
+{
+	return pair_key(sc, src, dst) << 33 | (uint64_t)r->port << 17 | (uint64_t)r->port_hi << 1 |
+	       (lm_service_info(r->service)->udp ? 1u : 0u);
+}
+
+static int
+flow_set_init(struct flow_set *fs, size_t n)
+{
+	size_t cap = 64;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	fs->keys = calloc(cap, sizeof *fs->keys);
+	fs->mask = cap - 1;
+	return fs->keys != NULL ? 0 : -1;
+}
+
+/* True when key was not there yet (it is now). */
+static bool
+flow_set_add(struct flow_set *fs, uint64_t key, bool add)
+{
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & fs->mask;
+
+	while (fs->keys[i] != 0 && fs->keys[i] != key)
+		i = (i + 1) & fs->mask;
+	if (fs->keys[i] == key)
+		return false;
+	if (add)
+		fs->keys[i] = key;
+	return true;
 }
 
 int
 firewall_paths(const struct scenario *sc, struct firewall_path **out, size_t *n)
 {
 	struct firewall_path *p = NULL, *np;
-	size_t count = 0, cap = 0;
+	struct flow_set seen = {0}, blocked = {0};
+	size_t count = 0, cap = 0, nopen = 0, nblocked = 0;
 
+	if (sc->nhosts > FLOW_MAX_HOSTS)
+		goto fail;
+	for (size_t i = 0; i < sc->nrules; i++) {
+		const struct scenario_rule *r = &sc->rules[i];
+		*(r->expect_blocked ? &nblocked : &nopen) += r->nfrom * r->nto;
+	}
+	if (flow_set_init(&seen, nopen) == -1 || flow_set_init(&blocked, nblocked) == -1)
+		goto fail;
+	for (size_t i = 0; i < sc->nrules; i++) {
+		const struct scenario_rule *b = &sc->rules[i];
+		for (size_t d = 0; b->expect_blocked && d < b->nto; d++)
+			for (size_t s = 0; s < b->nfrom; s++)
+				flow_set_add(&blocked,
+				             pair_key(sc, b->from_hosts[s], b->to_hosts[d]), true);
+	}
 	for (size_t i = 0; i < sc->nrules; i++) {
 		const struct scenario_rule *r = &sc->rules[i];
 		if (r->expect_blocked)
@@ -113,8 +174,15 @@ firewall_paths(const struct scenario *sc, struct firewall_path **out, size_t *n)
 			for (size_t s = 0; s < r->nfrom; s++) {
 				const struct scenario_host *src = r->from_hosts[s];
 				const struct scenario_host *dst = r->to_hosts[d];
-				if (src == dst || path_seen(p, count, src, dst, r) ||
+				if (src == dst)
+					continue;
+				/* the rule-by-rule check only where a blocked rule covers the pair
+				 */
+				if (!flow_set_add(&blocked, pair_key(sc, src, dst), false) &&
 				    path_is_blocked(sc, r, src, dst))
+					continue;
+				/* the same flow (transport, port or range) opened twice */
+				if (!flow_set_add(&seen, flow_key(sc, src, dst, r), true))
 					continue;
 				if (count == cap) {
 					cap = cap ? cap * 2 : 32;
@@ -129,10 +197,14 @@ firewall_paths(const struct scenario *sc, struct firewall_path **out, size_t *n)
 			}
 		}
 	}
+	free(seen.keys);
+	free(blocked.keys);
 	*out = p;
 	*n = count;
 	return 0;
 fail:
+	free(seen.keys);
+	free(blocked.keys);
 	free(p);
 	*out = NULL;
 	*n = 0;
@@ -156,7 +228,20 @@ firewall_doc_render(const struct scenario *sc, const struct firewall_opts *o,
 	d.sc = sc;
 	d.o = o;
 	d.paths = paths;
+	/* paths come rule by rule: each rule's run, so a lookup skips the others */
+	if ((d.rule_first = calloc(sc->nrules + 1, sizeof *d.rule_first)) == NULL ||
+	    (d.rule_end = calloc(sc->nrules + 1, sizeof *d.rule_end)) == NULL) {
+		fclose(d.f);
+		free(d.rule_first);
+		goto fail;
+	}
+	for (size_t i = d.npaths; i-- > 0;)
+		d.rule_first[paths[i].rule - sc->rules] = i;
+	for (size_t i = 0; i < d.npaths; i++)
+		d.rule_end[paths[i].rule - sc->rules] = i + 1;
 	body(&d);
+	free(d.rule_first);
+	free(d.rule_end);
 	free(paths);
 	paths = NULL;
 	/* a memstream write fails only for memory */
@@ -179,7 +264,15 @@ const struct firewall_path *
 firewall_path_next(const struct firewall_doc *d, const struct scenario_rule *r, const char *dst,
                    size_t *i)
 {
-	while (*i < d->npaths) {
+	size_t end = d->npaths;
+
+	if (r != NULL && d->rule_end != NULL) {
+		size_t k = (size_t)(r - d->sc->rules);
+		if (*i < d->rule_first[k])
+			*i = d->rule_first[k];
+		end = d->rule_end[k];
+	}
+	while (*i < end) {
 		const struct firewall_path *p = &d->paths[(*i)++];
 		if ((r == NULL || p->rule == r) && (dst == NULL || strcmp(dst, p->dst->name) == 0))
 			return p;

@@ -89,6 +89,8 @@ struct firewall_doc {
 	const struct firewall_opts *o; /* may be NULL */
 	const struct firewall_path *paths;
 	size_t npaths;
+	/* paths of rule k (index in sc->rules): [rule_first[k], rule_end[k]) */
+	size_t *rule_first, *rule_end;
 };
 /* Computes the paths, runs body on an in-memory stream and hands back its
  * text as the writers above do (0, or -1 with err set). */

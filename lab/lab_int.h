@@ -24,6 +24,12 @@ int lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, 
 /* certs_init() into dir, the hosts' keys made by parallel workers. */
 int lab_pki_init(const struct scenario *sc, const char *dir, const struct certs_init_opts *co,
                  char *err, size_t errlen);
+/* The lab PKI for sc's hosts, from the cache (LYNCMOCK_CACHE_DIR, default
+ * /var/cache/lyncmock) when one was made for the same hosts and options and
+ * is young enough, else made there (lab_pki_init) and kept: its path in dir,
+ * *reused says which. 0, or -1 with a message in err. */
+int lab_pki_cached(const struct scenario *sc, const struct certs_init_opts *co, char *dir,
+                   size_t dirlen, bool *reused, char *err, size_t errlen);
 
 /* ---- processes (lab_proc.c) ---------------------------------------------- */
 /* Runs argv (PATH lookup) to completion, inside namespace ns when not NULL,
@@ -39,6 +45,7 @@ struct lab_spawn {
 	int out_fd, err_fd;   /* the child's stdout/stderr (-1: /dev/null) */
 	int fd3;              /* becomes the child's fd 3 (-1: none), e.g. a ready pipe */
 	bool die_with_parent; /* PR_SET_PDEATHSIG: SIGTERM when the lab dies */
+	int nice;             /* added to the child's nice value (0: none) */
 };
 /* Starts a program in its own process group; the
  * pid, or -1 with a message in err (exec failures included). */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -314,6 +315,9 @@ lab_spawn(const struct lab_spawn *s, char *const argv[], char *err, size_t errle
 		}
 		if (nsfd != -1 && setns(nsfd, CLONE_NEWNET) == -1)
 			child_fail(st[1], "setns");
+		/* below the listeners: the servers' CPU is never the clients' queue */
+		if (s->nice != 0 && setpriority(PRIO_PROCESS, 0, s->nice) == -1)
+			child_fail(st[1], "setpriority");
 		if (devnull == -1 || child_fd(devnull, 0) == -1 ||
 		    child_fd(s->out_fd != -1 ? s->out_fd : devnull, 1) == -1 ||
 		    child_fd(s->err_fd != -1 ? s->err_fd : devnull, 2) == -1 ||

@@ -16,11 +16,19 @@
 #include "firewall/firewall.h"
 #include "lab/lab.h"
 #include "lab/lab_int.h"
+#include "probes/probes.h"
 #include "scenarios/scenario.h"
 
 #define LAB_READY_MS 20000       /* every listener binds in well under this */
 #define LAB_PROBE_SLACK_MS 30000 /* beyond the probe timeout, before probes are stopped */
-#define LAB_KILL_MS 3000         /* SIGTERM to SIGKILL */
+/* Probe processes running at once, per CPU: enough that the ones waiting out a
+ * dropped path's timeout leave work for the CPU, few enough that each gets a
+ * fair share of the handshake budget and no connection waits long. */
+#define LAB_PROBES_PER_CPU 8
+/* Probe processes run at this nice value: the listeners (one event loop per
+ * host, serving every source) get the CPU first. */
+#define LAB_PROBE_NICE 10
+#define LAB_KILL_MS 3000 /* SIGTERM to SIGKILL */
 
 /* ---- signals: one self-pipe wakes the loops, a flag says stop -------------- */
 static volatile sig_atomic_t lab_stop;
@@ -64,6 +72,7 @@ struct lab_child {
 	bool is_ready;
 	bool exited;
 	int status;
+	double t_started; /* lm_now_ms() at spawn */
 };
 
 struct lab {
@@ -76,6 +85,8 @@ struct lab {
 	char tmpdir[128]; /* empty until made */
 	char pki[PATH_MAX];
 	char pki_other[PATH_MAX]; /* wrong-ca: a second, unrelated CA */
+	char slots[PATH_MAX];     /* the probes' shared TLS handshake budget */
+	unsigned tls_budget;
 	struct lab_child *kids;
 	size_t nkids;
 	struct probe_run *run;
@@ -435,6 +446,7 @@ spawn(struct lab *lab, struct lab_child *k, const char *ns, struct argv_vec *a, 
 	s.err_fd = out;
 	s.fd3 = fd3;
 	s.die_with_parent = die_with_parent;
+	s.nice = k->kind == LAB_PROBE ? LAB_PROBE_NICE : 0;
 	k->pid = lab_spawn(&s, a->v, err, errlen);
 	close(out);
 	return k->pid > 0 ? 0 : -1;
@@ -629,6 +641,12 @@ start_probe(struct lab *lab, const struct scenario_host *h, const struct scenari
 		arg(&a, "--hold");
 		arg(&a, lm_fmt(buf, sizeof buf, "%g", lab->o->hold_ms / 1000.0));
 	}
+	if (lab->slots[0] != '\0') {
+		arg(&a, "--tls-slots");
+		arg(&a, lab->slots);
+		arg(&a, "--tls-parallel");
+		arg(&a, lm_fmt(buf, sizeof buf, "%u", lab->tls_budget));
+	}
 	if (only != NULL) {
 		arg(&a, "--rule");
 		arg(&a, only->id);
@@ -643,17 +661,37 @@ start_probe(struct lab *lab, const struct scenario_host *h, const struct scenari
 		}
 	}
 	rc = spawn(lab, k, nh->ns, &a, -1, true, err, errlen);
+	k->t_started = lm_now_ms();
 	argv_free(&a);
 	return rc;
 }
 
+/* One probe process to run: a source host, alone or for one rule. */
+struct lab_probe_job {
+	const struct scenario_host *host;
+	const struct scenario_rule *only;
+};
+
+/*
+ * The probe processes, paced: at most LAB_PROBES_PER_CPU per CPU run at once,
+ * sharing one budget of TLS handshakes in flight (a slot file every probe
+ * takes from), so the lab's own CPU load never turns into a timeout.
+ */
 static int
 run_probes(struct lab *lab, char *err, size_t errlen)
 {
 	const struct scenario *sc = lab->sc;
-	size_t nprobes = 0;
-	double deadline;
+	struct lab_probe_job *jobs;
+	size_t njobs = 0, next = 0, running = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t maxrun = (size_t)(cpus < 1 ? 1 : cpus) * LAB_PROBES_PER_CPU;
+	/* a process's own bound: a retried timeout, and its share of the queue */
+	double budget = 2.0 * lab->o->timeout_ms + lab->o->hold_ms + LAB_PROBE_SLACK_MS;
 
+	if ((jobs = calloc(sc->nhosts * 2 + sc->nrules + 1, sizeof *jobs)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (size_t i = 0; i < sc->nhosts; i++) {
 		const struct scenario_host *h = &sc->hosts[i];
 		size_t main_rules = 0;
@@ -667,42 +705,69 @@ run_probes(struct lab *lab, char *err, size_t errlen)
 				continue;
 			}
 			/* the broken rule runs from a process of its own, without a client cert */
-			if (start_probe(lab, h, r, err, errlen) == -1)
-				return -1;
-			nprobes++;
+			jobs[njobs++] = (struct lab_probe_job){h, r};
 		}
-		if (main_rules > 0) {
-			if (start_probe(lab, h, NULL, err, errlen) == -1)
-				return -1;
-			nprobes++;
-		}
+		if (main_rules > 0)
+			jobs[njobs++] = (struct lab_probe_job){h, NULL};
 	}
-	lab_note(lab, "%zu probe processes started (timeout %g s)", nprobes,
-	         lab->o->timeout_ms / 1000.0);
+	lab->tls_budget = (unsigned)(cpus < 1 ? 1 : cpus) * PROBE_TLS_PER_CPU;
+	snprintf(lab->slots, sizeof lab->slots, "%s/tls-slots", lab->tmpdir);
+	if (probe_slots_create(lab->slots, lab->tls_budget, err, errlen) == -1) {
+		free(jobs);
+		return -1;
+	}
 
-	deadline = lm_now_ms() + lab->o->timeout_ms + lab->o->hold_ms + LAB_PROBE_SLACK_MS;
 	for (;;) {
-		size_t running = 0;
+		double now, deadline;
+		bool late = false;
+
 		reap(lab);
-		for (size_t i = 0; i < lab->nkids; i++)
-			if (lab->kids[i].kind == LAB_PROBE && !lab->kids[i].exited)
-				running++;
-		if (running == 0)
-			break;
+		running = 0;
+		now = lm_now_ms();
+		deadline = now + 1000;
+		for (size_t i = 0; i < lab->nkids; i++) {
+			const struct lab_child *k = &lab->kids[i];
+			if (k->kind != LAB_PROBE || k->exited)
+				continue;
+			running++;
+			if (now >= k->t_started + budget)
+				late = true;
+			else if (k->t_started + budget < deadline)
+				deadline = k->t_started + budget;
+		}
 		if (lab_stop) {
 			lab_note(lab, "interrupted: stopping %zu probe processes", running);
 			stop_children(lab, LAB_PROBE);
 			break;
 		}
-		if (lm_now_ms() >= deadline) {
-			lab_note(lab, "probes still running after %u ms: stopping them",
-			         lab->o->timeout_ms + LAB_PROBE_SLACK_MS);
+		if (late) {
+			lab_note(lab,
+			         "a probe process still runs after %.0f ms: stopping the probes",
+			         budget);
 			stop_children(lab, LAB_PROBE);
 			lab_stop = SIGALRM; /* report what finished, as partial */
 			break;
 		}
+		while (running < maxrun && next < njobs) {
+			if (start_probe(lab, jobs[next].host, jobs[next].only, err, errlen) == -1) {
+				free(jobs);
+				return -1;
+			}
+			next++;
+			running++;
+			if (next == njobs || next == maxrun)
+				lab_note(
+				    lab,
+				    "%zu of %zu probe processes started (at most %zu at once, %u "
+				    "TLS handshakes in flight, timeout %g s per step)",
+				    next, njobs, maxrun, lab->tls_budget,
+				    lab->o->timeout_ms / 1000.0);
+		}
+		if (running == 0 && next == njobs)
+			break;
 		wait_event(lab, deadline);
 	}
+	free(jobs);
 	lab_note(lab, "probes finished");
 	return 0;
 }
@@ -751,11 +816,15 @@ make_pki(struct lab *lab, char *err, size_t errlen)
 	if (lab->o->certs_dir != NULL) {
 		snprintf(lab->pki, sizeof lab->pki, "%s", lab->o->certs_dir);
 	} else {
-		snprintf(lab->pki, sizeof lab->pki, "%s/pki", lab->tmpdir);
-		if (lab_pki_init(lab->sc, lab->pki, &co, cerr, sizeof cerr) == -1) {
+		double t = lm_now_ms();
+		bool reused;
+		if (lab_pki_cached(lab->sc, &co, lab->pki, sizeof lab->pki, &reused, cerr,
+		                   sizeof cerr) == -1) {
 			snprintf(err, errlen, "lab PKI: %s", cerr);
 			return -1;
 		}
+		lab_note(lab, "PKI %s in %.0f ms", reused ? "reused (same hosts)" : "made",
+		         lm_now_ms() - t);
 	}
 	if (other) {
 		/* a second CA the probes do not trust, for the wrong-ca listener; its

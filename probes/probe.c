@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -24,8 +25,17 @@
 #include "sip/sip.h"
 
 #define PROBE_DEFAULT_TIMEOUT_MS 3000
-#define PROBE_DEFAULT_PARALLEL 1024
-#define PROBE_POLL_MS 50 /* how often the interrupt flag is looked at */
+#define PROBE_FD_RESERVE 64  /* descriptors kept for everything but probes */
+#define PROBE_POLL_MS 50     /* how often the interrupt flag is looked at */
+#define PROBE_SLOT_POLL_MS 3 /* how often a shared budget is asked again */
+/* A TLS probe takes its handshake slot before it connects, so that no
+ * connection waits open for our CPU; a connect still pending after this long
+ * (a dropped SYN) lends its slot back and queues for one when it connects. */
+#define PROBE_SLOT_LEND_MS 50
+/* The loop ran this late (ms): the process is overloaded. */
+#define PROBE_LAG_MS 200
+/* CPU pressure (PSI "some avg10", %) above which the machine is overloaded. */
+#define PROBE_PSI_BUSY 40.0
 
 struct probe_engine {
 	struct event_base *base;
@@ -34,13 +44,28 @@ struct probe_engine {
 	SSL_CTX *ctx;
 	struct probe **probes;
 	size_t n, cap;
+	size_t *order; /* start order: a permutation of the plan (see spread_order) */
 	size_t next, inflight, ndone;
 	struct event *ev_kick, *ev_poll;
 	bool stopping;
+	/* TLS handshakes in flight: a local cap, and the lab's shared budget */
+	unsigned tls_max, tls_inflight;
+	struct probe_slots *pool;
+	struct event *ev_slot; /* asks the shared budget again while probes wait */
+	struct probe *slot_head, *slot_tail;
+	size_t nslot_wait;
+	/* probes to start again (timed out once while overloaded) */
+	struct probe **retry;
+	size_t nretry, capretry;
+	size_t nretried;
+	/* overload: when the loop last ran late */
+	double last_poll, lag_seen;
 };
 
 static void probe_free(struct probe *p);
 static void probe_start(struct probe *p);
+static bool probe_retry(struct probe *p);
+static bool needs_tls(const struct probe_engine *e);
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -67,6 +92,22 @@ probe_debug(struct probe *p, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', f);
 	fflush(f);
+}
+
+static struct timeval ms_tv(unsigned ms);
+
+void
+probe_step_begin(struct probe *p)
+{
+	struct timeval tv = ms_tv(p->eng->timeout_ms);
+
+	p->step_start = lm_now_ms();
+	p->deadline = p->step_start + p->eng->timeout_ms;
+	p->slot_waiting = false;
+	if (p->ev_deadline != NULL)
+		evtimer_add(p->ev_deadline, &tv);
+	if (p->bev != NULL)
+		probe_set_bev_timeouts(p);
 }
 
 unsigned
@@ -174,9 +215,49 @@ same_endpoint(const char *seen, const char *addr, unsigned port, bool *addr_same
 
 /* ---- the single exit ------------------------------------------------------ */
 
+/* Gives back p's TLS slot; the kick hands it to the next waiting probe. */
+static void
+slot_release(struct probe *p)
+{
+	struct probe_engine *e = p->eng;
+
+	if (!p->has_slot)
+		return;
+	p->has_slot = false;
+	e->tls_inflight--;
+	if (e->pool != NULL)
+		probe_slots_give(e->pool);
+	if (e->ev_kick != NULL)
+		event_active(e->ev_kick, EV_TIMEOUT, 0);
+}
+
+static void
+slot_unqueue(struct probe *p)
+{
+	struct probe_engine *e = p->eng;
+	struct probe **pp = &e->slot_head, *prev = NULL;
+
+	if (!p->slot_waiting)
+		return;
+	while (*pp != NULL && *pp != p) {
+		prev = *pp;
+		pp = &(*pp)->slot_next;
+	}
+	if (*pp == p) {
+		*pp = p->slot_next;
+		if (e->slot_tail == p)
+			e->slot_tail = prev;
+		e->nslot_wait--;
+	}
+	p->slot_next = NULL;
+	p->slot_waiting = false;
+}
+
 static void
 probe_release(struct probe *p)
 {
+	slot_unqueue(p);
+	slot_release(p);
 	probe_mtu_release(p);
 	if (p->ev_connect != NULL) {
 		event_free(p->ev_connect);
@@ -193,6 +274,10 @@ probe_release(struct probe *p)
 	if (p->ev_hold != NULL) {
 		event_free(p->ev_hold);
 		p->ev_hold = NULL;
+	}
+	if (p->ev_lend != NULL) {
+		event_free(p->ev_lend);
+		p->ev_lend = NULL;
 	}
 	probe_dgram_release(p);
 	if (p->bev != NULL) {
@@ -227,6 +312,11 @@ probe_done(struct probe *p, enum lm_outcome out, const char *fmt, ...)
 	if (p->held)
 		probe_hold_outcome(p, &out, detail, sizeof detail);
 	oi = lm_outcome_info(out);
+	if (p->retried) {
+		size_t dl = strlen(detail);
+		snprintf(detail + dl, sizeof detail - dl,
+		         " (second try: the first timed out while this machine was overloaded)");
+	}
 	r->outcome = out;
 	free(r->detail);
 	r->detail = strdup(detail);
@@ -590,6 +680,7 @@ void
 probe_exchange_start(struct probe *p)
 {
 	p->state = PS_EXCHANGE;
+	probe_step_begin(p);
 	if (p->proto->request(p, bufferevent_get_output(p->bev)) != 0) {
 		probe_done(p, LM_OUT_LOCAL_ERROR, "cannot build the %s request",
 		           lm_service_name(p->res.service));
@@ -642,6 +733,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		/* on a TLS bufferevent: the handshake is complete */
 		p->handshake_done = true;
 		p->res.t_handshake_ms = lm_now_ms() - p->t_start;
+		probe_step_begin(p); /* the wait for the server's word on us */
 		if ((out = probe_tls_verify_outcome(p, why, sizeof why)) != LM_OUT_PASS) {
 			probe_done(p, out, "%s", why);
 			return;
@@ -660,6 +752,9 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		probe_exchange_start(p);
 		return;
 	}
+	if ((what & BEV_EVENT_TIMEOUT) &&
+	    !(p->proto->service == LM_SVC_TCP && p->state == PS_EXCHANGE) && probe_retry(p))
+		return;
 	probe_tls_errors(p, errs, sizeof errs);
 	if (what & BEV_EVENT_TIMEOUT)
 		snprintf(errs, sizeof errs, "no answer within %u ms", p->eng->timeout_ms);
@@ -754,12 +849,15 @@ connect_failed(struct probe *p, int err)
 	}
 }
 
+static void slot_wait(struct probe *p);
+static void tls_begin(struct probe *p);
+static void bev_setup(struct probe *p);
+
 static void
 connected(struct probe *p)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
-	char err[256];
 
 	p->res.t_connect_ms = lm_now_ms() - p->t_start;
 	if (getsockname(p->fd, (struct sockaddr *)&ss, &sl) == 0 &&
@@ -783,20 +881,68 @@ connected(struct probe *p)
 	}
 	p->t_sent = lm_now_ms();
 	if (lm_service_info(p->res.service)->tls) {
-		p->state = PS_TLS;
-		if (probe_tls_start(p, err, sizeof err) != 0) {
-			probe_done(p, LM_OUT_LOCAL_ERROR, "%s", err);
-			return;
-		}
-	} else {
-		p->bev = bufferevent_socket_new(p->eng->base, p->fd,
-		                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		if (p->bev == NULL) {
-			probe_done(p, LM_OUT_LOCAL_ERROR, "cannot create a bufferevent");
-			return;
-		}
-		p->fd = -1;
+		if (p->ev_lend != NULL)
+			evtimer_del(p->ev_lend);
+		if (p->has_slot) {
+			p->step_start = lm_now_ms();
+			tls_begin(p);
+		} else
+			slot_wait(p);
+		return;
 	}
+	p->bev = bufferevent_socket_new(p->eng->base, p->fd,
+	                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (p->bev == NULL) {
+		probe_done(p, LM_OUT_LOCAL_ERROR, "cannot create a bufferevent");
+		return;
+	}
+	p->fd = -1;
+	bev_setup(p);
+}
+
+/* The TLS step, once p holds a slot: its deadline starts now. */
+static void
+tls_begin(struct probe *p)
+{
+	char err[256];
+
+	/* our own queue is not the network's: timings leave the wait out */
+	p->t_start += lm_now_ms() - p->step_start;
+	p->state = PS_TLS;
+	probe_step_begin(p);
+	if (probe_tls_start(p, err, sizeof err) != 0) {
+		probe_done(p, LM_OUT_LOCAL_ERROR, "%s", err);
+		return;
+	}
+	probe_debug(p, "TLS handshake starts (%u in flight)", p->eng->tls_inflight);
+	bev_setup(p);
+}
+
+/* Connected: wait for a TLS slot, with no step deadline running (the wait is
+ * ours, not the network's) but a bound, so nothing waits forever. */
+static void
+slot_wait(struct probe *p)
+{
+	struct probe_engine *e = p->eng;
+	unsigned bound = e->timeout_ms * 10 > 30000 ? e->timeout_ms * 10 : 30000;
+	struct timeval tv = ms_tv(bound);
+
+	p->step_start = lm_now_ms();
+	p->slot_waiting = true;
+	p->slot_next = NULL;
+	if (e->slot_tail != NULL)
+		e->slot_tail->slot_next = p;
+	else
+		e->slot_head = p;
+	e->slot_tail = p;
+	e->nslot_wait++;
+	evtimer_add(p->ev_deadline, &tv);
+	event_active(e->ev_kick, EV_TIMEOUT, 0);
+}
+
+static void
+bev_setup(struct probe *p)
+{
 	bufferevent_setcb(p->bev, read_cb, NULL, event_cb, p);
 	/* bound what a peer can make us buffer; read_cb refuses more */
 	bufferevent_setwatermark(p->bev, EV_READ, 0, PROBE_MAX_ANSWER + 4096);
@@ -841,6 +987,15 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (p->slot_waiting) {
+		probe_done(p, LM_OUT_LOCAL_ERROR,
+		           "waited %.0f ms for a TLS handshake slot: this machine is too loaded to "
+		           "probe (not a network verdict)",
+		           lm_now_ms() - p->step_start);
+		return;
+	}
+	if (p->state > PS_CONNECT && probe_retry(p))
+		return;
 	snprintf(errs, sizeof errs, "no answer within %u ms", p->eng->timeout_ms);
 	switch (p->state) {
 	case PS_IDLE:
@@ -869,22 +1024,33 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The SYN is still unanswered: give the slot to a probe that can use it. */
+static void
+lend_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe *p = arg;
+
+	(void)fd;
+	(void)what;
+	if (p->state == PS_CONNECT && p->has_slot)
+		slot_release(p);
+}
+
 static void
 probe_start(struct probe *p)
 {
 	struct probe_engine *e = p->eng;
-	struct timeval tv = ms_tv(e->timeout_ms);
+	struct timeval tv;
 	int one = 1;
 
 	e->inflight++;
 	p->t_start = lm_now_ms();
-	p->deadline = p->t_start + e->timeout_ms;
 	p->state = PS_CONNECT;
 	if ((p->ev_deadline = evtimer_new(e->base, deadline_cb, p)) == NULL) {
 		probe_done(p, LM_OUT_LOCAL_ERROR, "out of memory");
 		return;
 	}
-	evtimer_add(p->ev_deadline, &tv);
+	probe_step_begin(p);
 	if (p->res.detail != NULL) {
 		/* planned as a local error (bad port, unusable address) */
 		probe_done(p, LM_OUT_LOCAL_ERROR, "%s", p->res.detail);
@@ -924,9 +1090,100 @@ probe_start(struct probe *p)
 	}
 	tv = ms_tv(probe_remaining_ms(p));
 	event_add(p->ev_connect, &tv);
+	if (p->has_slot) {
+		struct timeval lend = ms_tv(PROBE_SLOT_LEND_MS);
+		if ((p->ev_lend = evtimer_new(e->base, lend_cb, p)) != NULL)
+			evtimer_add(p->ev_lend, &lend);
+	}
+}
+
+/* ---- overload: a timeout our own load may have caused is tried again ----- */
+
+/* CPU pressure of the whole machine (PSI), or -1 where the kernel has none. */
+static double
+cpu_pressure(void)
+{
+	FILE *f = fopen("/proc/pressure/cpu", "re");
+	double v = -1;
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "some avg10=%lf", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Was this process, or the machine, overloaded during p's current step? */
+static bool
+overloaded(const struct probe *p)
+{
+	const struct probe_engine *e = p->eng;
+	double psi;
+
+	if (e->lag_seen >= p->step_start)
+		return true;
+	if (e->nslot_wait > 0)
+		return true;
+	psi = cpu_pressure();
+	return psi >= PROBE_PSI_BUSY;
+}
+
+/*
+ * A step that timed out after TCP connected, while we were overloaded: the
+ * CPU may have been the queue, not the network. Start the probe once more
+ * from scratch; a second timeout is reported as it is.
+ */
+static bool
+probe_retry(struct probe *p)
+{
+	struct probe_engine *e = p->eng;
+	struct probe **v;
+
+	if (p->retried || p->finished || e->stopping || p->res.t_connect_ms < 0 || !overloaded(p))
+		return false;
+	if (e->nretry == e->capretry) {
+		size_t cap = e->capretry ? e->capretry * 2 : 16;
+		if ((v = realloc(e->retry, cap * sizeof *v)) == NULL)
+			return false;
+		e->retry = v;
+		e->capretry = cap;
+	}
+	probe_debug(p, "no answer within %u ms while this machine was overloaded: trying again",
+	            e->timeout_ms);
+	probe_release(p);
+	/* the runtime half of the struct starts over; the plan and result stay */
+	memset(&p->has_slot, 0, sizeof *p - offsetof(struct probe, has_slot));
+	p->fd = -1;
+	p->mtu_fd = -1;
+	p->res.t_connect_ms = p->res.t_handshake_ms = p->res.t_first_ms = -1;
+	p->state = PS_IDLE;
+	p->retried = true;
+	e->retry[e->nretry++] = p;
+	e->nretried++;
+	e->inflight--;
+	event_active(e->ev_kick, EV_TIMEOUT, 0);
+	return true;
 }
 
 /* ---- the engine ------------------------------------------------------------ */
+
+/* Takes a handshake slot: the local cap, then the shared budget (when the
+ * other processes hold it all, asks again shortly). */
+static bool
+slot_take(struct probe_engine *e)
+{
+	if (e->tls_inflight >= e->tls_max)
+		return false;
+	if (e->pool != NULL && !probe_slots_take(e->pool)) {
+		struct timeval tv = ms_tv(PROBE_SLOT_POLL_MS);
+		if (!evtimer_pending(e->ev_slot, NULL))
+			evtimer_add(e->ev_slot, &tv);
+		return false;
+	}
+	e->tls_inflight++;
+	return true;
+}
 
 static void
 kick_cb(evutil_socket_t fd, short what, void *arg)
@@ -935,8 +1192,31 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	while (!e->stopping && e->inflight < e->parallel && e->next < e->n)
-		probe_start(e->probes[e->next++]);
+	if (e->stopping)
+		return;
+	/* connected probes first: they hold a connection the server is timing */
+	while (e->slot_head != NULL && slot_take(e)) {
+		struct probe *p = e->slot_head;
+		slot_unqueue(p);
+		p->has_slot = true;
+		tls_begin(p);
+	}
+	/* then new probes in plan order, retries last (when this process's load is
+	 * lowest); a TLS one starts with a slot */
+	while (e->slot_head == NULL && e->inflight < e->parallel &&
+	       (e->nretry > 0 || e->next < e->n)) {
+		bool retry = e->next == e->n;
+		struct probe *p = retry ? e->retry[e->nretry - 1] : e->probes[e->order[e->next]];
+		bool tls = lm_service_info(p->res.service)->tls && p->res.detail == NULL;
+		if (tls && !slot_take(e))
+			break;
+		if (retry)
+			e->nretry--;
+		else
+			e->next++;
+		p->has_slot = tls;
+		probe_start(p);
+	}
 	/* all done: let the loop run dry, so that libevent's deferred frees of
 	 * the last bufferevents still happen, and return by itself */
 	if (e->ndone == e->n && e->ev_poll != NULL)
@@ -947,9 +1227,14 @@ static void
 poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe_engine *e = arg;
+	double now;
 
 	(void)fd;
 	(void)what;
+	now = lm_now_ms();
+	if (e->last_poll > 0 && now - e->last_poll > PROBE_POLL_MS + PROBE_LAG_MS)
+		e->lag_seen = now;
+	e->last_poll = now;
 	if (e->o->interrupted != NULL && *e->o->interrupted) {
 		e->stopping = true;
 		event_base_loopbreak(e->base);
@@ -962,14 +1247,21 @@ engine_init(struct probe_engine *e, const struct probe_options *o)
 	static bool osip_quiet;
 	struct rlimit rl;
 
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
 	memset(e, 0, sizeof *e);
 	e->o = o;
 	e->timeout_ms = o->timeout_ms ? o->timeout_ms : PROBE_DEFAULT_TIMEOUT_MS;
-	e->parallel = o->parallel ? o->parallel : PROBE_DEFAULT_PARALLEL;
-	/* one descriptor per probe in flight: stay under the limit */
+	/* one descriptor per probe in flight: by default as many as the limit
+	 * allows (the commands raise the soft limit to the hard one first) */
+	e->parallel = o->parallel ? o->parallel : 1u << 20;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    e->parallel > rl.rlim_cur - 32)
-		e->parallel = rl.rlim_cur > 64 ? (unsigned)(rl.rlim_cur - 32) : 16;
+	    e->parallel > rl.rlim_cur - PROBE_FD_RESERVE)
+		e->parallel = rl.rlim_cur > PROBE_FD_RESERVE + 16
+		                  ? (unsigned)(rl.rlim_cur - PROBE_FD_RESERVE)
+		                  : 16;
+	e->tls_max =
+	    o->tls_parallel ? o->tls_parallel : (unsigned)(cpus < 1 ? 1 : cpus) * PROBE_TLS_PER_CPU;
 	if (!osip_quiet) {
 		sip_quiet();
 		osip_quiet = true;
@@ -983,6 +1275,7 @@ engine_clear(struct probe_engine *e)
 	for (size_t i = 0; i < e->n; i++)
 		probe_free(e->probes[i]);
 	free(e->probes);
+	free(e->order);
 	if (e->base != NULL) {
 		/* bufferevents freed above finish freeing in the loop */
 		if (e->ev_poll != NULL)
@@ -992,6 +1285,10 @@ engine_clear(struct probe_engine *e)
 	}
 	if (e->ev_kick)
 		event_free(e->ev_kick);
+	if (e->ev_slot)
+		event_free(e->ev_slot);
+	probe_slots_close(e->pool);
+	free(e->retry);
 	if (e->ev_poll)
 		event_free(e->ev_poll);
 	if (e->base)
@@ -1049,6 +1346,41 @@ make_token(char *out)
 	return 0;
 }
 
+static size_t
+gcd(size_t a, size_t b)
+{
+	while (b != 0) {
+		size_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * The plan lists paths rule by rule, destination by destination: started in
+ * that order, every source would hit the same listener at the same moment.
+ * A stride through the plan, from an offset of the source's own, spreads the
+ * handshakes over the destinations (and the sources over each other).
+ */
+static int
+spread_order(struct probe_engine *e)
+{
+	const char *src = e->n > 0 && e->probes[0]->res.src_host ? e->probes[0]->res.src_host : "";
+	size_t off = 5381, stride;
+
+	if ((e->order = malloc((e->n ? e->n : 1) * sizeof *e->order)) == NULL)
+		return -1;
+	for (const char *c = src; *c != '\0'; c++)
+		off = off * 33 + (unsigned char)*c;
+	stride = e->n > 2 ? e->n * 618 / 1000 : 1;
+	while (stride > 1 && gcd(stride, e->n) != 1)
+		stride--;
+	for (size_t i = 0; i < e->n; i++)
+		e->order[i] = (off + i * stride) % e->n;
+	return 0;
+}
+
 /* Runs the planned probes and moves the finished results into run. */
 static int
 engine_run(struct probe_engine *e, struct probe_run *run, char *err, size_t errlen)
@@ -1057,10 +1389,18 @@ engine_run(struct probe_engine *e, struct probe_run *run, char *err, size_t errl
 	double t0 = lm_now_ms();
 
 	if ((e->ev_kick = event_new(e->base, -1, 0, kick_cb, e)) == NULL ||
+	    (e->ev_slot = evtimer_new(e->base, kick_cb, e)) == NULL ||
 	    (e->ev_poll = event_new(e->base, -1, EV_PERSIST, poll_cb, e)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (spread_order(e) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (e->o->tls_slots != NULL && needs_tls(e) &&
+	    (e->pool = probe_slots_open(e->o->tls_slots, err, errlen)) == NULL)
+		return -1;
 	if (e->n > 0) {
 		event_add(e->ev_poll, &poll);
 		event_active(e->ev_kick, EV_TIMEOUT, 0);

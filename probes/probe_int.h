@@ -135,10 +135,18 @@ struct probe {
 	/* what the identity must say (scenario probes) */
 	const char *want_host, *want_role;
 
-	/* runtime */
-	int fd; /* until a bufferevent owns it */
+	/* scheduling (kept when a probe is retried) */
+	bool retried;            /* timed out once under overload and started again */
+	struct probe *slot_next; /* in the engine's queue for a TLS slot */
+
+	/* runtime: everything from here on is reset when the probe is retried */
+	bool has_slot;     /* holds a TLS handshake slot */
+	bool slot_waiting; /* connected, queued for a slot: no step deadline runs */
+	double step_start; /* lm_now_ms() when the current step began */
+	int fd;            /* until a bufferevent owns it */
 	struct event *ev_connect;
 	struct event *ev_deadline;
+	struct event *ev_lend; /* gives the slot back while a SYN goes unanswered */
 	struct bufferevent *bev;
 	SSL *ssl; /* owned by bev once it exists */
 	double t_start;
@@ -216,7 +224,10 @@ void probe_done(struct probe *p, enum lm_outcome out, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void probe_debug(struct probe *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool probe_debugging(const struct probe *p);
-/* Remaining time to the probe's deadline, at least 1 ms. */
+/* Starts a step (connect, handshake, answer): its deadline is a full
+ * timeout from now, whatever the steps before it took. */
+void probe_step_begin(struct probe *p);
+/* Remaining time to the current step's deadline, at least 1 ms. */
 unsigned probe_remaining_ms(const struct probe *p);
 void probe_set_bev_timeouts(struct probe *p);
 /* Starts the application exchange on p->bev (TLS done or plain TCP). */
@@ -259,5 +270,12 @@ void probe_tls_collect(struct probe *p);
 void probe_tls_errors(struct probe *p, char *buf, size_t len);
 /* True for alerts a server sends when it refuses the client's certificate. */
 bool probe_tls_alert_is_client_reject(int desc);
+
+/* The lab's shared handshake budget (probe_slots.c). */
+struct probe_slots;
+struct probe_slots *probe_slots_open(const char *path, char *err, size_t errlen);
+void probe_slots_close(struct probe_slots *s);
+bool probe_slots_take(struct probe_slots *s);
+void probe_slots_give(struct probe_slots *s);
 
 #endif

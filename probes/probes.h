@@ -109,8 +109,14 @@ void probe_result_clear(struct probe_result *r);
 size_t probe_run_failures(const struct probe_run *run);
 
 struct probe_options {
-	unsigned timeout_ms; /* per probe, all steps (default 3000) */
-	unsigned parallel;   /* probes in flight (default 1024) */
+	unsigned timeout_ms; /* per step: connect, handshake, answer (default 3000) */
+	unsigned parallel;   /* probes in flight (default: what RLIMIT_NOFILE allows) */
+	/* TLS handshakes in flight (default PROBE_TLS_PER_CPU per CPU): beyond
+	 * that, a connected probe waits before its handshake step starts */
+	unsigned tls_parallel;
+	/* a slot file from probe_slots_create(): the budget of handshakes in
+	 * flight shared with other processes (the lab's), or NULL */
+	const char *tls_slots;
 	bool allow_foreign;  /* a valid non-mock answer is foreign-peer, verdict OK */
 	bool no_client_cert; /* do not present a client certificate */
 	bool no_bind;        /* do not bind the source host's scenario address */
@@ -139,6 +145,13 @@ struct probe_options {
 	/* polled between events: when it returns true the run stops, partial */
 	volatile int *interrupted;
 };
+
+/* Handshakes in flight per CPU, per process (and the lab's shared budget). */
+#define PROBE_TLS_PER_CPU 32
+
+/* Makes a slot file for n handshakes in flight, shared by the processes
+ * given it as probe_options.tls_slots; 0, or -1 with a message. */
+int probe_slots_create(const char *path, unsigned n, char *err, size_t errlen);
 
 /* Runs every rule whose source is host (or any) against every destination
  * host of the rule. Returns 0, or -1 with a message in err for a

@@ -278,13 +278,91 @@ test_scenario(void **state)
 	close(lfd);
 }
 
+/* TLS probes to a peer that never answers the ClientHello, n at a time
+ * (locally, or through a shared slot file): returns the run's duration. */
+static double
+tls_run(const char *ca, uint16_t lport, unsigned tls_parallel, const char *slots)
+{
+	char *urls[6], err[512];
+	struct probe_options o = {
+	    .timeout_ms = 200, .tls_parallel = tls_parallel, .ca = ca, .tls_slots = slots};
+	struct probe_run *run = probe_run_new(NULL, NULL);
+	double ms;
+
+	for (int i = 0; i < 6; i++)
+		assert_true(asprintf(&urls[i], "https://127.0.4.20:%u", lport) > 0);
+	if (probe_urls(urls, 6, &o, run, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(run->n, 6);
+	for (size_t i = 0; i < run->n; i++) {
+		const struct probe_result *r = &run->results[i];
+		/* the handshake step timed out on its own clock, not in our queue */
+		assert_int_not_equal(r->outcome, LM_OUT_LOCAL_ERROR);
+		assert_int_not_equal(r->outcome, LM_OUT_PASS);
+		assert_true(r->t_connect_ms >= 0);
+		if (r->outcome != LM_OUT_NO_ANSWER)
+			fail_msg("%s: %s", lm_outcome_name(r->outcome), r->detail);
+	}
+	ms = run->duration_ms;
+	probe_run_free(run);
+	for (int i = 0; i < 6; i++)
+		free(urls[i]);
+	return ms;
+}
+
+/* Handshakes in flight are bounded; the wait for a slot is not timed. */
+static void
+test_tls_slots(void **state)
+{
+	char dir[] = "/tmp/lm-test-slots.XXXXXX", ca[128], slots[128], err[512];
+	const char *yaml = "name: t\ndomain: contoso.local\nhosts:\n"
+	                   "  - {name: cl01, role: internal-client, address: 127.0.4.22}\n"
+	                   "  - {name: fe01, role: front-end, address: 127.0.4.20}\n"
+	                   "rules:\n"
+	                   "  - {id: r, service: tcp, port: 1, from: internal-client, to: fe01}\n";
+	struct certs_init_opts co;
+	struct scenario *sc;
+	uint16_t lport;
+	int lfd = silent_listener(&lport);
+	double all, two, shared;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sc = scenario_load_buffer("t.yaml", yaml, strlen(yaml), err, sizeof err);
+	if (sc == NULL)
+		fail_msg("%s", err);
+	certs_init_opts_default(&co);
+	co.key_type = CERTS_KEY_ECDSA_P256;
+	if (certs_init(sc, dir, &co, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+	snprintf(slots, sizeof slots, "%s/slots", dir);
+	assert_int_equal(probe_slots_create(slots, 2, err, sizeof err), 0);
+	assert_int_equal(probe_slots_create(slots, 2, err, sizeof err), -1); /* never reused */
+
+	all = tls_run(ca, lport, 6, NULL);     /* one wave: ~200 ms (400 if retried) */
+	two = tls_run(ca, lport, 2, NULL);     /* three waves: >= 600 ms */
+	shared = tls_run(ca, lport, 6, slots); /* the file's 2 slots: >= 600 ms */
+	print_message("6 handshakes x 200 ms: 6 at once %.0f ms, 2 at once %.0f ms, "
+	              "2 shared slots %.0f ms\n",
+	              all, two, shared);
+	assert_true(two >= 580);
+	assert_true(shared >= 580);
+	assert_true(all < two);
+	/* every slot came back */
+	assert_true(tls_run(ca, lport, 6, slots) >= 580);
+	scenario_free(sc);
+	close(lfd);
+	assert_int_equal(system(lm_fmt(err, sizeof err, "rm -rf '%s'", dir)), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_classify),    cmocka_unit_test(test_parallel_bound),
 	    cmocka_unit_test(test_interrupted), cmocka_unit_test(test_bad_urls),
-	    cmocka_unit_test(test_scenario),
+	    cmocka_unit_test(test_scenario),    cmocka_unit_test(test_tls_slots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
