@@ -1,4 +1,5 @@
 /* lyncmock probe: probe every path from one host of a scenario, or ad-hoc URLs, and report. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -83,12 +84,16 @@ cmd_probe_exec(int argc, char **argv)
 	    {"hold", required_argument, NULL, 'L'},
 	    {"tls-parallel", required_argument, NULL, 'P'},
 	    {"tls-slots", required_argument, NULL, 'Z'},
+	    {"tls-max", required_argument, NULL, 'X'},
+	    {"sni", required_argument, NULL, 'n'},
+	    {"resolve", required_argument, NULL, 'R'},
+	    {"source", required_argument, NULL, 'a'},
 	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_probe_entry;
 	struct probe_options o = {.debug_out = stderr};
 	const char *scenario = NULL, *hostname = NULL, *output = NULL;
-	char *only[MAX_RULE_FILTERS], *skip[MAX_RULE_FILTERS];
+	char *only[MAX_RULE_FILTERS], *skip[MAX_RULE_FILTERS], *resolve[MAX_RULE_FILTERS];
 	enum report_format fmt = REPORT_TABLE;
 	struct scenario *sc = NULL;
 	const struct scenario_host *host = NULL;
@@ -196,12 +201,56 @@ cmd_probe_exec(int argc, char **argv)
 				return cmd_usage_error(
 				    e, "--tls-min: 1.0, 1.1, 1.2 or 1.3, not '%s'", optarg);
 			break;
+		case 'X':
+			if ((o.tls_max_version = certs_tls_version_from_name(optarg)) == -1)
+				return cmd_usage_error(e, "--tls-max: 1.0, 1.1, 1.2 or 1.3, not '%s'",
+				                       optarg);
+			break;
+		case 'n':
+			if (optarg[0] == '\0' || strlen(optarg) > 253)
+				return cmd_usage_error(e, "--sni: a DNS name, not '%s'", optarg);
+			o.sni = optarg;
+			break;
+		case 'R': {
+			/* NAME:ADDR (ADDR may be IPv6, with or without brackets) */
+			const char *colon = strchr(optarg, ':');
+			unsigned char a6[16];
+			char ab[INET6_ADDRSTRLEN + 2];
+			if (colon == NULL || colon == optarg ||
+			    snprintf(ab, sizeof ab, "%s", colon + 1) >= (int)sizeof ab)
+				return cmd_usage_error(e, "--resolve: NAME:ADDR, not '%s'", optarg);
+			if (ab[0] == '[' && ab[strlen(ab) - 1] == ']') {
+				ab[strlen(ab) - 1] = '\0';
+				memmove(ab, ab + 1, strlen(ab));
+			}
+			if (inet_pton(AF_INET, ab, a6) != 1 && inet_pton(AF_INET6, ab, a6) != 1)
+				return cmd_usage_error(e, "--resolve: NAME:ADDR with an IP address, not '%s'",
+				                       optarg);
+			if (o.nresolve == MAX_RULE_FILTERS)
+				return cmd_usage_error(e, "too many --resolve options");
+			if ((resolve[o.nresolve] = malloc(strlen(optarg) + 1)) == NULL)
+				return cmd_usage_error(e, "out of memory");
+			snprintf(resolve[o.nresolve], strlen(optarg) + 1, "%.*s:%s",
+			         (int)(colon - optarg), optarg, ab);
+			o.nresolve++;
+			break;
+		}
+		case 'a': {
+			unsigned char a6[16];
+			if (inet_pton(AF_INET, optarg, a6) != 1 && inet_pton(AF_INET6, optarg, a6) != 1)
+				return cmd_usage_error(e, "--source: an IP address, not '%s'", optarg);
+			o.source = optarg;
+			break;
+		}
 		default:
 			return cmd_usage_error(e, "unknown option");
 		}
 	}
 	o.only_rules = only;
 	o.skip_rules = skip;
+	o.resolve = resolve;
+	if ((o.sni || o.nresolve || o.source) && optind == argc)
+		return cmd_usage_error(e, "--sni, --resolve and --source are for URL probes");
 	if (optind < argc &&
 	    (scenario != NULL || hostname != NULL || o.nonly_rules || o.nskip_rules))
 		return cmd_usage_error(e, "give either URLs or --scenario/--host, not both");
@@ -272,6 +321,8 @@ restore:
 out:
 	probe_run_free(run);
 	scenario_free(sc);
+	for (size_t i = 0; i < o.nresolve; i++)
+		free(resolve[i]);
 	return rc;
 }
 
@@ -285,8 +336,9 @@ const struct cmd_entry cmd_probe_entry = {
         "Runs every rule of the scenario whose source is HOST against each of its\n"
         "destinations, concurrently, and reports per path: pass, filtered, refused,\n"
         "unreachable, tls-untrusted, tls-name-mismatch, tls-expired,\n"
-        "tls-client-rejected, tls-failed, protocol-error, wrong-responder,\n"
-        "nat-detected (and foreign-peer with --allow-foreign).\n"
+        "tls-client-rejected, tls-failed, tls-wrong-purpose, tls-intercepted,\n"
+        "protocol-error, wrong-responder, nat-detected, proxied, cut-after-connect,\n"
+        "no-answer, mtu-blackhole (and foreign-peer with --allow-foreign).\n"
         "URLs: http://H[:P] https://H[:P] sip-mtls://H[:P] cls-mtls://H[:P] tcp://H:P\n"
         "(H an address or a name; TLS verifies that name).\n"
         "\n"
@@ -321,6 +373,11 @@ const struct cmd_entry cmd_probe_entry = {
         "  --debug-tls           print each TLS handshake step by step on stderr\n"
         "  --tls-min 1.0|1.1|1.2|1.3  lowest TLS version offered (default 1.2; lower it\n"
         "                        only to reach old peers, which also allows their ciphers)\n"
+        "  --tls-max 1.0|1.1|1.2|1.3  highest TLS version offered (default: the newest)\n"
+        "URL probes only (like curl and ncat):\n"
+        "  --sni NAME            TLS server name sent and verified (default: the URL's host)\n"
+        "  --resolve NAME:ADDR   connect to ADDR for NAME (a pool member by the pool FQDN)\n"
+        "  --source ADDR         bind this source address\n"
         "\n"
         "Exit: 0 every verdict OK, 1 a verdict failed or the run was interrupted,\n"
         "2 usage or configuration error.\n",

@@ -40,6 +40,7 @@
 struct probe_engine {
 	struct event_base *base;
 	const struct probe_options *o;
+	const struct scenario *sc; /* NULL ad hoc */
 	unsigned timeout_ms, parallel;
 	SSL_CTX *ctx;
 	struct probe **probes;
@@ -129,6 +130,12 @@ probe_set_bev_timeouts(struct probe *p)
 {
 	struct timeval tv = ms_tv(probe_remaining_ms(p));
 	bufferevent_set_timeouts(p->bev, &tv, &tv);
+}
+
+const struct scenario *
+probe_engine_scenario(struct probe *p)
+{
+	return p->eng->sc;
 }
 
 SSL_CTX *
@@ -1471,6 +1478,13 @@ client_ctx(struct certs_paths *cp, const struct probe_options *o, char *err, siz
 	if (o->no_client_cert)
 		cp->cert[0] = cp->key[0] = '\0';
 	ctx = certs_client_ctx(cp, &topts, err, errlen);
+	/* --tls-max: the highest version offered (a peer's ceiling, or a test) */
+	if (ctx != NULL && o->tls_max_version != 0 &&
+	    SSL_CTX_set_max_proto_version(ctx, o->tls_max_version) != 1) {
+		snprintf(err, errlen, "cannot cap TLS at the --tls-max version");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 
@@ -1487,6 +1501,7 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 	int rc = -1;
 
 	engine_init(&e, o);
+	e.sc = sc;
 	for (size_t i = 0; i < o->nonly_rules; i++) {
 		bool found = false;
 		for (size_t j = 0; j < sc->nrules && !found; j++)
@@ -1610,6 +1625,21 @@ out:
 
 /* ---- ad hoc: URLs ---------------------------------------------------------- */
 
+/* The address --resolve gives for name (the last one given wins), or NULL. */
+static const char *
+resolve_override(const struct probe_options *o, const char *name)
+{
+	const char *found = NULL;
+
+	for (size_t i = 0; i < o->nresolve; i++) {
+		const char *colon = strchr(o->resolve[i], ':');
+		if (colon != NULL && (size_t)(colon - o->resolve[i]) == strlen(name) &&
+		    strncasecmp(o->resolve[i], name, strlen(name)) == 0)
+			found = colon + 1;
+	}
+	return found;
+}
+
 static int
 plan_url(struct probe_engine *e, const char *url, char *err, size_t errlen)
 {
@@ -1623,6 +1653,7 @@ plan_url(struct probe_engine *e, const char *url, char *err, size_t errlen)
 	unsigned dummy;
 	int port, gai, rc = -1;
 	bool v6lit;
+	const char *resolved;
 
 	if (u == NULL || (scheme = evhttp_uri_get_scheme(u)) == NULL ||
 	    (host = evhttp_uri_get_host(u)) == NULL || *host == '\0') {
@@ -1650,7 +1681,10 @@ plan_url(struct probe_engine *e, const char *url, char *err, size_t errlen)
 		hostbuf[strlen(host) - 2] = '\0';
 	}
 	v6lit = inet_pton(AF_INET6, hostbuf, tmp) == 1;
-	if ((gai = getaddrinfo(hostbuf, NULL, &hints, &ai)) != 0 || ai == NULL) {
+	/* --resolve NAME:ADDR: probe a pool member by the pool FQDN, like curl */
+	resolved = resolve_override(e->o, hostbuf);
+	if ((gai = getaddrinfo(resolved ? resolved : hostbuf, NULL, &hints, &ai)) != 0 ||
+	    ai == NULL) {
 		snprintf(err, errlen, "%s: cannot resolve %s: %s", url, hostbuf, gai_strerror(gai));
 		goto out;
 	}
@@ -1670,9 +1704,24 @@ plan_url(struct probe_engine *e, const char *url, char *err, size_t errlen)
 	p->res.port = (uint16_t)port;
 	p->res.dst_host = strdup(hostbuf);
 	p->res.dst_addr = strdup(addr);
-	p->res.target = strdup(hostbuf);
-	p->tls_name = strdup(hostbuf);
-	p->tls_name_is_ip = v6lit || inet_pton(AF_INET, hostbuf, tmp) == 1;
+	/* --sni: the name sent and verified instead of the URL's host */
+	p->res.target = strdup(e->o->sni ? e->o->sni : hostbuf);
+	p->tls_name = strdup(e->o->sni ? e->o->sni : hostbuf);
+	p->tls_name_is_ip = e->o->sni == NULL && (v6lit || inet_pton(AF_INET, hostbuf, tmp) == 1);
+	if (e->o->source != NULL) {
+		/* --source ADDR: bind it, like ncat -s */
+		if (addr_parse(e->o->source, 0, &p->src, &p->srclen) == -1) {
+			snprintf(err, errlen, "--source %s: not an IP address", e->o->source);
+			goto out;
+		}
+		if (p->src.ss_family != p->dst.ss_family) {
+			snprintf(err, errlen, "--source %s and %s are different address families",
+			         e->o->source, addr);
+			goto out;
+		}
+		p->bind_src = true;
+		p->res.src_addr = strdup(e->o->source);
+	}
 	if (asprintf(&p->uri_host, v6lit ? "[%s]" : "%s", hostbuf) == -1)
 		p->uri_host = NULL;
 	if (p->uri_host != NULL && asprintf(&p->http_host, "%s:%d", p->uri_host, port) == -1)

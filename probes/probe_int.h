@@ -165,7 +165,8 @@ struct probe {
 	struct probe_alert alert;
 	bool handshake_done;
 	/* verification errors, worst kept per class */
-	long verr_untrusted, verr_expired, verr_name, verr_other;
+	long verr_untrusted, verr_expired, verr_name, verr_other, verr_purpose;
+	char verr_purpose_text[512];
 	char verr_text[512]; /* first error: description, depth, subject */
 	char verr_untrusted_text[512], verr_expired_text[512], verr_name_text[512],
 	    verr_other_text[512];
@@ -256,6 +257,12 @@ bool probe_hold_begin(struct probe *p);
 void probe_hold_outcome(struct probe *p, enum lm_outcome *out, char *detail, size_t len);
 /* Merges each series' results (from index `from` on) into one result with the bracket. */
 int probe_hold_merge(struct probe_run *run, size_t from);
+/* The scenario the probe runs (NULL ad hoc). */
+const struct scenario *probe_engine_scenario(struct probe *p);
+/* Is the server's certificate one the scenario knows for another host (its
+ * FQDN, else its pool)? Then sets facts.reached_host/reached_name, writes
+ * the detail into why and returns true. */
+bool probe_cert_owner(struct probe *p, char *why, size_t whylen);
 
 /* TLS step (probe_tls.c). */
 int probe_tls_start(struct probe *p, char *err, size_t errlen);

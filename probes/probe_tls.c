@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/bufferevent_ssl.h>
@@ -218,9 +219,12 @@ info_cb(const SSL *ssl, int where, int ret)
 
 /* Which outcome class a verification error belongs to. */
 static enum lm_outcome
-verr_class(int err)
+verr_class(int err, int depth)
 {
 	switch (err) {
+	case X509_V_ERR_INVALID_PURPOSE:
+		/* the leaf's EKU lacks serverAuth; a CA's purpose is a trust matter */
+		return depth == 0 ? LM_OUT_TLS_WRONG_PURPOSE : LM_OUT_TLS_UNTRUSTED;
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 	case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
@@ -257,7 +261,11 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	snprintf(text, sizeof text, "%s (depth %d, %s)", X509_verify_cert_error_string(err), depth,
 	         subj);
 	probe_debug(p, "verify error: %s", text);
-	switch (verr_class(err)) {
+	switch (verr_class(err, depth)) {
+	case LM_OUT_TLS_WRONG_PURPOSE:
+		slot = &p->verr_purpose;
+		slot_text = p->verr_purpose_text;
+		break;
 	case LM_OUT_TLS_EXPIRED:
 		slot = &p->verr_expired;
 		slot_text = p->verr_expired_text;
@@ -334,6 +342,51 @@ probe_tls_start(struct probe *p, char *err, size_t errlen)
 	return 0;
 }
 
+bool
+probe_cert_owner(struct probe *p, char *why, size_t whylen)
+{
+	const struct scenario *sc = probe_engine_scenario(p);
+	const X509 *leaf = p->ssl ? SSL_get0_peer_certificate(p->ssl) : NULL;
+	const struct scenario_host *by_pool = NULL;
+	char fqdn[512];
+
+	if (sc == NULL || leaf == NULL)
+		return false;
+	for (size_t i = 0; i < sc->nhosts; i++) {
+		const struct scenario_host *h = &sc->hosts[i];
+		const char *name = scenario_host_fqdn(sc, h, fqdn, sizeof fqdn);
+
+		if (p->want_host != NULL && strcmp(h->name, p->want_host) == 0)
+			continue;
+		if (name != NULL && X509_check_host((X509 *)leaf, name, 0, 0, NULL) == 1) {
+			free(p->res.facts.reached_host);
+			free(p->res.facts.reached_name);
+			p->res.facts.reached_host = strdup(h->name);
+			p->res.facts.reached_name = strdup(h->pool ? h->pool : name);
+			snprintf(why, whylen,
+			         "reached %s (its certificate names %s) instead of %s: the path leads "
+			         "to another host",
+			         h->name, h->pool ? h->pool : name, p->want_host ? p->want_host : "?");
+			return true;
+		}
+		/* a pool that is not the target's: some member of it */
+		if (by_pool == NULL && h->pool != NULL &&
+		    (p->tls_name == NULL || strcasecmp(h->pool, p->tls_name) != 0) &&
+		    X509_check_host((X509 *)leaf, h->pool, 0, 0, NULL) == 1)
+			by_pool = h;
+	}
+	if (by_pool == NULL)
+		return false;
+	free(p->res.facts.reached_host);
+	free(p->res.facts.reached_name);
+	p->res.facts.reached_host = strdup(by_pool->name);
+	p->res.facts.reached_name = strdup(by_pool->pool);
+	snprintf(why, whylen,
+	         "reached a member of %s (%s?) instead of %s: the certificate is that pool's",
+	         by_pool->pool, by_pool->name, p->want_host ? p->want_host : "?");
+	return true;
+}
+
 enum lm_outcome
 probe_tls_verify_outcome(struct probe *p, char *why, size_t whylen)
 {
@@ -346,9 +399,17 @@ probe_tls_verify_outcome(struct probe *p, char *why, size_t whylen)
 		return LM_OUT_TLS_EXPIRED;
 	}
 	if (p->verr_name != X509_V_OK) {
+		/* the certificate of another host of the scenario: we reached that host */
+		if (probe_cert_owner(p, why, whylen))
+			return LM_OUT_WRONG_RESPONDER;
 		snprintf(why, whylen, "server certificate does not name %s: %s",
 		         p->tls_name ? p->tls_name : "?", p->verr_name_text);
 		return LM_OUT_TLS_NAME_MISMATCH;
+	}
+	if (p->verr_purpose != X509_V_OK) {
+		snprintf(why, whylen, "server certificate not for server authentication: %s",
+		         p->verr_purpose_text);
+		return LM_OUT_TLS_WRONG_PURPOSE;
 	}
 	if (p->handshake_done && p->ssl != NULL && SSL_get0_peer_certificate(p->ssl) == NULL) {
 		snprintf(why, whylen, "the server sent no certificate");
@@ -553,6 +614,8 @@ probe_tls_collect(struct probe *p)
 	}
 	if (p->verr_untrusted)
 		t->verify_result = p->verr_untrusted;
+	else if (p->verr_purpose && !p->verr_expired && !p->verr_name)
+		t->verify_result = p->verr_purpose;
 	else if (p->verr_expired)
 		t->verify_result = p->verr_expired;
 	else if (p->verr_name)
@@ -561,6 +624,7 @@ probe_tls_collect(struct probe *p)
 		t->verify_result = p->tls_rx_any ? SSL_get_verify_result(p->ssl) : X509_V_OK;
 	if (t->verify_result != X509_V_OK) {
 		const char *txt = p->verr_untrusted ? p->verr_untrusted_text
+		                  : (t->verify_result == p->verr_purpose) ? p->verr_purpose_text
 		                  : p->verr_expired ? p->verr_expired_text
 		                  : p->verr_name    ? p->verr_name_text
 		                                 : X509_verify_cert_error_string(t->verify_result);
