@@ -386,6 +386,9 @@ tls_intercepted(struct probe *p, const struct probe_identity *id)
 		certs_sha256_hex(SSL_get_certificate(p->ssl), fp);
 		f->client_swapped = fp[0] != '\0' && (id->client_cert_sha256 == NULL ||
 		                                      strcasecmp(fp, id->client_cert_sha256) != 0);
+	} else {
+		/* we sent none (nobody asked us), yet the listener saw one */
+		f->client_swapped = id->client_cert_sha256 != NULL;
 	}
 	if (f->client_swapped)
 		fact(&f->seen_client_cert, id->client_cert ? id->client_cert : "(none)");
@@ -1565,6 +1568,7 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 			p->res.src_role = strdup(host->role->name);
 			p->res.dst_role = strdup(dst->role->name);
 			p->res.expect_blocked = rule->expect_blocked;
+			p->res.via_proxy = rule->via_proxy;
 			/* the name sources use: the pool when there is one */
 			p->res.target = strdup(
 			    dst->pool ? dst->pool : scenario_host_fqdn(sc, dst, fqdn, sizeof fqdn));

@@ -71,6 +71,7 @@ struct scenario_rule {
 	size_t nports;
 	struct scenario_endpoint from, to;
 	bool expect_blocked; /* expect: blocked */
+	bool via_proxy;      /* via: proxy — an HTTP proxy on the path is the design */
 	enum lm_client_cert client_cert;
 	/*
 	 * Resolved hosts (pointers into scenario.hosts), in file order.

@@ -831,12 +831,13 @@ sample_ports(struct scenario_rule *r, size_t n)
 static void
 load_rule(struct loader *l, yaml_node_t *n, struct scenario_rule *r, bool *okp)
 {
-	enum { K_ID, K_SVC, K_PORT, K_FROM, K_TO, K_EXPECT, K_CC, K_SAMPLE, K_N };
+	enum { K_ID, K_SVC, K_PORT, K_FROM, K_TO, K_EXPECT, K_CC, K_SAMPLE, K_VIA, K_N };
 	struct key_spec ks[K_N] = {
 	    [K_ID] = {"id", true, NULL, 0},           [K_SVC] = {"service", true, NULL, 0},
 	    [K_PORT] = {"port", true, NULL, 0},       [K_FROM] = {"from", true, NULL, 0},
 	    [K_TO] = {"to", true, NULL, 0},           [K_EXPECT] = {"expect", false, NULL, 0},
 	    [K_CC] = {"client_cert", false, NULL, 0}, [K_SAMPLE] = {"sample", false, NULL, 0},
+	    [K_VIA] = {"via", false, NULL, 0},
 	};
 	long sample = SCENARIO_DEFAULT_SAMPLE;
 	const char *v;
@@ -904,6 +905,16 @@ load_rule(struct loader *l, yaml_node_t *n, struct scenario_rule *r, bool *okp)
 		else if (strcmp(v, "open") != 0) {
 			lerr(l, node_line(ks[K_EXPECT].value), "bad expect '%s' (open or blocked)",
 			     v);
+			ok = false;
+		}
+	}
+	/* via: proxy — the path is meant to go through an HTTP proxy (outcome proxied is OK) */
+	if (ks[K_VIA].value != NULL &&
+	    (v = scalar_of(l, ks[K_VIA].value, ks[K_VIA].line, "via", "rule")) != NULL) {
+		if (strcmp(v, "proxy") == 0)
+			r->via_proxy = true;
+		else {
+			lerr(l, node_line(ks[K_VIA].value), "bad via '%s' (proxy)", v);
 			ok = false;
 		}
 	}

@@ -160,6 +160,7 @@ test_bad_values(void **state)
 	EXPECT("bad-client-cert.yaml",
 	       {8, "bad client_cert 'always' (required, optional or none)"});
 	EXPECT("client-cert-plain.yaml", {8, "client_cert: required needs TLS, but service http"});
+	EXPECT("bad-via.yaml", {8, "bad via 'nat' (proxy)"});
 	EXPECT("cert-without-key.yaml", {4, "host 'rp01' gives 'cert' without 'key'"});
 }
 
