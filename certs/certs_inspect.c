@@ -147,7 +147,15 @@ explain_chain(STACK_OF(X509) * sk, const char *ca, FILE *out, enum certs_severit
 	}
 	if (rc == X509_V_OK)
 		print1(out, CERTS_OK, worst, "verifies against %s", ca);
-	else
+	else if (rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY && sk_X509_num(sk) == 1) {
+		/* a leaf alone whose issuer nobody has: the intermediate is missing */
+		char iss[256];
+		certs_name_oneline(X509_get_issuer_name(sk_X509_value(sk, 0)), iss, sizeof iss);
+		print1(out, CERTS_ERROR, worst,
+		       "the server sent 1 certificate; its issuer %s was not sent (and is not in "
+		       "%s): install the intermediate on the server so it sends the full chain",
+		       iss, ca);
+	} else
 		print1(out, CERTS_ERROR, worst, "does not verify against %s: %s", ca, why);
 	return 0;
 }
@@ -271,6 +279,27 @@ cert_asked(SSL *ssl, void *arg)
 	return 1;
 }
 
+/* What came back before the handshake ended: a TLS record, other bytes, or nothing. */
+struct rx_seen {
+	bool any, plain;
+	unsigned char hdr[5];
+};
+
+static void
+rx_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
+{
+	struct rx_seen *rx = arg;
+	const unsigned char *b = buf;
+
+	(void)version;
+	(void)ssl;
+	if (write_p || content_type != SSL3_RT_HEADER || len < 5 || rx->any)
+		return;
+	rx->any = true;
+	memcpy(rx->hdr, b, 5);
+	rx->plain = b[0] < 20 || b[0] > 24 || b[1] != 3;
+}
+
 static void
 explain_ca_names(SSL *ssl, FILE *out, enum certs_severity *worst)
 {
@@ -319,6 +348,16 @@ late_verdict(SSL *ssl, int fd, bool sent, FILE *out, enum certs_severity *worst)
 		/* session tickets come first; the peek then waits at most 1 s more */
 		n = SSL_peek(ssl, b, 1);
 		e = SSL_get_error(ssl, n);
+		if (n <= 0 && e == SSL_ERROR_SSL && !sent) {
+			ERR_error_string_n(ERR_peek_error(), ebuf, sizeof ebuf);
+			print1(
+			    out, CERTS_INFO, worst,
+			    "the server requires a client certificate (MTLS): it refused to go on "
+			    "without one; give --cert/--key to test one (%s)",
+			    ebuf);
+			ERR_clear_error();
+			return;
+		}
 		if (n <= 0 && e == SSL_ERROR_SSL) {
 			ERR_error_string_n(ERR_peek_error(), ebuf, sizeof ebuf);
 			print1(out, CERTS_ERROR, worst,
@@ -370,6 +409,7 @@ inspect_live(const char *target, const char *host, const char *port,
 	bool is_ip;
 	int fd, rc = -1, hs, n;
 	X509 *leaf;
+	struct rx_seen rx = {0};
 
 	if ((fd = connect_to(host, port, addr, sizeof addr, err, errlen)) == -1)
 		return -1;
@@ -396,9 +436,30 @@ inspect_live(const char *target, const char *host, const char *port,
 	if (!is_ip)
 		SSL_set_tlsext_host_name(ssl, host);
 	SSL_set_fd(ssl, fd);
+	SSL_set_msg_callback(ssl, rx_cb);
+	SSL_set_msg_callback_arg(ssl, &rx);
 	fprintf(out, "%s: connected to %s port %s\n", target, addr, port);
 	ERR_clear_error();
 	hs = SSL_connect(ssl);
+	/* a silent or plaintext port has no certificate to judge: say so, exit 2 */
+	if (hs != 1 && (!rx.any || rx.plain)) {
+		char h[6];
+		for (int i = 0; i < 5; i++)
+			h[i] = (rx.hdr[i] >= 0x20 && rx.hdr[i] < 0x7f) ? (char)rx.hdr[i] : '.';
+		h[5] = '\0';
+		if (!rx.any)
+			snprintf(
+			    err, errlen,
+			    "%s: TCP connected, but the port sent nothing back to our ClientHello "
+			    "(silent, or closed without a word): no TLS here",
+			    target);
+		else
+			snprintf(err, errlen,
+			         "%s: the port answered without TLS (first bytes \"%s\"): not a "
+			         "TLS port",
+			         target, h);
+		goto out;
+	}
 	if (hs == 1)
 		print1(out, SSL_version(ssl) >= TLS1_2_VERSION ? CERTS_OK : CERTS_WARN, &worst,
 		       "TLS handshake: %s, %s%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
@@ -407,10 +468,11 @@ inspect_live(const char *target, const char *host, const char *port,
 		unsigned long e = ERR_peek_error();
 		ERR_error_string_n(e, ebuf, sizeof ebuf);
 		if (SSL_get_app_data(ssl) != NULL && o->cert == NULL)
-			print1(out, CERTS_ERROR, &worst,
-			       "TLS handshake failed: the server requires a client certificate "
-			       "(give one with --cert/--key): %s",
-			       e ? ebuf : "closed");
+			print1(
+			    out, CERTS_INFO, &worst,
+			    "the server requires a client certificate (MTLS): the handshake stops "
+			    "without one; give --cert/--key to test one (%s)",
+			    e ? ebuf : "closed");
 		else if (SSL_get_app_data(ssl) != NULL)
 			print1(out, CERTS_ERROR, &worst,
 			       "TLS handshake failed: the server refused our client certificate "

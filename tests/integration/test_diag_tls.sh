@@ -98,4 +98,78 @@ rc=0
 "$LYNCMOCK" probe "https://x:1" --resolve "nonsense" 2>"$LM_TMP/bad.err" || rc=$?
 [ "$rc" -eq 2 ] || lm_fail "--resolve nonsense: exit $rc, want 2"
 echo "URL options: --resolve, --source, --tls-max, --sni work; bad --resolve exits 2"
+
+# case 9 in certs inspect, and case 12: an MTLS endpoint without --cert, a silent
+# port and a plaintext port
+serve $((BASE + 5)) good -Verify 1 -CAfile "$P/ca.pem"
+python3 "$LM_SOURCE_DIR/tests/integration/diag_peer.py" "$LM_TMP/peer.ready" $ADDR silent:$((BASE + 6)) \
+	>"$LM_TMP/peer.log" 2>&1 &
+lm_track $!
+lm_wait_for "$LM_TMP/peer.ready" ready
+python3 -m http.server --bind $ADDR $((BASE + 7)) >"$LM_TMP/http.log" 2>&1 &
+lm_track $!
+lm_wait_for "$LM_TMP/http.log" "Serving HTTP"
+until (exec 3<>"/dev/tcp/$ADDR/$((BASE + 5))") 2>/dev/null; do sleep 0.05; done
+inspect() { # port expected-exit file [args]
+	local port=$1 want=$2 out=$3 rc=0
+	shift 3
+	timeout 20 "$LYNCMOCK" certs inspect "$ADDR:$port" --sni dirpool.contoso.local --ca "$P/ca.pem" "$@" \
+		>"$out" 2>&1 || rc=$?
+	[ "$rc" -eq "$want" ] || { cat "$out"; lm_fail "certs inspect $port: exit $rc, want $want"; }
+}
+inspect $((BASE + 2)) 1 "$LM_TMP/ci-chain.txt"
+grep -q 'ERROR  the server sent 1 certificate; its issuer CN=lab issuing CA 2,O=lyncmock tests was not sent (and is not in .*): install the intermediate on the server' \
+	"$LM_TMP/ci-chain.txt" || { cat "$LM_TMP/ci-chain.txt"; lm_fail "certs inspect: no incomplete-chain sentence"; }
+inspect $((BASE + 5)) 0 "$LM_TMP/ci-mtls.txt"
+grep -q 'INFO   the server requires a client certificate (MTLS)' "$LM_TMP/ci-mtls.txt" &&
+	grep -q 'acceptable CAs: CN=ca,O=lyncmock tests' "$LM_TMP/ci-mtls.txt" &&
+	grep -q 'OK     verifies against' "$LM_TMP/ci-mtls.txt" && ! grep -q '^  ERROR' "$LM_TMP/ci-mtls.txt" ||
+	{ cat "$LM_TMP/ci-mtls.txt"; lm_fail "certs inspect on MTLS without --cert"; }
+inspect $((BASE + 6)) 2 "$LM_TMP/ci-silent.txt"
+grep -q 'the port sent nothing back to our ClientHello' "$LM_TMP/ci-silent.txt" && ! grep -q verdict "$LM_TMP/ci-silent.txt" ||
+	{ cat "$LM_TMP/ci-silent.txt"; lm_fail "certs inspect on a silent port"; }
+inspect $((BASE + 7)) 2 "$LM_TMP/ci-plain.txt"
+grep -q 'the port answered without TLS (first bytes "HTTP/")' "$LM_TMP/ci-plain.txt" && ! grep -q verdict "$LM_TMP/ci-plain.txt" ||
+	{ cat "$LM_TMP/ci-plain.txt"; lm_fail "certs inspect on a plaintext port"; }
+echo "certs inspect: incomplete chain named; MTLS without --cert is INFO (exit 0); silent and plaintext ports exit 2"
+
+# case 10: a real nginx: a refused client certificate at HTTP level, a 5xx, a 404
+if command -v nginx >/dev/null 2>&1; then
+	mkdir -p "$LM_TMP/ngx"
+	cat >"$LM_TMP/nginx.conf" <<CONF
+daemon off;
+master_process off;
+pid $LM_TMP/nginx.pid;
+error_log $LM_TMP/nginx.err;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $LM_TMP/ngx/b; proxy_temp_path $LM_TMP/ngx/p;
+	fastcgi_temp_path $LM_TMP/ngx/f; uwsgi_temp_path $LM_TMP/ngx/u; scgi_temp_path $LM_TMP/ngx/s;
+	ssl_certificate $P/good.pem; ssl_certificate_key $P/good.key;
+	server { listen $ADDR:$((BASE + 8)) ssl; ssl_verify_client on; ssl_client_certificate $P/ca.pem; location / { return 200 "hi"; } }
+	server { listen $ADDR:$((BASE + 9)) ssl; location / { return 503; } }
+	server { listen $ADDR:$((BASE + 10)) ssl; location / { return 404; } }
+}
+CONF
+	nginx -c "$LM_TMP/nginx.conf" -p "$LM_TMP/ngx" >"$LM_TMP/nginx.out" 2>&1 &
+	lm_track $!
+	until (exec 3<>"/dev/tcp/$ADDR/$((BASE + 10))") 2>/dev/null; do sleep 0.05; done
+	rc=0
+	"$LYNCMOCK" probe "https://dirpool.contoso.local:$((BASE + 8))" "https://dirpool.contoso.local:$((BASE + 9))" \
+		"https://dirpool.contoso.local:$((BASE + 10))" --resolve "dirpool.contoso.local:$ADDR" --ca "$P/ca.pem" \
+		--format json --output "$LM_TMP/f.json" 2>/dev/null || rc=$?
+	[ "$rc" -eq 1 ] || lm_fail "nginx probes: exit $rc"
+	fget() { jq -r --argjson p "$1" ".results[] | select(.port == \$p) | $2" "$LM_TMP/f.json"; }
+	[ "$(fget $((BASE + 8)) .outcome)" = tls-client-rejected ] || lm_fail "nginx 400 no cert: $(fget $((BASE + 8)) '[.outcome,.detail]')"
+	fget $((BASE + 8)) .detail | grep -q 'HTTP 400 from a non-mock server (nginx' || lm_fail "400 detail"
+	fget $((BASE + 8)) .fix | grep -q '^Give this host a client certificate from a CA that dirpool.contoso.local trusts' ||
+		lm_fail "400 fix: $(fget $((BASE + 8)) .fix)"
+	[ "$(fget $((BASE + 9)) .outcome)" = protocol-error ] || lm_fail "nginx 503: $(fget $((BASE + 9)) .outcome)"
+	fget $((BASE + 9)) .fix | grep -q "^Fix the server behind dirpool.contoso.local ($ADDR) port $((BASE + 9)): it answered HTTP status 503 (nginx" ||
+		lm_fail "503 fix: $(fget $((BASE + 9)) .fix)"
+	[ "$(fget $((BASE + 10)) .outcome)/$(fget $((BASE + 10)) .verdict)" = foreign-peer/ok ] ||
+		lm_fail "nginx 404: $(fget $((BASE + 10)) '[.outcome,.verdict]')"
+	echo "nginx: 400 no client cert -> tls-client-rejected, 503 -> protocol-error, 404 -> foreign-peer ok"
+fi
 echo "PASS"
