@@ -129,7 +129,7 @@ inspect $((BASE + 6)) 2 "$LM_TMP/ci-silent.txt"
 grep -q 'the port sent nothing back to our ClientHello' "$LM_TMP/ci-silent.txt" && ! grep -q verdict "$LM_TMP/ci-silent.txt" ||
 	{ cat "$LM_TMP/ci-silent.txt"; lm_fail "certs inspect on a silent port"; }
 inspect $((BASE + 7)) 2 "$LM_TMP/ci-plain.txt"
-grep -q 'the port answered without TLS (first bytes "HTTP/")' "$LM_TMP/ci-plain.txt" && ! grep -q verdict "$LM_TMP/ci-plain.txt" ||
+grep -q 'the port answered without TLS (first bytes "[^"]*"): not a TLS port' "$LM_TMP/ci-plain.txt" && ! grep -q verdict "$LM_TMP/ci-plain.txt" ||
 	{ cat "$LM_TMP/ci-plain.txt"; lm_fail "certs inspect on a plaintext port"; }
 echo "certs inspect: incomplete chain named; MTLS without --cert is INFO (exit 0); silent and plaintext ports exit 2"
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# NOT RUN BY CTEST (not test_*.sh): on this machine the small-MSS retry got no
+# bytes through the 576-byte drop either (outcome no-answer); to be debugged.
 # Issue 9 case 4, a PMTU black hole built for real: a router namespace drops
 # every packet longer than 576 bytes (`meta length > 576 drop`, no ICMP
 # fragmentation-needed), offloads off on the veths so GRO/TSO cannot hide it.
