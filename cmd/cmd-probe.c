@@ -203,8 +203,8 @@ cmd_probe_exec(int argc, char **argv)
 			break;
 		case 'X':
 			if ((o.tls_max_version = certs_tls_version_from_name(optarg)) == -1)
-				return cmd_usage_error(e, "--tls-max: 1.0, 1.1, 1.2 or 1.3, not '%s'",
-				                       optarg);
+				return cmd_usage_error(
+				    e, "--tls-max: 1.0, 1.1, 1.2 or 1.3, not '%s'", optarg);
 			break;
 		case 'n':
 			if (optarg[0] == '\0' || strlen(optarg) > 253)
@@ -224,8 +224,8 @@ cmd_probe_exec(int argc, char **argv)
 				memmove(ab, ab + 1, strlen(ab));
 			}
 			if (inet_pton(AF_INET, ab, a6) != 1 && inet_pton(AF_INET6, ab, a6) != 1)
-				return cmd_usage_error(e, "--resolve: NAME:ADDR with an IP address, not '%s'",
-				                       optarg);
+				return cmd_usage_error(
+				    e, "--resolve: NAME:ADDR with an IP address, not '%s'", optarg);
 			if (o.nresolve == MAX_RULE_FILTERS)
 				return cmd_usage_error(e, "too many --resolve options");
 			if ((resolve[o.nresolve] = malloc(strlen(optarg) + 1)) == NULL)
@@ -237,8 +237,10 @@ cmd_probe_exec(int argc, char **argv)
 		}
 		case 'a': {
 			unsigned char a6[16];
-			if (inet_pton(AF_INET, optarg, a6) != 1 && inet_pton(AF_INET6, optarg, a6) != 1)
-				return cmd_usage_error(e, "--source: an IP address, not '%s'", optarg);
+			if (inet_pton(AF_INET, optarg, a6) != 1 &&
+			    inet_pton(AF_INET6, optarg, a6) != 1)
+				return cmd_usage_error(e, "--source: an IP address, not '%s'",
+				                       optarg);
 			o.source = optarg;
 			break;
 		}

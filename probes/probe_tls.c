@@ -363,10 +363,11 @@ probe_cert_owner(struct probe *p, char *why, size_t whylen)
 			free(p->res.facts.reached_name);
 			p->res.facts.reached_host = strdup(h->name);
 			p->res.facts.reached_name = strdup(h->pool ? h->pool : name);
-			snprintf(why, whylen,
-			         "reached %s (its certificate names %s) instead of %s: the path leads "
-			         "to another host",
-			         h->name, h->pool ? h->pool : name, p->want_host ? p->want_host : "?");
+			snprintf(
+			    why, whylen,
+			    "reached %s (its certificate names %s) instead of %s: the path leads "
+			    "to another host",
+			    h->name, h->pool ? h->pool : name, p->want_host ? p->want_host : "?");
 			return true;
 		}
 		/* a pool that is not the target's: some member of it */
@@ -623,10 +624,10 @@ probe_tls_collect(struct probe *p)
 	else
 		t->verify_result = p->tls_rx_any ? SSL_get_verify_result(p->ssl) : X509_V_OK;
 	if (t->verify_result != X509_V_OK) {
-		const char *txt = p->verr_untrusted ? p->verr_untrusted_text
+		const char *txt = p->verr_untrusted                       ? p->verr_untrusted_text
 		                  : (t->verify_result == p->verr_purpose) ? p->verr_purpose_text
-		                  : p->verr_expired ? p->verr_expired_text
-		                  : p->verr_name    ? p->verr_name_text
+		                  : p->verr_expired                       ? p->verr_expired_text
+		                  : p->verr_name                          ? p->verr_name_text
 		                                 : X509_verify_cert_error_string(t->verify_result);
 		t->verify_error = strdup(txt);
 	}
