@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
 #include "listeners/listener_priv.h"
