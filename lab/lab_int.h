@@ -30,6 +30,8 @@ int lab_pki_init(const struct scenario *sc, const char *dir, const struct certs_
  * *reused says which. 0, or -1 with a message in err. */
 int lab_pki_cached(const struct scenario *sc, const struct certs_init_opts *co, char *dir,
                    size_t dirlen, bool *reused, char *err, size_t errlen);
+/* Removes path and everything under it (symlinks not followed); best effort. */
+void lab_rmtree(const char *path);
 
 /* ---- processes (lab_proc.c) ---------------------------------------------- */
 /* Runs argv (PATH lookup) to completion, inside namespace ns when not NULL,

@@ -166,6 +166,12 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return 0;
 }
 
+void
+lab_rmtree(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* Young enough to reuse: leaf certificates live co->days, reuse stops well before. */
 static bool
 pki_fresh(const char *dir, const struct certs_init_opts *co)
@@ -193,7 +199,7 @@ pki_prune(const char *root, const struct certs_init_opts *co)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", root, de->d_name);
 		if (!pki_fresh(path, co))
-			nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+			lab_rmtree(path);
 	}
 	closedir(dir);
 }
@@ -232,10 +238,10 @@ lab_pki_cached(const struct scenario *sc, const struct certs_init_opts *co, char
 	close(fd);
 	/* a stale one goes; a lab that made the same PKI meanwhile wins, ours goes */
 	if (!pki_fresh(dir, co))
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		lab_rmtree(dir);
 	if (rename(tmp, dir) == -1) {
 		if (pki_fresh(dir, co)) {
-			nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+			lab_rmtree(tmp);
 			return 0;
 		}
 		snprintf(err, errlen, "rename %s: %s", tmp, strerror(errno));
@@ -243,6 +249,6 @@ lab_pki_cached(const struct scenario *sc, const struct certs_init_opts *co, char
 	}
 	return 0;
 fail:
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	lab_rmtree(tmp);
 	return -1;
 }

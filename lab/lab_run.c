@@ -1,7 +1,6 @@
 /* lab_run(): topology, firewall, PKI, listeners, probes, faults, report and one teardown. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -262,18 +261,6 @@ wait_child(struct lab *lab, struct lab_child *k, unsigned ms)
 		wait_event(lab, deadline);
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 /* The one teardown, reached from every path. */
 static void
 lab_teardown(struct lab *lab)
@@ -326,7 +313,7 @@ lab_teardown(struct lab *lab)
 		stop_children(lab, -1);
 		lab_net_down(&lab->net);
 		if (lab->tmpdir[0] != '\0')
-			nftw(lab->tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+			lab_rmtree(lab->tmpdir);
 	}
 release:
 	for (size_t i = 0; i < lab->nkids; i++)
