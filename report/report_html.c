@@ -215,6 +215,17 @@ h_el(struct html *h, const char *name, const char *cls, const char *text)
 	h_end(h);
 }
 
+/* <b id=name class=name>n</b>: a summary count scripts and tests read by id. */
+static void
+h_count(struct html *h, const char *name, size_t n)
+{
+	h_start(h, "b");
+	h_attr(h, "id", name);
+	h_attr(h, "class", name);
+	h_textf(h, "%zu", n);
+	h_end(h);
+}
+
 static const char *
 str_or(const char *s, const char *dflt)
 {
@@ -280,23 +291,11 @@ summary(struct html *h, size_t failed, size_t blocked)
 	h_textf(h, "%zu", run->n);
 	h_end(h);
 	h_text(h, " paths: ");
-	h_start(h, "b");
-	h_attr(h, "id", "n-ok");
-	h_attr(h, "class", "n-ok");
-	h_textf(h, "%zu", run->n - failed);
-	h_end(h);
+	h_count(h, "n-ok", run->n - failed);
 	h_text(h, " OK, ");
-	h_start(h, "b");
-	h_attr(h, "id", "n-failed");
-	h_attr(h, "class", "n-failed");
-	h_textf(h, "%zu", failed);
-	h_end(h);
+	h_count(h, "n-failed", failed);
 	h_text(h, " failed, ");
-	h_start(h, "b");
-	h_attr(h, "id", "n-blocked");
-	h_attr(h, "class", "n-blocked");
-	h_textf(h, "%zu", blocked);
-	h_end(h);
+	h_count(h, "n-blocked", blocked);
 	h_text(h, " blocked as expected (counted as OK) · scenario ");
 	h_el(h, "b", NULL, str_or(run->scenario, "ad-hoc probes"));
 	if (run->source_host != NULL) {
