@@ -180,13 +180,17 @@ send_batch(const struct lab_net *net, struct sweep_probe *p, size_t n, FILE *log
 	for (size_t i = 0; i < n; i++) {
 		const struct lab_nshost *nh = lab_net_host(net, p[i].src);
 		struct sockaddr_storage src, dst;
-		socklen_t sl, dl;
+		socklen_t sl = 0, dl = 0;
 		int fam = addr_of(p[i].src->address, 0, &src, &sl);
 		int fd;
 
 		pfd[i].fd = -1;
 		pfd[i].events = 0;
-		addr_of(p[i].dst->address, p[i].port, &dst, &dl);
+		/* the scenario loader checked both addresses; never bind a half-made one */
+		if (fam == -1 || addr_of(p[i].dst->address, p[i].port, &dst, &dl) != fam) {
+			snprintf(p[i].answer, sizeof p[i].answer, "bad address");
+			continue;
+		}
 		fd =
 		    lab_ns_socket(nh->ns, fam, p[i].proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,
 		                  err, sizeof err);

@@ -348,9 +348,11 @@ change_text(struct html *h, const size_t *idx)
 
 		if (action == NULL)
 			continue;
-		for (k = 0; action[k] != '\0' && k < sizeof up - 1; k++)
-			up[k] = (char)toupper((unsigned char)action[k]);
-		up[k] = '\0';
+		/* copy first, then upper-case in place: gcc 12 -O3 misreads a bounded loop over
+		 * action as reading past its string literal (-Warray-bounds) */
+		snprintf(up, sizeof up, "%s", action);
+		for (k = 0; up[k] != '\0'; k++)
+			up[k] = (char)toupper((unsigned char)up[k]);
 		fprintf(m, "%-12s %s %s (%s) -> %s (%s) port %u (%s, rule %s; seen: %s)\n", up,
 		        protocol_name(r), report_src_name(run, r), str_or(r->src_addr, "?"),
 		        report_dst_name(r), str_or(r->dst_addr, "?"), (unsigned)r->port,
