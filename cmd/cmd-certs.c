@@ -1,4 +1,5 @@
 /* lyncmock certs: make the lab PKI, and explain or check certificates against Lync's needs. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,55 +8,34 @@
 #include "cmd/cmd.h"
 #include "scenarios/scenario.h"
 
-/* A tiny option reader: "--name value" or "--name=value", flags without values. */
-struct opt {
-	const char *name;
-	bool has_value;
-	const char **value; /* set when has_value */
-	bool *flag;         /* set when !has_value */
-};
+/* Each verb is its own entry so its messages and hint name it: "lyncmock
+ * certs init: unknown option '--bogus'". */
+static const struct cmd_entry certs_init_entry, certs_inspect_entry, certs_check_entry;
 
+/* getopt_long over one verb's arguments (argv[0] is the verb); every option
+ * takes a value except those in flags. Values go to vals[i] for longopts[i];
+ * flags set *flagp. An empty value is a usage error too. */
 static int
-parse_opts(const char *sub, int argc, char **argv, struct opt *opts, const char **positional)
+read_opts(const struct cmd_entry *e, int argc, char **argv, const struct option *longopts,
+          const char **vals, bool *flagp)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *eq;
-		struct opt *o = NULL;
-		size_t len;
+	int c;
 
-		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-			if (positional == NULL || *positional != NULL)
-				return cmd_usage_error(&cmd_certs_entry,
-				                       "%s: unexpected argument '%s'", sub, a);
-			*positional = a;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (c < 0x100 || c >= 0x100 + 64)
+			return cmd_getopt_error(e, c, argv, longopts);
+		const struct option *o = &longopts[c - 0x100];
+		if (o->has_arg == no_argument) {
+			*flagp = true;
 			continue;
 		}
-		eq = strchr(a, '=');
-		len = eq != NULL ? (size_t)(eq - a) : strlen(a);
-		for (struct opt *p = opts; p->name != NULL; p++) {
-			if (strlen(p->name) == len && strncmp(p->name, a, len) == 0)
-				o = p;
-		}
-		if (o == NULL)
-			return cmd_usage_error(&cmd_certs_entry, "%s: unknown option '%s'", sub, a);
-		if (!o->has_value) {
-			if (eq != NULL)
-				return cmd_usage_error(&cmd_certs_entry, "%s: %s takes no value",
-				                       sub, o->name);
-			*o->flag = true;
-			continue;
-		}
-		if (eq != NULL)
-			*o->value = eq + 1;
-		else if (i + 1 < argc)
-			*o->value = argv[++i];
-		else
-			return cmd_usage_error(&cmd_certs_entry, "%s: %s needs a value", sub,
-			                       o->name);
-		if (**o->value == '\0')
-			return cmd_usage_error(&cmd_certs_entry, "%s: %s is empty", sub, o->name);
+		if (optarg[0] == '\0')
+			return cmd_usage_error(e, "option '--%s' is empty", o->name);
+		vals[c - 0x100] = optarg;
 	}
-	return 0;
+	return LM_EXIT_OK;
 }
 
 static struct scenario *
@@ -87,36 +67,34 @@ load_scenario(const char *spec)
 static int
 certs_init_cmd(int argc, char **argv)
 {
-	const char *spec = NULL, *out = NULL, *key = NULL, *days = NULL;
-	bool no_client_auth = false;
-	struct opt opts[] = {
-	    {"--scenario", true, &spec, NULL},
-	    {"--out", true, &out, NULL},
-	    {"--key", true, &key, NULL},
-	    {"--days", true, &days, NULL},
-	    {"--no-client-auth", false, NULL, &no_client_auth},
-	    {NULL, false, NULL, NULL},
+	static const struct option longopts[] = {
+	    {"scenario", required_argument, NULL, 0x100}, {"out", required_argument, NULL, 0x101},
+	    {"key", required_argument, NULL, 0x102},      {"days", required_argument, NULL, 0x103},
+	    {"no-client-auth", no_argument, NULL, 0x104}, {NULL, 0, NULL, 0},
 	};
+	const struct cmd_entry *e = &certs_init_entry;
+	const char *v[5] = {NULL};
+	const char *spec, *out, *key, *days;
+	bool no_client_auth = false;
 	struct certs_init_opts io;
 	struct certs_init_summary sum;
 	struct scenario *sc;
 	char err[1024];
 	long d;
 
-	if (parse_opts("init", argc, argv, opts, NULL) != 0)
+	if (read_opts(e, argc, argv, longopts, v, &no_client_auth) != LM_EXIT_OK ||
+	    cmd_no_operands(e, argc, argv) != LM_EXIT_OK)
 		return LM_EXIT_USAGE;
+	spec = v[0], out = v[1], key = v[2], days = v[3];
 	if (out == NULL)
-		return cmd_usage_error(&cmd_certs_entry, "init: --out DIR is required");
+		return cmd_usage_error(e, "--out DIR is required");
 	certs_init_opts_default(&io);
 	if (key != NULL && certs_key_type_from_name(key, &io.key_type) == -1)
-		return cmd_usage_error(&cmd_certs_entry,
-		                       "init: --key %s: expected rsa2048, rsa4096 or ecdsa-p256",
-		                       key);
+		return cmd_usage_error(e, "--key %s: expected rsa2048, rsa4096 or ecdsa-p256", key);
 	if (days != NULL) {
 		if (lm_parse_long(days, 1, 36500, &d) == -1)
 			return cmd_usage_error(
-			    &cmd_certs_entry,
-			    "init: --days %s: expected a number of days from 1 to 36500", days);
+			    e, "--days %s: expected a number of days from 1 to 36500", days);
 		io.days = (int)d;
 	}
 	io.client_auth = !no_client_auth;
@@ -160,22 +138,30 @@ certs_init_cmd(int argc, char **argv)
 static int
 certs_inspect_cmd(int argc, char **argv)
 {
-	struct certs_inspect_opts io = {NULL, NULL, NULL, NULL};
-	const char *target = NULL;
-	struct opt opts[] = {
-	    {"--ca", true, &io.ca, NULL},     {"--sni", true, &io.name, NULL},
-	    {"--cert", true, &io.cert, NULL}, {"--key", true, &io.key, NULL},
-	    {NULL, false, NULL, NULL},
+	static const struct option longopts[] = {
+	    {"ca", required_argument, NULL, 0x100},
+	    {"sni", required_argument, NULL, 0x101},
+	    {"cert", required_argument, NULL, 0x102},
+	    {"key", required_argument, NULL, 0x103},
+	    {NULL, 0, NULL, 0},
 	};
+	const struct cmd_entry *e = &certs_inspect_entry;
+	struct certs_inspect_opts io = {NULL, NULL, NULL, NULL};
+	const char *v[4] = {NULL}, *target;
+	bool unused = false;
 	char err[1024];
 	int rc;
 
-	if (parse_opts("inspect", argc, argv, opts, &target) != 0)
+	if (read_opts(e, argc, argv, longopts, v, &unused) != LM_EXIT_OK)
 		return LM_EXIT_USAGE;
-	if (target == NULL)
-		return cmd_usage_error(&cmd_certs_entry, "inspect: FILE or HOST:PORT is required");
+	io.ca = v[0], io.name = v[1], io.cert = v[2], io.key = v[3];
+	if (optind >= argc)
+		return cmd_usage_error(e, "FILE or HOST:PORT is required");
+	target = argv[optind++];
+	if (cmd_no_operands(e, argc, argv) != LM_EXIT_OK)
+		return LM_EXIT_USAGE;
 	if ((io.cert == NULL) != (io.key == NULL))
-		return cmd_usage_error(&cmd_certs_entry, "inspect: --cert and --key go together");
+		return cmd_usage_error(e, "--cert and --key go together");
 	rc = certs_inspect_ex(target, &io, stdout, err, sizeof err);
 	if (rc < 0) {
 		fflush(stdout);
@@ -204,12 +190,14 @@ certs_inspect_cmd(int argc, char **argv)
 static int
 certs_check_cmd(int argc, char **argv)
 {
-	const char *spec = NULL, *host = NULL, *cert = NULL, *key = NULL, *ca = NULL;
-	struct opt opts[] = {
-	    {"--scenario", true, &spec, NULL}, {"--host", true, &host, NULL},
-	    {"--cert", true, &cert, NULL},     {"--key", true, &key, NULL},
-	    {"--ca", true, &ca, NULL},         {NULL, false, NULL, NULL},
+	static const struct option longopts[] = {
+	    {"scenario", required_argument, NULL, 0x100}, {"host", required_argument, NULL, 0x101},
+	    {"cert", required_argument, NULL, 0x102},     {"key", required_argument, NULL, 0x103},
+	    {"ca", required_argument, NULL, 0x104},       {NULL, 0, NULL, 0},
 	};
+	const struct cmd_entry *e = &certs_check_entry;
+	const char *v[5] = {NULL}, *spec, *host, *cert, *key, *ca;
+	bool unused = false;
 	struct certs_findings f = {0};
 	const struct scenario_host *h;
 	struct scenario *sc;
@@ -217,11 +205,12 @@ certs_check_cmd(int argc, char **argv)
 	char err[1024];
 	int rc;
 
-	if (parse_opts("check", argc, argv, opts, NULL) != 0)
+	if (read_opts(e, argc, argv, longopts, v, &unused) != LM_EXIT_OK ||
+	    cmd_no_operands(e, argc, argv) != LM_EXIT_OK)
 		return LM_EXIT_USAGE;
+	spec = v[0], host = v[1], cert = v[2], key = v[3], ca = v[4];
 	if (host == NULL || cert == NULL)
-		return cmd_usage_error(&cmd_certs_entry,
-		                       "check: --host H and --cert C are required");
+		return cmd_usage_error(e, "--host H and --cert C are required");
 	if ((sc = load_scenario(spec)) == NULL)
 		return LM_EXIT_USAGE;
 	if ((h = scenario_host_find(sc, host)) == NULL) {
@@ -263,14 +252,21 @@ cmd_certs_exec(int argc, char **argv)
 	if (argc < 2)
 		return cmd_usage_error(&cmd_certs_entry, "expected init, inspect or check");
 	if (strcmp(argv[1], "init") == 0)
-		return certs_init_cmd(argc - 2, argv + 2);
+		return certs_init_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "inspect") == 0)
-		return certs_inspect_cmd(argc - 2, argv + 2);
+		return certs_inspect_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
-		return certs_check_cmd(argc - 2, argv + 2);
+		return certs_check_cmd(argc - 1, argv + 1);
 	return cmd_usage_error(&cmd_certs_entry, "unknown subcommand '%s' (init, inspect, check)",
 	                       argv[1]);
 }
+
+static const struct cmd_entry certs_init_entry = {
+    .name = "certs init", .usage = INIT_USAGE, .exec = certs_init_cmd};
+static const struct cmd_entry certs_inspect_entry = {
+    .name = "certs inspect", .usage = INSPECT_USAGE, .exec = certs_inspect_cmd};
+static const struct cmd_entry certs_check_entry = {
+    .name = "certs check", .usage = CHECK_USAGE, .exec = certs_check_cmd};
 
 const struct cmd_entry cmd_certs_entry = {
     .name = "certs",

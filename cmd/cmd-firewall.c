@@ -81,7 +81,7 @@ cmd_firewall_exec(int argc, char **argv)
 			output = optarg;
 			break;
 		default:
-			return cmd_getopt_error(e, c, argv);
+			return cmd_getopt_error(e, c, argv, longopts);
 		}
 	}
 	if (cmd_no_operands(e, argc, argv) != LM_EXIT_OK)

@@ -186,7 +186,7 @@ cmd_lab_exec(int argc, char **argv)
 			o.hold_ms = (unsigned)(t * 1000 + 0.5);
 			break;
 		default:
-			return cmd_getopt_error(e, c, argv);
+			return cmd_getopt_error(e, c, argv, longopts);
 		}
 	}
 	if (cmd_no_operands(e, argc, argv) != LM_EXIT_OK)

@@ -373,10 +373,8 @@ cmd_listen_exec(int argc, char **argv)
 		case OPT_USER:
 			user = optarg;
 			break;
-		case ':':
-			return cmd_usage_error(e, "%s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error(e, "unknown option '%s'", argv[optind - 1]);
+			return cmd_getopt_error(e, ch, argv, listen_longopts);
 		}
 	}
 	if (optind < argc)

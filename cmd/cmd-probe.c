@@ -107,7 +107,8 @@ cmd_probe_exec(int argc, char **argv)
 	char *end;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			scenario = optarg;
@@ -245,7 +246,7 @@ cmd_probe_exec(int argc, char **argv)
 			break;
 		}
 		default:
-			return cmd_usage_error(e, "unknown option");
+			return cmd_getopt_error(e, ch, argv, longopts);
 		}
 	}
 	o.only_rules = only;

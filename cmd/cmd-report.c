@@ -56,7 +56,7 @@ cmd_report_exec(int argc, char **argv)
 			output = optarg;
 			break;
 		default:
-			return cmd_getopt_error(&cmd_report_entry, ch, argv);
+			return cmd_getopt_error(&cmd_report_entry, ch, argv, longopts);
 		}
 	}
 	if (optind >= argc)

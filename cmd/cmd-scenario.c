@@ -1,8 +1,9 @@
 /* lyncmock scenario: check, show, list and dump scenarios. */
+#include <getopt.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "certs/certs.h"
 #include "cmd/cmd.h"
@@ -174,33 +175,40 @@ scenario_dump(const char *name)
 static int
 cmd_scenario_exec(int argc, char **argv)
 {
+	static const struct option longopts[] = {{NULL, 0, NULL, 0}};
+	const struct cmd_entry *e = &cmd_scenario_entry;
 	const char *verb, *arg;
+	int c;
 
+	/* no options yet: getopt_long only so that a stray one is reported the
+	 * way every other subcommand reports it */
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1)
+		return cmd_getopt_error(e, c, argv, longopts);
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc < 2)
-		return cmd_usage_error(&cmd_scenario_entry,
-		                       "missing action (check, show, list, dump)");
+		return cmd_usage_error(e, "missing action (check, show, list, dump)");
 	verb = argv[1];
 	if (argc > 3)
-		return cmd_usage_error(&cmd_scenario_entry, "too many arguments");
+		return cmd_usage_error(e, "too many arguments");
 	arg = argc == 3 ? argv[2] : NULL;
-	if (arg != NULL && arg[0] == '-' && arg[1] != '\0')
-		return cmd_usage_error(&cmd_scenario_entry, "unknown option '%s'", arg);
 	if (strcmp(verb, "check") == 0)
 		return scenario_check(arg);
 	if (strcmp(verb, "show") == 0)
 		return scenario_show(arg);
 	if (strcmp(verb, "list") == 0) {
 		if (arg != NULL)
-			return cmd_usage_error(&cmd_scenario_entry, "list takes no argument");
+			return cmd_usage_error(e, "list takes no argument");
 		return scenario_list();
 	}
 	if (strcmp(verb, "dump") == 0) {
 		if (arg == NULL)
-			return cmd_usage_error(&cmd_scenario_entry,
-			                       "dump needs a built-in scenario name");
+			return cmd_usage_error(e, "dump needs a built-in scenario name");
 		return scenario_dump(arg);
 	}
-	return cmd_usage_error(&cmd_scenario_entry, "unknown action '%s'", verb);
+	return cmd_usage_error(e, "unknown action '%s'", verb);
 }
 
 const struct cmd_entry cmd_scenario_entry = {

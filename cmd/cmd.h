@@ -2,6 +2,9 @@
 #ifndef LM_CMD_H
 #define LM_CMD_H
 
+#include <getopt.h>
+#include <stdbool.h>
+
 #include "common/lm.h"
 
 struct cmd_entry {
@@ -25,9 +28,12 @@ int cmd_wants_help(int argc, char **argv);
 /* Prints "lyncmock CMD: message" and the usage hint; returns LM_EXIT_USAGE. */
 int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* After getopt_long with an optstring starting with ':' returned c (':' for a
- * missing value, else an unknown option): the usage error for it. */
-int cmd_getopt_error(const struct cmd_entry *e, int c, char **argv);
+/* Every subcommand reads its options with getopt_long, opterr = 0 and an
+ * optstring starting with ':'. When that returned c (':' a missing value, '?'
+ * an unknown, ambiguous or value-taking-no-value option), this prints the one
+ * message for it ("lyncmock probe: option '--timeout' needs a value", "...:
+ * unknown option '--bogus'") with the --help hint; returns LM_EXIT_USAGE. */
+int cmd_getopt_error(const struct cmd_entry *e, int c, char **argv, const struct option *longopts);
 /* After the option loop: LM_EXIT_OK when no operand is left, else the usage
  * error for the first one. */
 int cmd_no_operands(const struct cmd_entry *e, int argc, char **argv);

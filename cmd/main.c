@@ -56,13 +56,55 @@ cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
 	return LM_EXIT_USAGE;
 }
 
-int
-cmd_getopt_error(const struct cmd_entry *e, int c, char **argv)
+/* The long option that text ("--time", "--debug-tls=1") names: the exact one,
+ * else the only one it abbreviates; *nmatch counts the candidates. */
+static const struct option *
+long_match(const struct option *longopts, const char *text, size_t len, int *nmatch)
 {
-	/* getopt_long (optstring starting with ':') has stepped past the bad option */
+	const struct option *found = NULL;
+
+	*nmatch = 0;
+	for (const struct option *o = longopts; o != NULL && o->name != NULL; o++) {
+		if (strncmp(o->name, text, len) != 0)
+			continue;
+		if (strlen(o->name) == len) {
+			*nmatch = 1;
+			return o;
+		}
+		found = o;
+		(*nmatch)++;
+	}
+	return *nmatch == 1 ? found : NULL;
+}
+
+int
+cmd_getopt_error(const struct cmd_entry *e, int c, char **argv, const struct option *longopts)
+{
+	/* getopt_long (optstring starting with ':', opterr 0) has stepped past the
+	 * bad option unless it was a short one inside a cluster: optopt names that */
+	const char *text = optind > 0 ? argv[optind - 1] : "";
+	bool is_long =
+	    strncmp(text, "--", 2) == 0 && (optopt == 0 || strchr(text, '=') || c == ':');
+	const struct option *o;
+	size_t len;
+	int n;
+
+	if (!is_long) {
+		if (c == ':')
+			return cmd_usage_error(e, "option '-%c' needs a value", optopt);
+		return cmd_usage_error(e, "unknown option '-%c'", optopt);
+	}
+	text += 2;
+	len = strcspn(text, "=");
+	o = long_match(longopts, text, len, &n);
 	if (c == ':')
-		return cmd_usage_error(e, "option %s needs a value", argv[optind - 1]);
-	return cmd_usage_error(e, "unknown option %s", argv[optind - 1]);
+		return cmd_usage_error(e, "option '--%s' needs a value",
+		                       o != NULL ? o->name : text);
+	if (o != NULL && text[len] == '=' && o->has_arg == no_argument)
+		return cmd_usage_error(e, "option '--%s' takes no value", o->name);
+	if (n > 1)
+		return cmd_usage_error(e, "option '--%.*s' is ambiguous", (int)len, text);
+	return cmd_usage_error(e, "unknown option '--%.*s'", (int)len, text);
 }
 
 int

@@ -1261,12 +1261,38 @@ fill_sans(struct loader *l)
 
 /* ---- the document ------------------------------------------------------- */
 
+/*
+ * libyaml's error, at its line and column. The reader (bad UTF-8, NUL and
+ * other control bytes) sets no mark, only the byte offset of the offending
+ * octet in the input: the line and column are counted from the text then.
+ */
 static void
-yaml_problem(struct loader *l, const yaml_parser_t *parser)
+yaml_problem(struct loader *l, const yaml_parser_t *parser, const char *text, size_t len)
 {
-	lerr(l, (int)parser->problem_mark.line + 1, "YAML syntax error: %s%s%s",
+	size_t line = parser->problem_mark.line, col = parser->problem_mark.column;
+	char what[64] = "";
+
+	if (parser->error == YAML_READER_ERROR ||
+	    (line == 0 && col == 0 && parser->problem_offset > 0)) {
+		size_t off = parser->problem_offset < len ? parser->problem_offset : len;
+		line = col = 0;
+		for (size_t i = 0; i < off; i++) {
+			if (text[i] == '\n') {
+				line++;
+				col = 0;
+			} else if ((text[i] & 0xc0) != 0x80) /* columns count characters */
+				col++;
+		}
+		if (parser->problem_value >= 0)
+			snprintf(what, sizeof what, " (byte 0x%02X at column %zu)",
+			         (unsigned)parser->problem_value & 0xffu, col + 1);
+		else
+			snprintf(what, sizeof what, " (at column %zu)", col + 1);
+	} else
+		snprintf(what, sizeof what, " (at column %zu)", col + 1);
+	lerr(l, (int)line + 1, "YAML syntax error: %s%s%s%s",
 	     parser->problem ? parser->problem : "unknown problem", parser->context ? " " : "",
-	     parser->context ? parser->context : "");
+	     parser->context ? parser->context : "", what);
 }
 
 /*
@@ -1289,7 +1315,7 @@ yaml_precheck(struct loader *l, const char *text, size_t len)
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	while (ok && !done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			yaml_problem(l, &parser);
+			yaml_problem(l, &parser, text, len);
 			ok = false;
 			break;
 		}
@@ -1351,7 +1377,7 @@ load_document(struct loader *l, const char *text, size_t len)
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &l->doc)) {
-		yaml_problem(l, &parser);
+		yaml_problem(l, &parser, text, len);
 		yaml_parser_delete(&parser);
 		return;
 	}

@@ -1,6 +1,7 @@
 /* libFuzzer target: scenario_load_buffer on arbitrary bytes must never crash, leak or hang. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scenarios/scenario.h"
@@ -26,6 +27,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		scenario_free(sc);
 	} else if (memchr(err, '\0', sizeof(err)) == NULL) {
 		__builtin_trap(); /* the message must always be terminated */
+	} else {
+		/* every FILE:LINE names a line the input has (reader errors too) */
+		size_t lines = 1;
+		for (size_t i = 0; i < size; i++)
+			lines += data[i] == '\n';
+		for (const char *p = err; (p = strstr(p, "fuzz.yaml:")) != NULL;) {
+			p += strlen("fuzz.yaml:");
+			if (*p >= '0' && *p <= '9' && strtoul(p, NULL, 10) > lines)
+				__builtin_trap();
+		}
 	}
 	return 0;
 }

@@ -336,6 +336,60 @@ test_odd_documents(void **state)
 	assert_non_null(strstr(errbuf, "n.yaml:2: 'domain' in the scenario contains a NUL byte"));
 }
 
+/* Reader errors (bad UTF-8, NUL, control bytes) carry no mark in libyaml:
+ * the loader counts the line from the byte offset, so a bad byte on line 7
+ * (in a comment, a key, a value; first line and last line too) says line 7. */
+static void
+test_reader_error_lines(void **state)
+{
+	static const struct {
+		const char *bytes;
+		size_t n;
+		const char *sub;
+	} bad[] = {
+	    {"\xff", 1, "invalid leading UTF-8 octet (byte 0xFF at column "},
+	    {"\0", 1, "control characters are not allowed (byte 0x00 at column "},
+	    {"\x01", 1, "control characters are not allowed (byte 0x01 at column "},
+	    {"\x7f", 1, "control characters are not allowed (byte 0x7F at column "},
+	    {"\xc3(", 2, "invalid trailing UTF-8 octet"},
+	};
+	const struct lm_builtin *b = lm_builtin_find("single-director");
+	(void)state;
+
+	assert_non_null(b);
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		for (int target = 1; target <= 40; target += 13) {
+			char *text = malloc(b->len + 8), file[32], want[64];
+			size_t at = 0, n;
+			int line = 1;
+			struct scenario *sc;
+
+			assert_non_null(text);
+			/* just after the first character of line `target` */
+			while (line < target && at < b->len)
+				line += b->text[at++] == '\n';
+			at++;
+			memcpy(text, b->text, at);
+			memcpy(text + at, bad[k].bytes, bad[k].n);
+			memcpy(text + at + bad[k].n, b->text + at, b->len - at);
+			n = b->len + bad[k].n;
+			snprintf(file, sizeof file, "bad%zu.yaml", k);
+			sc = scenario_load_buffer(file, text, n, errbuf, sizeof errbuf);
+			free(text);
+			if (sc != NULL) {
+				scenario_free(sc);
+				fail_msg("%s with a bad byte on line %d loaded", file, target);
+			}
+			snprintf(want, sizeof want, "column 2)");
+			if (!has_error(errbuf, file, target, bad[k].sub) ||
+			    (bad[k].n == 1 && strstr(errbuf, want) == NULL))
+				fail_msg("bad byte %zu on line %d: got\n%s", k, target, errbuf);
+		}
+	}
+	/* libyaml's own marks keep their line and get the column */
+	EXPECT("malformed.yaml", {9, "(at column "});
+}
+
 int
 main(void)
 {
@@ -346,7 +400,7 @@ main(void)
 	    cmocka_unit_test(test_bad_values),    cmocka_unit_test(test_rule_conflicts),
 	    cmocka_unit_test(test_empty_lists),   cmocka_unit_test(test_all_problems),
 	    cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_too_large),
-	    cmocka_unit_test(test_odd_documents),
+	    cmocka_unit_test(test_odd_documents), cmocka_unit_test(test_reader_error_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
