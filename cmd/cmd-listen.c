@@ -49,7 +49,8 @@ static const char listen_usage[] =
     "  -b, --bind ADDR         listen on ADDR instead of H's scenario address (0.0.0.0)\n"
     "      --port-offset N     add N to every port (unprivileged runs)\n"
     "      --ready-fd N        write the ready line to fd N (then close it), not stdout\n"
-    "      --log FILE          connection log (appended); default stderr\n"
+    "      --log FILE          connection log (appended; created 0640; a symbolic link,\n"
+    "                          FIFO or device is refused); default stderr\n"
     "      --json-log          one JSON object per connection instead of text\n"
     "      --strict-client-eku refuse client certificates without clientAuth EKU\n"
     "                          (Lync, and lyncmock by default, accept serverAuth-only)\n"
@@ -412,8 +413,10 @@ cmd_listen_exec(int argc, char **argv)
 	cfg.sc = sc;
 	certs_paths_for_host(&cfg.certs, certs, cfg.host, ca, cert, key);
 	if (log_path != NULL) {
-		if ((log = fopen(log_path, "ae")) == NULL) {
-			fprintf(stderr, "lyncmock listen: %s: %s\n", log_path, strerror(errno));
+		if ((log = lm_fopen_log(log_path, 0640)) == NULL) {
+			fprintf(stderr, "lyncmock listen: --log %s: %s\n", log_path,
+			        errno == ELOOP ? "a symbolic link (refused)"
+			                       : lm_open_strerror(errno));
 			goto out;
 		}
 		cfg.log = log;

@@ -250,6 +250,39 @@ lm_fopen_regular(const char *path)
 	return f;
 }
 
+FILE *
+lm_fopen_log(const char *path, unsigned mode)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	/* O_NONBLOCK: a FIFO with no reader fails (ENXIO) instead of waiting */
+	fd = open(path,
+	          O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+	          (mode_t)mode);
+	if (fd == -1) {
+		if (errno == ENXIO)
+			errno = EINVAL; /* a FIFO nobody reads, a device without a driver */
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return NULL;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
+		goto fail;
+	if ((f = fdopen(fd, "a")) == NULL)
+		goto fail;
+	return f;
+fail:
+	n_close_keep_errno(fd);
+	return NULL;
+}
+
 int
 lm_check_regular(const char *what, const char *path, char *err, size_t errlen)
 {

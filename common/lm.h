@@ -136,6 +136,10 @@ int lm_open_regular(const char *path, int flags);
 const char *lm_open_strerror(int err);
 /* lm_open_regular() as a stdio stream ("rb"); NULL with errno set. */
 FILE *lm_fopen_regular(const char *path);
+/* Opens path to append to, a log: never through a symlink (O_NOFOLLOW), never
+ * blocking on or writing into a FIFO or device, created with mode (umask
+ * applies) by the open itself. NULL with errno set (EINVAL: not a regular file). */
+FILE *lm_fopen_log(const char *path, unsigned mode);
 /* Checks that path opens as a regular file before a library (OpenSSL) opens it
  * by name; on failure writes "WHAT PATH: reason" to err and returns -1. */
 int lm_check_regular(const char *what, const char *path, char *err, size_t errlen);

@@ -36,12 +36,12 @@ lab_userfw_kind_name(enum lab_userfw_kind k)
 static char *
 read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = lm_fopen_regular(path); /* a FIFO is refused, not waited on */
 	char *buf = NULL;
 	size_t n = 0;
 
 	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, lm_open_strerror(errno));
 		return NULL;
 	}
 	if ((buf = malloc(USERFW_MAX_BYTES + 1)) == NULL) {
