@@ -762,6 +762,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		probe_exchange_start(p);
 		return;
 	}
+	if ((what & BEV_EVENT_TIMEOUT) && probe_mtu_settle(p))
+		return;
 	if ((what & BEV_EVENT_TIMEOUT) &&
 	    !(p->proto->service == LM_SVC_TCP && p->state == PS_EXCHANGE) && probe_retry(p))
 		return;
@@ -1004,6 +1006,8 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 		           lm_now_ms() - p->step_start);
 		return;
 	}
+	if (probe_mtu_settle(p))
+		return;
 	if (p->state > PS_CONNECT && probe_retry(p))
 		return;
 	snprintf(errs, sizeof errs, "no answer within %u ms", p->eng->timeout_ms);
@@ -1412,6 +1416,8 @@ engine_run(struct probe_engine *e, struct probe_run *run, char *err, size_t errl
 	    (e->pool = probe_slots_open(e->o->tls_slots, err, errlen)) == NULL)
 		return -1;
 	if (e->n > 0) {
+		/* from the start: a stall before the first poll is lag too */
+		e->last_poll = lm_now_ms();
 		event_add(e->ev_poll, &poll);
 		event_active(e->ev_kick, EV_TIMEOUT, 0);
 		event_base_dispatch(e->base);

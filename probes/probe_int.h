@@ -215,6 +215,9 @@ int probe_errq_read(int fd, char *from, size_t fromlen, const char **what);
 #define PROBE_SMALL_MSS 536
 void probe_mtu_arm(struct probe *p);
 void probe_mtu_release(struct probe *p);
+/* At a timeout of the normal connection: when the small-MSS one has an answer
+ * queued, it wins (mtu-blackhole) before any overload retry; true if done. */
+bool probe_mtu_settle(struct probe *p);
 /* Engine helpers probe_mtu.c uses. */
 void probe_mtu_found(struct probe *p);
 

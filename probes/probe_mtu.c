@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -64,6 +65,34 @@ client_hello(struct probe *p, struct evbuffer *out)
 	return rc;
 }
 
+/* The normal connection has heard from the server (bytes read, or queued in
+ * the kernel in the same loop turn): then size is not what is in the way. */
+static bool
+main_heard(struct probe *p)
+{
+	evutil_socket_t fd = p->bev != NULL ? bufferevent_getfd(p->bev) : -1;
+	int queued = 0;
+
+	if (p->tls_rx_any)
+		return true;
+	return fd != -1 && ioctl(fd, FIONREAD, &queued) == 0 && queued > 0;
+}
+
+bool
+probe_mtu_settle(struct probe *p)
+{
+	int queued = 0;
+
+	/* still connecting or sending: it has no answer to give */
+	if (p->finished || p->mtu_fd == -1 || p->mtu_out != NULL || main_heard(p))
+		return false;
+	if (ioctl(p->mtu_fd, FIONREAD, &queued) != 0 || queued <= 0)
+		return false;
+	p->mtu_rx += (size_t)queued;
+	probe_mtu_found(p);
+	return true;
+}
+
 static void
 mtu_io_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -105,7 +134,7 @@ mtu_io_cb(evutil_socket_t fd, short what, void *arg)
 		if (n > 0) {
 			p->mtu_rx += (size_t)n;
 			/* the main connection still has nothing: size makes the difference */
-			if (!p->tls_rx_any)
+			if (!main_heard(p))
 				probe_mtu_found(p);
 			return;
 		}
