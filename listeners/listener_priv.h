@@ -53,22 +53,32 @@ struct sip_stats {
 	unsigned keepalives;
 	unsigned errors; /* 4xx/5xx sent for bad input */
 };
-/* Handles one framed message: *resp gets a malloc'd response (osip_free it)
- * or NULL when none is due. Returns the status code sent, 0 for an ACK,
- * SIP_HANDLED_RESPONSE for a response received, -1 on allocation failure. */
+/* Where a request came from, as the socket says: the top Via of every
+ * answer gets received= and a value for an empty rport (RFC 3581). An empty
+ * ip leaves the Via as it came. */
+struct sip_source {
+	char ip[48]; /* numeric, IPv6 without brackets */
+	unsigned port;
+};
+/* Handles one framed message (has_length: it carried a Content-Length):
+ * *resp gets a malloc'd response (osip_free it) or NULL when none is due.
+ * Returns the status code sent, 0 for an ACK, SIP_HANDLED_RESPONSE for a
+ * response received, -1 on allocation failure. */
 #define SIP_HANDLED_RESPONSE 1
-int sip_handle_message(const char *msg, size_t len, const struct lm_ident *id, char **resp,
-                       size_t *resplen);
+int sip_handle_message(const char *msg, size_t len, bool has_length, const struct sip_source *src,
+                       const struct lm_ident *id, char **resp, size_t *resplen);
 /* A response built by libosip2 to a request that could not be framed or
  * parsed: from what the head yields (Via, From, To, Call-ID, CSeq), else a
  * bare status line. Returns 0 and a malloc'd *resp (osip_free), or -1. */
-int sip_error_response(const char *head, size_t len, int code, char **resp, size_t *resplen);
+int sip_error_response(const char *head, size_t len, int code, const struct sip_source *src,
+                       char **resp, size_t *resplen);
 /* Frames and handles every complete message in buf, appending responses to
  * out. Returns the bytes consumed; sets *close when the stream cannot go on
  * (framing lost) after out is flushed, with the reason in why. */
 size_t sip_stream_process(const char *buf, size_t len, size_t max_message,
-                          const struct lm_ident *id, struct evbuffer *out, struct sip_stats *st,
-                          bool *close, char *why, size_t whylen);
+                          const struct sip_source *src, const struct lm_ident *id,
+                          struct evbuffer *out, struct sip_stats *st, bool *close, char *why,
+                          size_t whylen);
 
 /* ---- CLS line protocol (listener_cls.c) --------------------------------- */
 #define CLS_MAX_LINE 1024

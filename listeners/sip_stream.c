@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/rand.h>
 #include <osipparser2/osip_message.h>
@@ -33,10 +34,45 @@ new_tag(void)
 	return t;
 }
 
+/* The top Via of a response: received= when the sent-by host is not the
+ * source address (RFC 3261 §18.2.1) or rport is asked for, and the source
+ * port as the value of an empty rport (RFC 3581 §4). */
+static int
+via_stamp(osip_message_t *r, const struct sip_source *src)
+{
+	osip_via_t *v = osip_list_get(&r->vias, 0);
+	osip_generic_param_t *rport = NULL, *rec = NULL;
+	char port[8], *ip;
+
+	if (v == NULL || src == NULL || src->ip[0] == '\0')
+		return 0;
+	osip_via_param_get_byname(v, "rport", &rport);
+	if (rport != NULL && rport->gvalue == NULL) {
+		snprintf(port, sizeof port, "%u", src->port);
+		if ((rport->gvalue = osip_strdup(port)) == NULL)
+			return -1;
+	}
+	if (rport == NULL && v->host != NULL && strcasecmp(v->host, src->ip) == 0)
+		return 0;
+	if ((ip = osip_strdup(src->ip)) == NULL)
+		return -1;
+	osip_via_param_get_byname(v, "received", &rec);
+	if (rec != NULL) { /* the client's own guess is replaced */
+		osip_free(rec->gvalue);
+		rec->gvalue = ip;
+		return 0;
+	}
+	if (osip_via_set_received(v, ip) != 0) {
+		osip_free(ip);
+		return -1;
+	}
+	return 0;
+}
+
 /* A response to req (which may lack any header) with status code; the
  * dialog-forming headers are cloned as RFC 3261 §8.2.6.2 asks. */
 static osip_message_t *
-response_new(const osip_message_t *req, int code)
+response_new(const osip_message_t *req, int code, const struct sip_source *src)
 {
 	osip_message_t *r = NULL;
 	osip_generic_param_t *tag = NULL;
@@ -53,7 +89,8 @@ response_new(const osip_message_t *req, int code)
 		goto fail;
 	if (req == NULL)
 		return r;
-	if (osip_list_clone(&req->vias, &r->vias, (int (*)(void *, void **))osip_via_clone) != 0)
+	if (osip_list_clone(&req->vias, &r->vias, (int (*)(void *, void **))osip_via_clone) != 0 ||
+	    via_stamp(r, src) != 0)
 		goto fail;
 	if (req->from != NULL && osip_from_clone(req->from, &r->from) != 0)
 		goto fail;
@@ -115,7 +152,8 @@ salvage_header(const char *n, size_t nlen, const char *v, size_t vlen, void *arg
 }
 
 int
-sip_error_response(const char *head, size_t len, int code, char **resp, size_t *resplen)
+sip_error_response(const char *head, size_t len, int code, const struct sip_source *src,
+                   char **resp, size_t *resplen)
 {
 	osip_message_t *scratch = NULL, *r;
 
@@ -123,22 +161,23 @@ sip_error_response(const char *head, size_t len, int code, char **resp, size_t *
 	if (osip_message_init(&scratch) != 0)
 		return -1;
 	sip_head_foreach(head, len, salvage_header, scratch);
-	r = response_new(scratch, code);
+	r = response_new(scratch, code, src);
 	if (r == NULL) /* a salvaged header could not be cloned: bare status */
-		r = response_new(NULL, code);
+		r = response_new(NULL, code, src);
 	osip_message_free(scratch);
 	if (r == NULL)
 		return -1;
 	return response_str(r, resp, resplen);
 }
 
-/* Methods we know but do not serve: 405 (not 501). */
+/* Methods we know but do not serve: 405 (not 501). CANCEL is not here:
+ * it gets 481, as no INVITE transaction is ever kept open (RFC 3261 §9.2). */
 static bool
 method_known(const char *m)
 {
 	static const char *const known[] = {
-	    "INVITE", "BYE",    "CANCEL", "REGISTER", "SUBSCRIBE", "NOTIFY",    "MESSAGE",  "INFO",
-	    "PRACK",  "UPDATE", "REFER",  "PUBLISH",  "SERVICE",   "NEGOTIATE", "BENOTIFY", NULL};
+	    "INVITE", "BYE",   "REGISTER", "SUBSCRIBE", "NOTIFY",    "MESSAGE",  "INFO", "PRACK",
+	    "UPDATE", "REFER", "PUBLISH",  "SERVICE",   "NEGOTIATE", "BENOTIFY", NULL};
 	for (const char *const *k = known; *k != NULL; k++) {
 		if (strcmp(*k, m) == 0)
 			return true;
@@ -165,14 +204,15 @@ request_token(osip_message_t *req)
 }
 
 static int
-answer_options(osip_message_t *req, const struct lm_ident *id, char **resp, size_t *resplen)
+answer_options(osip_message_t *req, const struct sip_source *src, const struct lm_ident *id,
+               char **resp, size_t *resplen)
 {
 	osip_message_t *r;
 	const char *token = request_token(req);
 	json_t *o;
 	char *body = NULL;
 
-	if ((r = response_new(req, 200)) == NULL)
+	if ((r = response_new(req, 200, src)) == NULL)
 		return -1;
 	if ((o = identity_json(id, token)) == NULL)
 		goto fail;
@@ -203,9 +243,29 @@ request_complete(const osip_message_t *req)
 	       strcmp(req->cseq->method, req->sip_method) == 0;
 }
 
+/* Copies every Require option tag of req (libosip2 splits the header at
+ * its commas) into r's Unsupported: we support no extension at all. Returns
+ * how many, or -1 on allocation failure. */
+static int
+unsupported_from(const osip_message_t *req, osip_message_t *r)
+{
+	osip_header_t *h = NULL;
+	int pos = 0, n = 0;
+
+	while ((pos = osip_message_header_get_byname(req, "require", pos, &h)) >= 0) {
+		if (h->hvalue != NULL && h->hvalue[0] != '\0') {
+			if (r != NULL && osip_message_set_header(r, "Unsupported", h->hvalue) != 0)
+				return -1;
+			n++;
+		}
+		pos++;
+	}
+	return n;
+}
+
 int
-sip_handle_message(const char *msg, size_t len, const struct lm_ident *id, char **resp,
-                   size_t *resplen)
+sip_handle_message(const char *msg, size_t len, bool has_length, const struct sip_source *src,
+                   const struct lm_ident *id, char **resp, size_t *resplen)
 {
 	osip_message_t *req = NULL, *r;
 	int code;
@@ -219,26 +279,37 @@ sip_handle_message(const char *msg, size_t len, const struct lm_ident *id, char 
 		/* a broken response is still not ours to answer */
 		if (len >= 8 && memcmp(msg, "SIP/2.0 ", 8) == 0)
 			return SIP_HANDLED_RESPONSE;
-		return sip_error_response(msg, len, 400, resp, resplen) == 0 ? 400 : -1;
+		return sip_error_response(msg, len, 400, src, resp, resplen) == 0 ? 400 : -1;
 	}
 	if (MSG_IS_RESPONSE(req)) {
 		osip_message_free(req);
 		return SIP_HANDLED_RESPONSE;
 	}
-	if (!request_complete(req)) {
+	/* the order of RFC 3261 §8.2: version, mandatory headers, method,
+	 * then extensions; an ACK is never answered */
+	if (req->sip_version == NULL || strcasecmp(req->sip_version, "SIP/2.0") != 0) {
+		code = 505;
+	} else if (!request_complete(req)) {
 		code = 400;
 	} else if (strcmp(req->sip_method, "ACK") == 0) {
 		osip_message_free(req);
 		return 0;
-	} else if (strcmp(req->sip_method, "OPTIONS") == 0) {
-		code = answer_options(req, id, resp, resplen);
+	} else if (!has_length) {
+		code = 400; /* RFC 3261 §18.3: Content-Length is a must on a stream */
+	} else if (strcmp(req->sip_method, "CANCEL") == 0) {
+		code = 481;
+	} else if (strcmp(req->sip_method, "OPTIONS") != 0) {
+		code = method_known(req->sip_method) ? 405 : 501;
+	} else if (unsupported_from(req, NULL) > 0) {
+		code = 420;
+	} else {
+		code = answer_options(req, src, id, resp, resplen);
 		osip_message_free(req);
 		return code;
-	} else {
-		code = method_known(req->sip_method) ? 405 : 501;
 	}
-	if ((r = response_new(req, code)) == NULL ||
-	    (code != 400 && osip_message_set_allow(r, "OPTIONS") != 0)) {
+	if ((r = response_new(req, code, src)) == NULL ||
+	    ((code == 405 || code == 501) && osip_message_set_allow(r, "OPTIONS") != 0) ||
+	    (code == 420 && unsupported_from(req, r) < 0)) {
 		osip_message_free(r);
 		osip_message_free(req);
 		return -1;
@@ -257,9 +328,9 @@ add_response(struct evbuffer *out, char *resp, size_t len)
 }
 
 size_t
-sip_stream_process(const char *buf, size_t len, size_t max_message, const struct lm_ident *id,
-                   struct evbuffer *out, struct sip_stats *st, bool *close, char *why,
-                   size_t whylen)
+sip_stream_process(const char *buf, size_t len, size_t max_message, const struct sip_source *src,
+                   const struct lm_ident *id, struct evbuffer *out, struct sip_stats *st,
+                   bool *close, char *why, size_t whylen)
 {
 	size_t off = 0;
 	struct sip_frame f;
@@ -285,7 +356,7 @@ sip_stream_process(const char *buf, size_t len, size_t max_message, const struct
 			/* answer from the head when there is one, then give up:
 			 * the next message boundary is unknown */
 			if (sip_error_response(buf + off, f.len,
-			                       f.kind == SIP_FRAME_BAD ? 400 : 513, &resp,
+			                       f.kind == SIP_FRAME_BAD ? 400 : 513, src, &resp,
 			                       &rlen) == 0)
 				add_response(out, resp, rlen);
 			st->errors++;
@@ -293,7 +364,8 @@ sip_stream_process(const char *buf, size_t len, size_t max_message, const struct
 			snprintf(why, whylen, "protocol error: %s", f.why);
 			return len;
 		case SIP_FRAME_MESSAGE:
-			code = sip_handle_message(buf + off, f.len, id, &resp, &rlen);
+			code = sip_handle_message(buf + off, f.len, f.has_length, src, id, &resp,
+			                          &rlen);
 			if (code < 0) {
 				*close = true;
 				snprintf(why, whylen, "out of memory");

@@ -26,6 +26,8 @@ struct sip_frame {
 	size_t len;      /* bytes the frame spans; TOO_LARGE/BAD: head_len */
 	size_t head_len; /* start line and headers with the final CRLFCRLF; 0 if incomplete */
 	size_t body_len; /* MESSAGE: the Content-Length (0 when absent) */
+	bool has_length; /* a Content-Length header was there (RFC 3261 §18.3:
+	                  * required on a stream; its absence is the caller's to judge) */
 	const char *why; /* TOO_LARGE/BAD: a static reason, else NULL */
 };
 

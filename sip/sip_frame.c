@@ -119,6 +119,7 @@ sip_frame(const char *buf, size_t len, size_t max_message, struct sip_frame *f)
 		return frame_set(f, SIP_FRAME_TOO_LARGE, f->head_len,
 		                 "message larger than the limit");
 	f->body_len = cl.value;
+	f->has_length = cl.state == 1;
 	if (len < f->head_len + cl.value)
 		return frame_set(f, SIP_FRAME_NEED_MORE, 0, NULL);
 	return frame_set(f, SIP_FRAME_MESSAGE, f->head_len + cl.value, NULL);

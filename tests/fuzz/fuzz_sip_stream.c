@@ -23,6 +23,8 @@ static const struct lm_ident fuzz_id = {
     .client_cert = "CN=x",
 };
 
+static const struct sip_source fuzz_src = {"127.0.3.3", 1};
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -55,8 +57,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		evbuffer_add(in, data + off, n);
 		off += n;
 		used = sip_stream_process((const char *)evbuffer_pullup(in, -1),
-		                          evbuffer_get_length(in), 2048, &fuzz_id, out, &st, &close,
-		                          why, sizeof why);
+		                          evbuffer_get_length(in), 2048, &fuzz_src, &fuzz_id, out,
+		                          &st, &close, why, sizeof why);
 		if (used > evbuffer_get_length(in))
 			abort();
 		evbuffer_drain(in, used);

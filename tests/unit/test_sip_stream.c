@@ -28,6 +28,8 @@ static const struct lm_ident test_id = {
     .client_cert = "CN=edge01-int.contoso.local",
 };
 
+static const struct sip_source test_src = {"127.0.3.3", 40000};
+
 static const char options_req[] = "OPTIONS sip:dir01.contoso.local SIP/2.0\r\n"
                                   "Via: SIP/2.0/TLS 127.0.3.3:5061;branch=z9hG4bKaaa\r\n"
                                   "Via: SIP/2.0/TLS 127.0.3.9:5061;branch=z9hG4bKbbb\r\n"
@@ -72,8 +74,9 @@ test_options_answer(void **state)
 	json_t *j;
 
 	(void)state;
-	assert_int_equal(
-	    sip_handle_message(options_req, strlen(options_req), &test_id, &resp, &len), 200);
+	assert_int_equal(sip_handle_message(options_req, strlen(options_req), true, &test_src,
+	                                    &test_id, &resp, &len),
+	                 200);
 	m = parse_back(resp, len);
 	assert_int_equal(m->status_code, 200);
 	assert_int_equal(osip_list_size(&m->vias), 2);
@@ -126,11 +129,9 @@ test_other_methods(void **state)
 	static const struct {
 		const char *method, *cseq;
 		int code;
-	} cases[] = {{"INVITE", "INVITE", 405},
-	             {"REGISTER", "REGISTER", 405},
-	             {"FROBNICATE", "FROBNICATE", 501},
-	             {"ACK", "ACK", 0},
-	             {"OPTIONS", "INVITE", 400}};
+	} cases[] = {{"INVITE", "INVITE", 405},         {"REGISTER", "REGISTER", 405},
+	             {"FROBNICATE", "FROBNICATE", 501}, {"ACK", "ACK", 0},
+	             {"CANCEL", "CANCEL", 481},         {"OPTIONS", "INVITE", 400}};
 	char *req, *resp;
 	size_t len;
 	osip_message_t *m;
@@ -139,14 +140,18 @@ test_other_methods(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		req = request(cases[i].method, cases[i].cseq);
-		assert_int_equal(sip_handle_message(req, strlen(req), &test_id, &resp, &len),
-		                 cases[i].code);
+		assert_int_equal(
+		    sip_handle_message(req, strlen(req), true, &test_src, &test_id, &resp, &len),
+		    cases[i].code);
 		if (cases[i].code == 0) {
 			assert_null(resp);
 		} else {
 			m = parse_back(resp, len);
 			assert_int_equal(m->status_code, cases[i].code);
 			assert_string_equal(m->call_id->number, "q");
+			if (cases[i].code == 481)
+				assert_non_null(strstr(
+				    resp, "SIP/2.0 481 Call/Transaction Does Not Exist\r\n"));
 			if (cases[i].code == 405) {
 				assert_true(osip_message_get_allow(m, 0, &allow) >= 0);
 				assert_string_equal(allow->value, "OPTIONS");
@@ -173,7 +178,8 @@ test_garbage_then_options(void **state)
 	                     options_req) > 0);
 	len = strlen(in);
 	/* a valid OPTIONS after garbage on the same stream still gets its 200 */
-	used = sip_stream_process(in, len, MAX, &test_id, out, &st, &close, why, sizeof why);
+	used = sip_stream_process(in, len, MAX, &test_src, &test_id, out, &st, &close, why,
+	                          sizeof why);
 	assert_int_equal(used, len);
 	assert_false(close);
 	assert_int_equal(st.requests, 2);
@@ -201,7 +207,8 @@ test_too_large_closes(void **state)
 	osip_message_t *m;
 
 	(void)state;
-	sip_stream_process(in, strlen(in), MAX, &test_id, out, &st, &close, why, sizeof why);
+	sip_stream_process(in, strlen(in), MAX, &test_src, &test_id, out, &st, &close, why,
+	                   sizeof why);
 	assert_true(close);
 	assert_non_null(strstr(why, "larger"));
 	m = parse_back((const char *)evbuffer_pullup(out, -1), evbuffer_get_length(out));
@@ -213,14 +220,168 @@ test_too_large_closes(void **state)
 	evbuffer_free(out);
 }
 
+/* One answer as text, for exact header assertions. */
+static char *
+answer_to(const char *req, bool has_length, int want_code)
+{
+	char *resp, *text;
+	size_t len;
+
+	assert_int_equal(
+	    sip_handle_message(req, strlen(req), has_length, &test_src, &test_id, &resp, &len),
+	    want_code);
+	assert_non_null(resp);
+	text = strndup(resp, len);
+	osip_free(resp);
+	return text;
+}
+
+static void
+test_version_505(void **state)
+{
+	char *r;
+
+	(void)state;
+	r = answer_to("OPTIONS sip:dir01.contoso.local SIP/3.0\r\n"
+	              "Via: SIP/3.0/TLS 127.0.3.3:5061;branch=z9hG4bK3\r\n"
+	              "From: <sip:e@contoso.local>;tag=1\r\nTo: <sip:d@contoso.local>\r\n"
+	              "Call-ID: v3\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+	              true, 505);
+	assert_true(strncmp(r, "SIP/2.0 505 Version Not Supported\r\n", 35) == 0);
+	assert_non_null(strstr(r, "\r\nCall-ID: v3\r\n"));
+	free(r);
+}
+
+static void
+test_require_420(void **state)
+{
+	char *r;
+
+	(void)state;
+	r = answer_to("OPTIONS sip:dir01.contoso.local SIP/2.0\r\n"
+	              "Via: SIP/2.0/TLS 127.0.3.3:5061;branch=z9hG4bK4\r\n"
+	              "From: <sip:e@contoso.local>;tag=1\r\nTo: <sip:d@contoso.local>\r\n"
+	              "Call-ID: r4\r\nCSeq: 1 OPTIONS\r\nRequire: 100rel, foo\r\n"
+	              "Require: ms-benotify\r\nContent-Length: 0\r\n\r\n",
+	              true, 420);
+	assert_true(strncmp(r, "SIP/2.0 420 Bad Extension\r\n", 27) == 0);
+	assert_non_null(strstr(
+	    r, "\r\nUnsupported: 100rel\r\nUnsupported: foo\r\nUnsupported: ms-benotify\r\n"));
+	free(r);
+	/* no Require: the 200 carries no Unsupported */
+	r = answer_to(options_req, true, 200);
+	assert_null(strstr(r, "Unsupported"));
+	free(r);
+}
+
+static void
+test_no_content_length(void **state)
+{
+	static const char head[] = "OPTIONS sip:dir01.contoso.local SIP/2.0\r\n"
+	                           "Via: SIP/2.0/TLS 127.0.3.3:5061;branch=z9hG4bK5\r\n"
+	                           "From: <sip:e@contoso.local>;tag=1\r\n"
+	                           "To: <sip:d@contoso.local>\r\n"
+	                           "Call-ID: n5\r\nCSeq: 1 OPTIONS\r\n\r\n";
+	struct evbuffer *out = evbuffer_new();
+	struct sip_stats st = {0};
+	char why[128] = "", *text, *in, *resp;
+	size_t len;
+	bool close;
+
+	(void)state;
+	/* through the framer: the 400, then the next (framed) request is served */
+	assert_true(asprintf(&in, "%s%s", head, options_req) > 0);
+	len = strlen(in);
+	assert_int_equal(sip_stream_process(in, len, MAX, &test_src, &test_id, out, &st, &close,
+	                                    why, sizeof why),
+	                 len);
+	assert_false(close);
+	text = strndup((const char *)evbuffer_pullup(out, -1), evbuffer_get_length(out));
+	assert_true(strncmp(text, "SIP/2.0 400 Bad Request\r\n", 25) == 0);
+	assert_non_null(strstr(text, "Call-ID: n5\r\n"));
+	assert_non_null(strstr(text, "\r\nSIP/2.0 200 OK\r\n"));
+	assert_int_equal(st.errors, 1);
+	free(text);
+	free(in);
+	evbuffer_free(out);
+	/* an ACK without one is still absorbed silently */
+	{
+		static const char ack[] = "ACK sip:d@contoso.local SIP/2.0\r\n"
+		                          "Via: SIP/2.0/TLS 127.0.3.3;branch=z9hG4bK6\r\n"
+		                          "From: <sip:e@contoso.local>;tag=1\r\n"
+		                          "To: <sip:d@contoso.local>;tag=2\r\n"
+		                          "Call-ID: a6\r\nCSeq: 1 ACK\r\n\r\n";
+		assert_int_equal(
+		    sip_handle_message(ack, strlen(ack), false, &test_src, &test_id, &resp, &len),
+		    0);
+		assert_null(resp);
+	}
+}
+
+static void
+test_via_received_rport(void **state)
+{
+	static const struct {
+		const char *via, *want;
+	} cases[] = {
+	    /* empty rport: its value and received, even when sent-by is the source */
+	    {"SIP/2.0/TLS 127.0.3.3:5061;branch=z9hG4bK7;rport",
+	     "Via: SIP/2.0/TLS 127.0.3.3:5061;branch=z9hG4bK7;rport=40000;received=127.0.3.3\r\n"},
+	    /* a name as sent-by: received */
+	    {"SIP/2.0/TLS edge01.contoso.local;branch=z9hG4bK8",
+	     "Via: SIP/2.0/TLS edge01.contoso.local;branch=z9hG4bK8;received=127.0.3.3\r\n"},
+	    /* another address: received */
+	    {"SIP/2.0/TLS 198.18.9.9:5061;branch=z9hG4bK9",
+	     "Via: SIP/2.0/TLS 198.18.9.9:5061;branch=z9hG4bK9;received=127.0.3.3\r\n"},
+	    /* the source itself, no rport: untouched */
+	    {"SIP/2.0/TLS 127.0.3.3:5061;branch=z9hG4bKa",
+	     "Via: SIP/2.0/TLS 127.0.3.3:5061;branch=z9hG4bKa\r\n"},
+	    /* rport with a value is left; a wrong received is replaced */
+	    {"SIP/2.0/TLS 127.0.3.3;rport=9;received=10.0.0.1;branch=z9hG4bKb",
+	     "Via: SIP/2.0/TLS 127.0.3.3;rport=9;received=127.0.3.3;branch=z9hG4bKb\r\n"},
+	};
+	char *req, *r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_true(asprintf(&req,
+		                     "OPTIONS sip:dir01.contoso.local SIP/2.0\r\nVia: %s\r\n"
+		                     "Via: SIP/2.0/TLS 198.18.0.1;branch=z9hG4bKlow;rport\r\n"
+		                     "From: <sip:e@contoso.local>;tag=1\r\n"
+		                     "To: <sip:d@contoso.local>\r\nCall-ID: via%zu\r\n"
+		                     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+		                     cases[i].via, i) > 0);
+		r = answer_to(req, true, 200);
+		if (strstr(r, cases[i].want) == NULL)
+			fail_msg("case %zu: want %s in\n%s", i, cases[i].want, r);
+		/* only the top Via is ours to stamp */
+		assert_non_null(
+		    strstr(r, "Via: SIP/2.0/TLS 198.18.0.1;branch=z9hG4bKlow;rport\r\n"));
+		free(r);
+		free(req);
+	}
+	/* a salvaged error answer is stamped too */
+	{
+		char *resp;
+		size_t len;
+		static const char bad[] =
+		    "GARBAGE\r\nVia: SIP/2.0/TLS 127.0.3.3;branch=z9hG4bKc;rport\r\n\r\n";
+		assert_int_equal(
+		    sip_handle_message(bad, strlen(bad), false, &test_src, &test_id, &resp, &len),
+		    400);
+		assert_non_null(strstr(resp, ";rport=40000;received=127.0.3.3\r\n"));
+		osip_free(resp);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_options_answer),
-	    cmocka_unit_test(test_other_methods),
-	    cmocka_unit_test(test_garbage_then_options),
-	    cmocka_unit_test(test_too_large_closes),
+	    cmocka_unit_test(test_options_answer),       cmocka_unit_test(test_other_methods),
+	    cmocka_unit_test(test_garbage_then_options), cmocka_unit_test(test_too_large_closes),
+	    cmocka_unit_test(test_version_505),          cmocka_unit_test(test_require_420),
+	    cmocka_unit_test(test_no_content_length),    cmocka_unit_test(test_via_received_rport),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
