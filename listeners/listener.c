@@ -414,6 +414,10 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT) {
 		conn_outcome(c, "timeout: idle for %u ms", c->l->set->lim.idle_timeout_ms);
 	} else if (c->state == CONN_HANDSHAKE) {
+		/* finished, but the error came before BEV_EVENT_CONNECTED did:
+		 * the log keeps the handshake's facts */
+		if (c->ssl != NULL && SSL_is_init_finished(c->ssl))
+			conn_tls_facts(c);
 		conn_tls_failure(c, (what & BEV_EVENT_EOF) ? "client closed during the handshake"
 		                                           : "handshake error");
 	} else if (what & BEV_EVENT_ERROR) {
@@ -488,6 +492,8 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockad
 		certs_verify_note_attach(ssl, &c->note);
 		/* a client closing without close_notify is a close, not an error */
 		SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+		SSL_set_msg_callback(ssl, conn_tls_msg);
+		SSL_set_msg_callback_arg(ssl, c);
 		c->bev =
 		    bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 		                                   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);

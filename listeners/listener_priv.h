@@ -248,6 +248,9 @@ char *listener_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 /* listener_tls.c */
 /* Reads version, cipher and client certificate from the finished handshake. */
 void conn_tls_facts(struct lm_conn *c);
+/* SSL message callback (arg: the connection): notes a refused renegotiation. */
+void conn_tls_msg(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
+                  void *arg);
 /* Explains a failed or unfinished handshake (verify result, OpenSSL errors
  * queued on bev, no client certificate). */
 void conn_tls_failure(struct lm_conn *c, const char *what);

@@ -38,6 +38,28 @@ conn_tls_facts(struct lm_conn *c)
 }
 
 void
+conn_tls_msg(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
+             void *arg)
+{
+	struct lm_conn *c = arg;
+	const unsigned char *b = buf;
+
+	(void)version;
+	(void)ssl;
+	/* OpenSSL answers a TLS 1.2 client's renegotiation (SSL_OP_NO_RENEGOTIATION)
+	 * with a no_renegotiation warning; what the client does next (a fatal
+	 * alert, a close) would otherwise be the only reason logged */
+	if (write_p == 1 && content_type == SSL3_RT_ALERT && len >= 2 &&
+	    b[1] == SSL_AD_NO_RENEGOTIATION) {
+		conn_tls_facts(c);
+		conn_outcome(c,
+		             "renegotiation refused: the client asked to renegotiate %s "
+		             "after the handshake; listeners do not renegotiate",
+		             c->tls_version[0] != '\0' ? c->tls_version : "TLS");
+	}
+}
+
+void
 conn_tls_failure(struct lm_conn *c, const char *what)
 {
 	char ssl_err[256] = "", verify[384] = "";
