@@ -2,6 +2,7 @@
  * report/report_outcome.c). */
 #include "common/lm.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -390,4 +391,64 @@ lm_parse_port(const char *s, uint16_t *port)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;
+}
+
+int
+lm_sockaddr_parse(const char *text, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof *ss);
+	if (text != NULL && inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof *s4;
+		return 0;
+	}
+	if (text != NULL && inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof *s6;
+		return 0;
+	}
+	return -1;
+}
+
+const char *
+lm_sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t len, bool with_port)
+{
+	char a[INET6_ADDRSTRLEN];
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET && inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a) != NULL) {
+		if (with_port)
+			snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+		else
+			snprintf(buf, len, "%s", a);
+		return buf;
+	}
+	if (ss->ss_family == AF_INET6 && inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a) != NULL) {
+		if (with_port)
+			snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+		else
+			snprintf(buf, len, "%s", a);
+		return buf;
+	}
+	return NULL;
+}
+
+bool
+lm_sockaddr_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		              &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return false;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #ifndef LM_VERSION
 #define LM_VERSION "0.0.0"
@@ -159,5 +160,14 @@ void lm_utc_now(char *buf, size_t len);
 int lm_parse_long(const char *s, long min, long max, long *out);
 /* Parses a port number 1..65535; returns 0 or -1. */
 int lm_parse_port(const char *s, uint16_t *port);
+/* An IPv4 or IPv6 literal (no brackets, no scope) as a socket address with
+ * port; 0, or -1 when text is not one. */
+int lm_sockaddr_parse(const char *text, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
+/* The address as text ("198.18.1.10", "2001:db8::1"; with_port: "1.2.3.4:80",
+ * "[2001:db8::1]:80"); NULL when it is neither family. */
+const char *lm_sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t len,
+                            bool with_port);
+/* The same address (family and bytes; ports ignored). */
+bool lm_sockaddr_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 #endif

@@ -57,56 +57,28 @@ firewall_label(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-/* host > role > any: how specifically an endpoint names its hosts. */
-static int
-specificity(const struct scenario_endpoint *e)
-{
-	if (e->host != NULL)
-		return 2;
-	if (e->role != NULL)
-		return 1;
-	return 0;
-}
-
 /*
- * True when an `expect: blocked` rule names this flow at least as
- * specifically as the open rule r does: the more specific rule wins for its
- * sources (scenario semantics), and a tie keeps the path shut.
- */
-static int
-path_is_blocked(const struct scenario *sc, const struct scenario_rule *r,
-                const struct scenario_host *src, const struct scenario_host *dst)
-{
-	for (size_t i = 0; i < sc->nrules; i++) {
-		const struct scenario_rule *b = &sc->rules[i];
-		if (b->expect_blocked && scenario_rules_share_port(b, r) &&
-		    scenario_rule_has_source(b, src) && scenario_rule_has_dest(b, dst) &&
-		    specificity(&b->from) >= specificity(&r->from))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Flows in open-addressing hash sets, so that finding the paths takes time
+ * Flows in an open-addressing hash set, so that finding the paths takes time
  * linear in their number: the flows seen (source, destination, transport,
- * port or range) and the host pairs some blocked rule covers (only those
- * get the rule-by-rule check).
+ * port or range). No open path is also covered by a blocked rule: the loader
+ * has taken a more specific blocked rule's sources out of the open rule (or
+ * rejected the scenario as contradictory), so nothing here re-checks that.
  */
 struct flow_set {
 	uint64_t *keys; /* 0: empty */
 	size_t mask;
 };
 
-/* Exact keys (no two flows share one): 12 bits per host index (the loader
- * caps hosts far below 4096), 16 per port, one for the transport. */
-#define FLOW_MAX_HOSTS 4096
+/* Exact keys (no two flows share one): 14 bits per host index (the loader
+ * caps hosts at 16384), 16 per port, one for the transport. */
+#define FLOW_HOST_BITS 14
+#define FLOW_MAX_HOSTS (1u << FLOW_HOST_BITS)
 
 static uint64_t
 pair_key(const struct scenario *sc, const struct scenario_host *src,
          const struct scenario_host *dst)
 {
-	return ((uint64_t)(src - sc->hosts) << 12 | (uint64_t)(dst - sc->hosts)) + 1;
+	return ((uint64_t)(src - sc->hosts) << FLOW_HOST_BITS | (uint64_t)(dst - sc->hosts)) + 1;
 }
 
 static uint64_t
@@ -133,7 +105,15 @@ flow_set_init(struct flow_set *fs, size_t n)
 static bool
 flow_set_add(struct flow_set *fs, uint64_t key, bool add)
 {
-	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & fs->mask;
+	/* splitmix64's finalizer: every key bit reaches the low bits the mask
+	 * keeps (a bare multiply leaves the host bits, high in the key, out) */
+	uint64_t h = key;
+	size_t i;
+
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	i = (size_t)h & fs->mask;
 
 	while (fs->keys[i] != 0 && fs->keys[i] != key)
 		i = (i + 1) & fs->mask;
@@ -148,24 +128,18 @@ int
 firewall_paths(const struct scenario *sc, struct firewall_path **out, size_t *n)
 {
 	struct firewall_path *p = NULL, *np;
-	struct flow_set seen = {0}, blocked = {0};
-	size_t count = 0, cap = 0, nopen = 0, nblocked = 0;
+	struct flow_set seen = {0};
+	size_t count = 0, cap = 0, nopen = 0;
 
 	if (sc->nhosts > FLOW_MAX_HOSTS)
 		goto fail;
 	for (size_t i = 0; i < sc->nrules; i++) {
 		const struct scenario_rule *r = &sc->rules[i];
-		*(r->expect_blocked ? &nblocked : &nopen) += r->nfrom * r->nto;
+		if (!r->expect_blocked)
+			nopen += r->nfrom * r->nto;
 	}
-	if (flow_set_init(&seen, nopen) == -1 || flow_set_init(&blocked, nblocked) == -1)
+	if (flow_set_init(&seen, nopen) == -1)
 		goto fail;
-	for (size_t i = 0; i < sc->nrules; i++) {
-		const struct scenario_rule *b = &sc->rules[i];
-		for (size_t d = 0; b->expect_blocked && d < b->nto; d++)
-			for (size_t s = 0; s < b->nfrom; s++)
-				flow_set_add(&blocked,
-				             pair_key(sc, b->from_hosts[s], b->to_hosts[d]), true);
-	}
 	for (size_t i = 0; i < sc->nrules; i++) {
 		const struct scenario_rule *r = &sc->rules[i];
 		if (r->expect_blocked)
@@ -175,11 +149,6 @@ firewall_paths(const struct scenario *sc, struct firewall_path **out, size_t *n)
 				const struct scenario_host *src = r->from_hosts[s];
 				const struct scenario_host *dst = r->to_hosts[d];
 				if (src == dst)
-					continue;
-				/* the rule-by-rule check only where a blocked rule covers the pair
-				 */
-				if (!flow_set_add(&blocked, pair_key(sc, src, dst), false) &&
-				    path_is_blocked(sc, r, src, dst))
 					continue;
 				/* the same flow (transport, port or range) opened twice */
 				if (!flow_set_add(&seen, flow_key(sc, src, dst, r), true))
@@ -198,13 +167,11 @@ firewall_paths(const struct scenario *sc, struct firewall_path **out, size_t *n)
 		}
 	}
 	free(seen.keys);
-	free(blocked.keys);
 	*out = p;
 	*n = count;
 	return 0;
 fail:
 	free(seen.keys);
-	free(blocked.keys);
 	free(p);
 	*out = NULL;
 	*n = 0;

@@ -39,6 +39,7 @@ scenario_free(struct scenario *sc)
 		free(h->key);
 	}
 	free(sc->hosts);
+	free(sc->host_index);
 	for (size_t i = 0; i < sc->nrules; i++) {
 		struct scenario_rule *r = &sc->rules[i];
 		free(r->id);
@@ -58,11 +59,28 @@ scenario_free(struct scenario *sc)
 const struct scenario_host *
 scenario_host_find(const struct scenario *sc, const char *name)
 {
+	size_t lo = 0, hi;
+
 	if (sc == NULL || name == NULL)
 		return NULL;
-	for (size_t i = 0; i < sc->nhosts; i++) {
-		if (sc->hosts[i].name != NULL && strcmp(sc->hosts[i].name, name) == 0)
-			return &sc->hosts[i];
+	if (sc->host_index == NULL) { /* while the loader is still reading hosts */
+		for (size_t i = 0; i < sc->nhosts; i++) {
+			if (sc->hosts[i].name != NULL && strcmp(sc->hosts[i].name, name) == 0)
+				return &sc->hosts[i];
+		}
+		return NULL;
+	}
+	hi = sc->nhost_index;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct scenario_host *h = &sc->hosts[sc->host_index[mid]];
+		int c = strcmp(name, h->name);
+		if (c == 0)
+			return h;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
 	return NULL;
 }
@@ -90,24 +108,34 @@ scenario_host_fqdn(const struct scenario *sc, const struct scenario_host *h, cha
 	return buf;
 }
 
-bool
-scenario_rule_has_source(const struct scenario_rule *r, const struct scenario_host *h)
+/* from_hosts and to_hosts point into sc->hosts in ascending order: bisect. */
+static bool
+host_in(const struct scenario_host *const *v, size_t n, const struct scenario_host *h)
 {
-	for (size_t i = 0; i < r->nfrom; i++) {
-		if (r->from_hosts[i] == h)
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] == h)
 			return true;
+		if (v[mid] < h)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return false;
 }
 
 bool
+scenario_rule_has_source(const struct scenario_rule *r, const struct scenario_host *h)
+{
+	return host_in(r->from_hosts, r->nfrom, h);
+}
+
+bool
 scenario_rule_has_dest(const struct scenario_rule *r, const struct scenario_host *h)
 {
-	for (size_t i = 0; i < r->nto; i++) {
-		if (r->to_hosts[i] == h)
-			return true;
-	}
-	return false;
+	return host_in(r->to_hosts, r->nto, h);
 }
 
 /* required > optional > none */

@@ -14,14 +14,17 @@
 #include "scenarios/scenario.h"
 
 /* Bounds that keep a hostile file (or a fuzzer) from costing much. */
-#define SC_MAX_BYTES (1024 * 1024)
-#define SC_MAX_HOSTS 1024
-#define SC_MAX_RULES 4096
+#define SC_MAX_BYTES (8 * 1024 * 1024)
+#define SC_MAX_HOSTS 16384
+#define SC_MAX_RULES 65536
+/* (source, destination) pairs over all rules: 50 times the largest Lync
+ * deployment's matrix; rule checks and firewall output are linear in it */
+#define SC_MAX_PATHS 5000000
 #define SC_MAX_ROLES 256
 #define SC_MAX_NAMES 256 /* simple_urls, web_services, san of one host */
 #define SC_MAX_ERRORS 100
 #define SC_MAX_DEPTH 16 /* the schema needs 4 levels; libyaml has no limit of its own */
-#define SC_MAX_EVENTS 400000
+#define SC_MAX_EVENTS 4000000
 
 struct sc_msg {
 	int line;
@@ -47,8 +50,7 @@ struct loader {
 	size_t nsimple;
 	struct host_extra *hx;
 	bool *rule_ok;
-	int *from_rank; /* 0 any, 1 role, 2 host: how specific a rule's source is */
-	unsigned char *from_set, *to_set; /* nrules x nhosts membership */
+	int *from_rank;    /* 0 any, 1 role, 2 host: how specific a rule's source is */
 	bool hosts_failed; /* the host list itself is unusable: rules cannot name hosts */
 };
 
@@ -548,7 +550,6 @@ load_host(struct loader *l, yaml_node_t *n, struct scenario_host *h, struct host
 	    [K_KEY] = {"key", false, NULL, 0},
 	};
 	const char *v;
-	unsigned char bin[16];
 	char canon[INET6_ADDRSTRLEN];
 	size_t before = l->nmsgs + l->dropped;
 	bool ok = true;
@@ -595,9 +596,9 @@ load_host(struct loader *l, yaml_node_t *n, struct scenario_host *h, struct host
 		ok = false;
 	if (ks[K_ADDR].value != NULL &&
 	    (v = scalar_of(l, ks[K_ADDR].value, ks[K_ADDR].line, "address", "host")) != NULL) {
-		int af = strchr(v, ':') != NULL ? AF_INET6 : AF_INET;
-		if (inet_pton(af, v, bin) != 1 ||
-		    inet_ntop(af, bin, canon, sizeof(canon)) == NULL) {
+		/* parsed here, once: everything else reads h->addr (and prints h->address) */
+		if (lm_sockaddr_parse(v, 0, &h->addr, &h->addrlen) != 0 ||
+		    lm_sockaddr_str(&h->addr, canon, sizeof canon, false) == NULL) {
 			lerr(l, node_line(ks[K_ADDR].value),
 			     "bad address '%s' (an IPv4 or IPv6 literal)", v);
 			ok = false;
@@ -650,19 +651,6 @@ load_host(struct loader *l, yaml_node_t *n, struct scenario_host *h, struct host
 	hx->ok = ok && before == l->nmsgs + l->dropped;
 }
 
-static bool
-same_address(const char *a, const char *b)
-{
-	unsigned char x[16], y[16];
-	int af = strchr(a, ':') != NULL ? AF_INET6 : AF_INET;
-
-	if ((strchr(b, ':') != NULL ? AF_INET6 : AF_INET) != af)
-		return false;
-	if (inet_pton(af, a, x) != 1 || inet_pton(af, b, y) != 1)
-		return false;
-	return memcmp(x, y, af == AF_INET6 ? 16 : 4) == 0;
-}
-
 /* The length of the top-level list key (a sequence of 1..max items), or 0
  * once the reason it is not one is reported. */
 static size_t
@@ -685,6 +673,103 @@ seq_count(struct loader *l, const yaml_node_t *list, int line, const char *key, 
 		return 0;
 	}
 	return count;
+}
+
+static int
+sockaddr_cmp(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return a->ss_family < b->ss_family ? -1 : 1;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+	              &((const struct sockaddr_in *)b)->sin_addr, 4);
+}
+
+/* Host indices sorted by one key; duplicates are neighbours then. */
+static const struct scenario *sort_sc;
+static int sort_key; /* 0 name, 1 address, 2 fqdn */
+
+static int
+host_key_cmp(const void *a, const void *b)
+{
+	const struct scenario_host *x = &sort_sc->hosts[*(const uint32_t *)a],
+	                           *y = &sort_sc->hosts[*(const uint32_t *)b];
+	int c = 0;
+
+	switch (sort_key) {
+	case 0:
+		c = strcmp(x->name, y->name);
+		break;
+	case 1:
+		c = sockaddr_cmp(&x->addr, &y->addr);
+		break;
+	default:
+		c = strcasecmp(x->fqdn, y->fqdn);
+		break;
+	}
+	if (c != 0)
+		return c;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+/* Names, addresses and FQDNs must each name one host: sorted, not pairwise. */
+static void
+host_duplicates(struct loader *l)
+{
+	struct scenario *sc = l->sc;
+	uint32_t *v = malloc((sc->nhosts + 1) * sizeof *v);
+
+	if (v == NULL) {
+		lerr(l, 0, "out of memory");
+		return;
+	}
+	sort_sc = sc;
+	for (sort_key = 0; sort_key < 3; sort_key++) {
+		size_t n = 0;
+		for (size_t i = 0; i < sc->nhosts; i++) {
+			const struct scenario_host *h = &sc->hosts[i];
+			if ((sort_key == 0 && h->name) || (sort_key == 1 && h->address) ||
+			    (sort_key == 2 && h->fqdn))
+				v[n++] = (uint32_t)i;
+		}
+		qsort(v, n, sizeof *v, host_key_cmp);
+		for (size_t k = 1, first = 0; k < n; k++) {
+			const struct scenario_host *o = &sc->hosts[v[first]], *h = &sc->hosts[v[k]];
+			int c = sort_key == 0   ? strcmp(h->name, o->name)
+			        : sort_key == 1 ? sockaddr_cmp(&h->addr, &o->addr)
+			                        : strcasecmp(h->fqdn, o->fqdn);
+			if (c != 0) {
+				first = k;
+				continue;
+			}
+			if (sort_key == 0)
+				lerr(l, h->line, "duplicate host name '%s' (first on line %d)",
+				     h->name, o->line);
+			else if (sort_key == 1)
+				lerr(l, h->line,
+				     "duplicate address %s: hosts '%s' (line %d) and '%s'",
+				     h->address, o->name ? o->name : "?", o->line,
+				     h->name ? h->name : "?");
+			else
+				lerr(l, h->line, "duplicate fqdn %s: hosts '%s' (line %d) and '%s'",
+				     h->fqdn, o->name ? o->name : "?", o->line,
+				     h->name ? h->name : "?");
+		}
+	}
+	free(v);
+	/* the name index scenario_host_find searches (rules name hosts by it) */
+	if ((sc->host_index = malloc((sc->nhosts + 1) * sizeof *sc->host_index)) == NULL) {
+		lerr(l, 0, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < sc->nhosts; i++) {
+		if (sc->hosts[i].name != NULL)
+			sc->host_index[sc->nhost_index++] = (uint32_t)i;
+	}
+	sort_key = 0;
+	qsort(sc->host_index, sc->nhost_index, sizeof *sc->host_index, host_key_cmp);
 }
 
 static void
@@ -714,25 +799,7 @@ load_hosts(struct loader *l, yaml_node_t *list, int line)
 		load_host(l, n, h, &l->hx[sc->nhosts]);
 		sc->nhosts++;
 	}
-	/* Names, addresses and FQDNs must each name one host. */
-	for (size_t i = 0; i < sc->nhosts; i++) {
-		struct scenario_host *h = &sc->hosts[i];
-		for (size_t j = 0; j < i; j++) {
-			struct scenario_host *o = &sc->hosts[j];
-			if (h->name && o->name && strcmp(h->name, o->name) == 0)
-				lerr(l, h->line, "duplicate host name '%s' (first on line %d)",
-				     h->name, o->line);
-			if (h->address && o->address && same_address(h->address, o->address))
-				lerr(l, h->line,
-				     "duplicate address %s: hosts '%s' (line %d) and '%s'",
-				     h->address, o->name ? o->name : "?", o->line,
-				     h->name ? h->name : "?");
-			if (h->fqdn && o->fqdn && strcasecmp(h->fqdn, o->fqdn) == 0)
-				lerr(l, h->line, "duplicate fqdn %s: hosts '%s' (line %d) and '%s'",
-				     h->fqdn, o->name ? o->name : "?", o->line,
-				     h->name ? h->name : "?");
-		}
-	}
+	host_duplicates(l);
 }
 
 /* ---- rules ---------------------------------------------------------------- */
@@ -937,59 +1004,316 @@ load_rule(struct loader *l, yaml_node_t *n, struct scenario_rule *r, bool *okp)
 	*okp = ok && before == l->nmsgs + l->dropped;
 }
 
-/* Does any destination of rule a also belong to rule b (and which)? */
-static long
-to_overlap(struct loader *l, size_t a, size_t b)
-{
-	size_t nh = l->sc->nhosts;
+/*
+ * Rules against each other, in time linear in the scenario's size (sorting
+ * aside): a rule's hosts are sorted index lists; rules that can share a port
+ * fall in one "port group" (transport, overlapping port ranges); and the
+ * entries (group, destination, rule), sorted, put every pair of rules that
+ * reach one destination on one port group side by side. Only such pairs can
+ * break "one port, one service", override each other or contradict, so only
+ * they are compared, each once.
+ */
+struct ruleset {
+	uint32_t **to, **from; /* per rule: sorted host indices */
+	size_t *nto, *nfrom;
+	bool **keep; /* per rule, parallel to from: not overridden */
+	uint32_t *group;
+};
 
-	for (size_t h = 0; h < nh; h++) {
-		if (l->to_set[a * nh + h] && l->to_set[b * nh + h])
-			return (long)h;
+struct dest_entry {
+	uint32_t group, host, rule;
+};
+
+static int
+dest_cmp(const void *a, const void *b)
+{
+	const struct dest_entry *x = a, *y = b;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->host != y->host)
+		return x->host < y->host ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* (i, j): a pair of rules; sorted by i then j, duplicates removed. */
+struct rule_pair {
+	uint32_t i, j;
+};
+
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const struct rule_pair *x = a, *y = b;
+	if (x->i != y->i)
+		return x->i < y->i ? -1 : 1;
+	return x->j < y->j ? -1 : x->j > y->j;
+}
+
+struct pairs {
+	struct rule_pair *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void
+pair_add(struct pairs *p, uint32_t i, uint32_t j)
+{
+	struct rule_pair *v;
+
+	if (p->oom)
+		return;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		if ((v = realloc(p->v, cap * sizeof *v)) == NULL) {
+			p->oom = true;
+			return;
+		}
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n++] = (struct rule_pair){i, j};
+}
+
+static void
+pairs_sort_unique(struct pairs *p)
+{
+	size_t w = 0;
+
+	if (p->n == 0)
+		return;
+	qsort(p->v, p->n, sizeof *p->v, pair_cmp);
+	for (size_t r = 0; r < p->n; r++) {
+		if (w == 0 || pair_cmp(&p->v[w - 1], &p->v[r]) != 0)
+			p->v[w++] = p->v[r];
+	}
+	p->n = w;
+}
+
+static const struct scenario_rule *bucket_rules;
+
+/* by service, then rule */
+static int
+bucket_cmp(const void *a, const void *b)
+{
+	const struct scenario_rule *x = &bucket_rules[*(const uint32_t *)a],
+	                           *y = &bucket_rules[*(const uint32_t *)b];
+	if (x->service != y->service)
+		return x->service < y->service ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+static void
+pair_add_ordered(struct pairs *p, uint32_t x, uint32_t y)
+{
+	pair_add(p, x > y ? x : y, x > y ? y : x);
+}
+
+/* Pairs of different services are errors: past this many, the messages are
+ * dropped anyway ("... and N more"), so stop forming them. */
+#define SC_MAX_SVC_PAIRS 10000
+
+/*
+ * One bucket: the n rules that reach one destination in one port group.
+ * Pairs of different services go to svc, of opposite expectations to opp
+ * (each as (later rule, earlier rule)); pairs that agree on both are never
+ * formed, so a thousand exceptions to one broad rule cost a thousand pairs,
+ * not half a million. v: room for 2n rule indices.
+ */
+static void
+bucket_pairs(const struct scenario *sc, const struct dest_entry *e, size_t n, struct pairs *svc,
+             struct pairs *opp, uint32_t *v)
+{
+	uint32_t *open = v + n, *blocked;
+	size_t nopen = 0, nblocked = 0;
+	bool mixed_svc = false, mixed_exp = false;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct scenario_rule *r = &sc->rules[e[k].rule], *r0 = &sc->rules[e[0].rule];
+		v[k] = e[k].rule;
+		mixed_svc |= r->service != r0->service;
+		mixed_exp |= r->expect_blocked != r0->expect_blocked;
+	}
+	if (mixed_svc && svc->n < SC_MAX_SVC_PAIRS) {
+		bucket_rules = sc->rules;
+		qsort(v, n, sizeof *v, bucket_cmp);
+		for (size_t x = 0, run_end; x < n; x = run_end) {
+			run_end = x + 1;
+			while (run_end < n &&
+			       sc->rules[v[run_end]].service == sc->rules[v[x]].service)
+				run_end++;
+			for (size_t i = x; i < run_end; i++) {
+				for (size_t y = run_end; y < n && svc->n < SC_MAX_SVC_PAIRS; y++) {
+					if (scenario_rules_share_port(&sc->rules[v[i]],
+					                              &sc->rules[v[y]]))
+						pair_add_ordered(svc, v[i], v[y]);
+				}
+			}
+		}
+	}
+	if (!mixed_exp)
+		return;
+	for (size_t k = 0; k < n; k++) {
+		if (!sc->rules[e[k].rule].expect_blocked)
+			open[nopen++] = e[k].rule;
+	}
+	blocked = open + nopen;
+	for (size_t k = 0; k < n; k++) {
+		if (sc->rules[e[k].rule].expect_blocked)
+			blocked[nblocked++] = e[k].rule;
+	}
+	/* opposite expectations: every open rule against every blocked one */
+	for (size_t x = 0; x < nopen; x++) {
+		for (size_t y = 0; y < nblocked; y++) {
+			if (scenario_rules_share_port(&sc->rules[open[x]], &sc->rules[blocked[y]]))
+				pair_add_ordered(opp, open[x], blocked[y]);
+		}
+	}
+}
+
+/* The first host both sorted lists hold, or -1. */
+static long
+first_common(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	size_t x = 0, y = 0;
+
+	while (x < na && y < nb) {
+		if (a[x] == b[y])
+			return (long)a[x];
+		if (a[x] < b[y])
+			x++;
+		else
+			y++;
 	}
 	return -1;
 }
 
+/* Does sorted list big hold every host of sorted list small? */
 static bool
-to_covers(struct loader *l, size_t big, size_t small)
+list_covers(const uint32_t *big, size_t nbig, const uint32_t *small, size_t nsmall)
 {
-	size_t nh = l->sc->nhosts;
+	size_t x = 0;
 
-	for (size_t h = 0; h < nh; h++) {
-		if (l->to_set[small * nh + h] && !l->to_set[big * nh + h])
+	for (size_t y = 0; y < nsmall; y++) {
+		while (x < nbig && big[x] < small[y])
+			x++;
+		if (x == nbig || big[x] != small[y])
 			return false;
 	}
 	return true;
 }
 
-static const struct scenario_host **
-host_list(struct loader *l, const unsigned char *set, size_t *n)
+static long
+list_find(const uint32_t *v, size_t n, uint32_t h)
 {
-	const struct scenario_host **v;
-	size_t nh = l->sc->nhosts, c = 0;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] == h)
+			return (long)mid;
+		if (v[mid] < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static const struct scenario_host **
+host_list(struct loader *l, const uint32_t *v, const bool *keep, size_t n, size_t *out)
+{
+	const struct scenario_host **hv;
+	size_t c = 0;
+
+	*out = 0;
+	for (size_t k = 0; k < n; k++)
+		c += keep == NULL || keep[k];
+	if (c == 0 || (hv = calloc(c, sizeof(*hv))) == NULL)
+		return NULL;
+	for (size_t k = 0; k < n; k++) {
+		if (keep == NULL || keep[k])
+			hv[(*out)++] = &l->sc->hosts[v[k]];
+	}
+	return hv;
+}
+
+/* Per role, its hosts in file order (the lists "from: ROLE" and "to: ROLE" copy). */
+struct role_hosts {
+	uint32_t *v;
+	size_t n;
+};
+
+/* A rule endpoint's hosts as a sorted list; `from: any` is every host not in to. */
+static uint32_t *
+endpoint_hosts(struct loader *l, const struct scenario_endpoint *ep, const struct role_hosts *rh,
+               const uint32_t *to, size_t nto, size_t *n)
+{
+	struct scenario *sc = l->sc;
+	size_t nh = sc->nhosts, c = 0, t = 0;
+	uint32_t *v;
 
 	*n = 0;
-	for (size_t h = 0; h < nh; h++)
-		c += set[h] != 0;
-	if (c == 0)
-		return NULL;
-	if ((v = calloc(c, sizeof(*v))) == NULL)
+	if (ep->host != NULL) {
+		if ((v = malloc(sizeof *v)) != NULL) {
+			v[0] = (uint32_t)(ep->host - sc->hosts);
+			*n = 1;
+		}
+		return v;
+	}
+	if (!ep->any) {
+		const struct role_hosts *r = &rh[ep->role - sc->roles];
+		if (r->n == 0)
+			return calloc(1,
+			              sizeof *v); /* matches nothing; not an allocation failure */
+		if ((v = malloc(r->n * sizeof *v)) != NULL) {
+			memcpy(v, r->v, r->n * sizeof *v);
+			*n = r->n;
+		}
+		return v;
+	}
+	if ((v = malloc((nh + 1) * sizeof *v)) == NULL)
 		return NULL;
 	for (size_t h = 0; h < nh; h++) {
-		if (set[h])
-			v[(*n)++] = &l->sc->hosts[h];
+		while (t < nto && to[t] < h)
+			t++;
+		if (t < nto && to[t] == h)
+			continue;
+		v[c++] = (uint32_t)h;
 	}
+	*n = c;
 	return v;
 }
 
-static bool
-endpoint_matches(const struct scenario_endpoint *ep, const struct scenario_host *h)
+static void
+ruleset_free(struct ruleset *rs, size_t nr)
 {
-	if (ep->any)
-		return true;
-	if (ep->host != NULL)
-		return ep->host == h;
-	return ep->role != NULL && h->role == ep->role;
+	for (size_t i = 0; i < nr; i++) {
+		if (rs->to != NULL)
+			free(rs->to[i]);
+		if (rs->from != NULL)
+			free(rs->from[i]);
+		if (rs->keep != NULL)
+			free(rs->keep[i]);
+	}
+	free(rs->to);
+	free(rs->from);
+	free(rs->keep);
+	free(rs->nto);
+	free(rs->nfrom);
+	free(rs->group);
+}
+
+static int
+rule_port_cmp(const void *a, const void *b, void *arg)
+{
+	const struct scenario_rule *rules = arg;
+	const struct scenario_rule *x = &rules[*(const uint32_t *)a],
+	                           *y = &rules[*(const uint32_t *)b];
+	int ux = lm_service_info(x->service)->udp, uy = lm_service_info(y->service)->udp;
+
+	if (ux != uy)
+		return ux - uy;
+	return x->port < y->port ? -1 : x->port > y->port;
 }
 
 /*
@@ -1002,42 +1326,76 @@ static void
 resolve_rules(struct loader *l)
 {
 	struct scenario *sc = l->sc;
-	size_t nr = sc->nrules, nh = sc->nhosts;
-	unsigned char *keep = NULL;
+	size_t nr = sc->nrules, nh = sc->nhosts, nent = 0, npaths = 0, nrefs = 0;
+	struct role_hosts *rh = NULL;
+	struct ruleset rs;
+	struct dest_entry *ent = NULL;
+	struct pairs svc = {0}, opp = {0}, over = {0};
+	uint32_t *order = NULL, *scratch = NULL;
 
+	memset(&rs, 0, sizeof rs);
 	if (nr == 0 || nh == 0)
 		return;
-	l->from_set = calloc(nr * nh, 1);
-	l->to_set = calloc(nr * nh, 1);
+	rs.to = calloc(nr, sizeof *rs.to);
+	rs.from = calloc(nr, sizeof *rs.from);
+	rs.keep = calloc(nr, sizeof *rs.keep);
+	rs.nto = calloc(nr, sizeof *rs.nto);
+	rs.nfrom = calloc(nr, sizeof *rs.nfrom);
+	rs.group = calloc(nr, sizeof *rs.group);
 	l->from_rank = calloc(nr, sizeof(*l->from_rank));
-	keep = calloc(nr * nh, 1);
-	if (l->from_set == NULL || l->to_set == NULL || l->from_rank == NULL || keep == NULL) {
-		lerr(l, 0, "out of memory");
+	rh = calloc(sc->nroles, sizeof *rh);
+	order = calloc(nr, sizeof *order);
+	scratch = calloc(2 * nr, sizeof *scratch);
+	if (scratch == NULL || rs.to == NULL || rs.from == NULL || rs.keep == NULL ||
+	    rs.nto == NULL || rs.nfrom == NULL || rs.group == NULL || l->from_rank == NULL ||
+	    rh == NULL || order == NULL)
+		goto oom;
+	for (size_t h = 0; h < nh; h++)
+		rh[sc->hosts[h].role - sc->roles].n++;
+	for (size_t r = 0; r < sc->nroles; r++) {
+		if (rh[r].n > 0 && (rh[r].v = malloc(rh[r].n * sizeof *rh[r].v)) == NULL)
+			goto oom;
+		rh[r].n = 0;
+	}
+	for (size_t h = 0; h < nh; h++) {
+		struct role_hosts *r = &rh[sc->hosts[h].role - sc->roles];
+		r->v[r->n++] = (uint32_t)h;
+	}
+
+	/* memory and time grow with the paths: bound them before building lists */
+	for (size_t i = 0; i < nr; i++) {
+		const struct scenario_rule *r = &sc->rules[i];
+		size_t nto, nfrom;
+		if (!l->rule_ok[i])
+			continue;
+		nto = r->to.host != NULL   ? 1
+		      : r->to.role != NULL ? rh[r->to.role - sc->roles].n
+		                           : 0;
+		nfrom = r->from.host != NULL   ? 1
+		        : r->from.role != NULL ? rh[r->from.role - sc->roles].n
+		                               : nh - (nto < nh ? nto : nh);
+		npaths += nfrom * nto;
+		nrefs += nfrom + nto;
+	}
+	if (npaths > SC_MAX_PATHS || nrefs > SC_MAX_PATHS) {
+		lerr(l, 0, "too many paths: %zu (at most %d)", npaths, SC_MAX_PATHS);
 		goto out;
 	}
 	for (size_t i = 0; i < nr; i++) {
 		struct scenario_rule *r = &sc->rules[i];
-		size_t nfrom = 0, nto = 0;
-		long only_from = -1, only_to = -1;
+		size_t nfrom, nto;
 
 		if (!l->rule_ok[i])
 			continue;
 		l->from_rank[i] = r->from.any ? 0 : r->from.host != NULL ? 2 : 1;
-		for (size_t h = 0; h < nh; h++) {
-			if (endpoint_matches(&r->to, &sc->hosts[h])) {
-				l->to_set[i * nh + h] = 1;
-				nto++;
-				only_to = (long)h;
-			}
-		}
-		for (size_t h = 0; h < nh; h++) {
-			if (endpoint_matches(&r->from, &sc->hosts[h]) &&
-			    !(r->from.any && l->to_set[i * nh + h])) {
-				l->from_set[i * nh + h] = 1;
-				nfrom++;
-				only_from = (long)h;
-			}
-		}
+		if ((rs.to[i] = endpoint_hosts(l, &r->to, rh, NULL, 0, &rs.nto[i])) == NULL ||
+		    (rs.from[i] = endpoint_hosts(l, &r->from, rh, rs.to[i], rs.nto[i],
+		                                 &rs.nfrom[i])) == NULL ||
+		    (rs.keep[i] = malloc(rs.nfrom[i] + 1)) == NULL)
+			goto oom;
+		memset(rs.keep[i], 1, rs.nfrom[i]);
+		nfrom = rs.nfrom[i];
+		nto = rs.nto[i];
 		if (nto == 0) {
 			lerr(l, r->line, "rule '%s': 'to: %s' matches no host of the scenario",
 			     r->id, r->to.text);
@@ -1051,16 +1409,16 @@ resolve_rules(struct loader *l)
 			lerr(l, r->line, "rule '%s': 'from: any' leaves no source host", r->id);
 			l->rule_ok[i] = false;
 		}
-		if (nfrom == 1 && nto == 1 && only_from == only_to) {
+		if (nfrom == 1 && nto == 1 && rs.from[i][0] == rs.to[i][0]) {
 			lerr(l, r->line, "rule '%s': from and to are the same host '%s'", r->id,
-			     sc->hosts[only_to].name);
+			     sc->hosts[rs.to[i][0]].name);
 			l->rule_ok[i] = false;
 		}
 		/* TLS needs a server certificate the destination can have. */
 		if (lm_service_info(r->service)->tls) {
-			for (size_t h = 0; h < nh; h++) {
-				const struct scenario_host *d = &sc->hosts[h];
-				if (!l->to_set[i * nh + h] || d->role == NULL ||
+			for (size_t k = 0; k < nto; k++) {
+				const struct scenario_host *d = &sc->hosts[rs.to[i][k]];
+				if (d->role == NULL ||
 				    d->role->cert_shape != SCENARIO_CERT_CLIENT ||
 				    (d->cert != NULL && d->key != NULL))
 					continue;
@@ -1074,47 +1432,101 @@ resolve_rules(struct loader *l)
 			}
 		}
 	}
-	/* One port of one host serves one service. */
-	for (size_t i = 0; i < nr; i++) {
-		for (size_t j = 0; j < i; j++) {
-			long h;
-			if (!l->rule_ok[i] || !l->rule_ok[j] ||
-			    !scenario_rules_share_port(&sc->rules[i], &sc->rules[j]) ||
-			    sc->rules[i].service == sc->rules[j].service)
-				continue;
-			if ((h = to_overlap(l, i, j)) < 0)
-				continue;
-			lerr(l, sc->rules[i].line,
-			     "rule '%s': %s port %u on host '%s' (%s) is already %s in rule '%s' "
-			     "(line %d): one port, one service",
-			     sc->rules[i].id, lm_service_name(sc->rules[i].service),
-			     sc->rules[i].port, sc->hosts[h].name, sc->hosts[h].address,
-			     lm_service_name(sc->rules[j].service), sc->rules[j].id,
-			     sc->rules[j].line);
+
+	/* port groups: rules of one transport whose port ranges chain together */
+	{
+		size_t n = 0;
+		uint32_t g = 0;
+		unsigned hi = 0;
+		int udp = -1;
+		for (size_t i = 0; i < nr; i++)
+			if (l->rule_ok[i])
+				order[n++] = (uint32_t)i;
+		qsort_r(order, n, sizeof *order, rule_port_cmp, sc->rules);
+		for (size_t k = 0; k < n; k++) {
+			const struct scenario_rule *r = &sc->rules[order[k]];
+			int u = lm_service_info(r->service)->udp;
+			unsigned top = r->port_hi > r->port ? r->port_hi : r->port;
+			if (k == 0 || u != udp || r->port > hi) {
+				g++;
+				hi = top;
+				udp = u;
+			} else if (top > hi)
+				hi = top;
+			rs.group[order[k]] = g;
+			nent += rs.nto[order[k]];
 		}
 	}
-	/* More specific rules win over broader ones for their sources. */
-	memcpy(keep, l->from_set, nr * nh);
+	if (nent > 0 && (ent = malloc(nent * sizeof *ent)) == NULL)
+		goto oom;
+	nent = 0;
 	for (size_t i = 0; i < nr; i++) {
-		long winner = -1;
 		if (!l->rule_ok[i])
 			continue;
-		for (size_t j = 0; j < nr; j++) {
-			if (j == i || !l->rule_ok[j] ||
-			    !scenario_rules_share_port(&sc->rules[i], &sc->rules[j]) ||
-			    sc->rules[i].expect_blocked == sc->rules[j].expect_blocked ||
-			    l->from_rank[j] <= l->from_rank[i] || !to_covers(l, j, i))
+		for (size_t k = 0; k < rs.nto[i]; k++)
+			ent[nent++] = (struct dest_entry){rs.group[i], rs.to[i][k], (uint32_t)i};
+	}
+	if (nent > 0)
+		qsort(ent, nent, sizeof *ent, dest_cmp);
+	/* the rules reaching one destination in one port group: compare those of
+	 * different services, and those of opposite expectations (not the many
+	 * that agree: a thousand per-host exceptions to one broad rule cost a
+	 * thousand comparisons, not a million) */
+	for (size_t a = 0; a < nent;) {
+		size_t b = a;
+		while (b < nent && ent[b].group == ent[a].group && ent[b].host == ent[a].host)
+			b++;
+		bucket_pairs(sc, ent + a, b - a, &svc, &opp, scratch);
+		a = b;
+	}
+	if (svc.oom || opp.oom)
+		goto oom;
+	pairs_sort_unique(&svc);
+	pairs_sort_unique(&opp);
+
+	/* One port of one host serves one service. */
+	for (size_t k = 0; k < svc.n; k++) {
+		uint32_t i = svc.v[k].i, j = svc.v[k].j;
+		long h = first_common(rs.to[i], rs.nto[i], rs.to[j], rs.nto[j]);
+		lerr(l, sc->rules[i].line,
+		     "rule '%s': %s port %u on host '%s' (%s) is already %s in rule '%s' "
+		     "(line %d): one port, one service",
+		     sc->rules[i].id, lm_service_name(sc->rules[i].service), sc->rules[i].port,
+		     sc->hosts[h].name, sc->hosts[h].address, lm_service_name(sc->rules[j].service),
+		     sc->rules[j].id, sc->rules[j].line);
+	}
+
+	/* More specific rules win over broader ones for their sources. */
+	for (size_t k = 0; k < opp.n; k++) {
+		uint32_t x = opp.v[k].i, y = opp.v[k].j;
+		for (int turn = 0; turn < 2; turn++) {
+			uint32_t i = turn ? y : x, j = turn ? x : y; /* does j override i? */
+			if (l->from_rank[j] > l->from_rank[i] &&
+			    list_covers(rs.to[j], rs.nto[j], rs.to[i], rs.nto[i]))
+				pair_add(&over, i, j);
+		}
+	}
+	if (over.oom)
+		goto oom;
+	pairs_sort_unique(&over);
+	for (size_t k = 0; k < over.n;) {
+		uint32_t i = over.v[k].i;
+		long winner = -1;
+		bool left = false;
+		for (; k < over.n && over.v[k].i == i; k++) {
+			uint32_t j = over.v[k].j;
+			if (!l->rule_ok[i] || !l->rule_ok[j])
 				continue;
-			for (size_t h = 0; h < nh; h++) {
-				if (l->from_set[j * nh + h] && keep[i * nh + h]) {
-					keep[i * nh + h] = 0;
+			for (size_t f = 0; f < rs.nfrom[j]; f++) {
+				long at = list_find(rs.from[i], rs.nfrom[i], rs.from[j][f]);
+				if (at >= 0 && rs.keep[i][at]) {
+					rs.keep[i][at] = 0;
 					winner = (long)j;
 				}
 			}
 		}
-		bool left = false;
-		for (size_t h = 0; h < nh; h++)
-			left |= keep[i * nh + h] != 0;
+		for (size_t f = 0; f < rs.nfrom[i]; f++)
+			left |= rs.keep[i][f] != 0;
 		if (!left && winner >= 0) {
 			lerr(l, sc->rules[i].line,
 			     "rule '%s': every source is overridden by the more specific rule '%s' "
@@ -1123,45 +1535,75 @@ resolve_rules(struct loader *l)
 			l->rule_ok[i] = false;
 		}
 	}
+
 	/* What is left with opposite expectations on a shared path is a contradiction. */
-	for (size_t i = 0; i < nr; i++) {
-		for (size_t j = 0; j < i; j++) {
-			struct scenario_rule *a = &sc->rules[j], *b = &sc->rules[i];
-			long s = -1, d;
-			if (!l->rule_ok[i] || !l->rule_ok[j] || !scenario_rules_share_port(a, b) ||
-			    a->expect_blocked == b->expect_blocked || (d = to_overlap(l, i, j)) < 0)
-				continue;
-			for (size_t h = 0; h < nh && s < 0; h++) {
-				if (keep[i * nh + h] && keep[j * nh + h])
-					s = (long)h;
-			}
-			if (s < 0)
-				continue;
-			lerr(l, b->line,
-			     "rule '%s' contradicts rule '%s' (line %d): both cover %s -> %s port "
-			     "%u, "
-			     "one expects open, the other blocked%s",
-			     b->id, a->id, a->line, sc->hosts[s].name, sc->hosts[d].name, b->port,
-			     l->from_rank[i] != l->from_rank[j]
-			         ? " (a more specific rule overrides a broader one only when it "
-			           "covers "
-			           "all of its destinations)"
-			         : "");
+	for (size_t k = 0; k < opp.n; k++) {
+		uint32_t i = opp.v[k].i, j = opp.v[k].j;
+		struct scenario_rule *a = &sc->rules[j], *b = &sc->rules[i];
+		long s = -1, d;
+		size_t x = 0, y = 0;
+		if (!l->rule_ok[i] || !l->rule_ok[j])
+			continue;
+		d = first_common(rs.to[i], rs.nto[i], rs.to[j], rs.nto[j]);
+		while (x < rs.nfrom[i] && y < rs.nfrom[j] && s < 0) {
+			if (rs.from[i][x] == rs.from[j][y]) {
+				if (rs.keep[i][x] && rs.keep[j][y])
+					s = (long)rs.from[i][x];
+				x++;
+				y++;
+			} else if (rs.from[i][x] < rs.from[j][y])
+				x++;
+			else
+				y++;
 		}
+		if (s < 0 || d < 0)
+			continue;
+		lerr(l, b->line,
+		     "rule '%s' contradicts rule '%s' (line %d): both cover %s -> %s port "
+		     "%u, "
+		     "one expects open, the other blocked%s",
+		     b->id, a->id, a->line, sc->hosts[s].name, sc->hosts[d].name, b->port,
+		     l->from_rank[i] != l->from_rank[j]
+		         ? " (a more specific rule overrides a broader one only when it "
+		           "covers "
+		           "all of its destinations)"
+		         : "");
 	}
 	if (lfailed(l))
 		goto out;
 	for (size_t i = 0; i < nr; i++) {
 		struct scenario_rule *r = &sc->rules[i];
-		r->from_hosts = host_list(l, keep + i * nh, &r->nfrom);
-		r->to_hosts = host_list(l, l->to_set + i * nh, &r->nto);
+		r->from_hosts = host_list(l, rs.from[i], rs.keep[i], rs.nfrom[i], &r->nfrom);
+		r->to_hosts = host_list(l, rs.to[i], NULL, rs.nto[i], &r->nto);
 		if (r->from_hosts == NULL || r->to_hosts == NULL) {
 			lerr(l, r->line, "out of memory");
 			goto out;
 		}
 	}
+	goto out;
+oom:
+	lerr(l, 0, "out of memory");
 out:
-	free(keep);
+	for (size_t r = 0; rh != NULL && r < sc->nroles; r++)
+		free(rh[r].v);
+	free(rh);
+	free(order);
+	free(scratch);
+	free(ent);
+	free(svc.v);
+	free(opp.v);
+	free(over.v);
+	ruleset_free(&rs, nr);
+}
+
+static int
+rule_id_cmp(const void *a, const void *b, void *arg)
+{
+	const struct scenario_rule *rules = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(rules[x].id, rules[y].id);
+
+	return c != 0 ? c : (x < y ? -1 : 1);
 }
 
 static void
@@ -1187,16 +1629,28 @@ load_rules(struct loader *l, yaml_node_t *list, int line)
 		load_rule(l, n, &sc->rules[sc->nrules], &l->rule_ok[sc->nrules]);
 		sc->nrules++;
 	}
-	for (size_t i = 0; i < sc->nrules; i++) {
-		for (size_t j = 0; j < i; j++) {
-			if (sc->rules[i].id && sc->rules[j].id &&
-			    strcmp(sc->rules[i].id, sc->rules[j].id) == 0) {
-				lerr(l, sc->rules[i].line,
-				     "duplicate rule id '%s' (first on line %d)", sc->rules[i].id,
-				     sc->rules[j].line);
-				break;
-			}
+	/* ids sorted (ties in file order): a duplicate follows its first */
+	{
+		uint32_t *v = malloc((sc->nrules + 1) * sizeof *v);
+		size_t n = 0;
+		if (v == NULL) {
+			lerr(l, 0, "out of memory");
+			return;
 		}
+		for (size_t i = 0; i < sc->nrules; i++)
+			if (sc->rules[i].id != NULL)
+				v[n++] = (uint32_t)i;
+		qsort_r(v, n, sizeof *v, rule_id_cmp, sc->rules);
+		for (size_t k = 1, first = 0; k < n; k++) {
+			const struct scenario_rule *r = &sc->rules[v[k]], *o = &sc->rules[v[first]];
+			if (strcmp(r->id, o->id) != 0) {
+				first = k;
+				continue;
+			}
+			lerr(l, r->line, "duplicate rule id '%s' (first on line %d)", r->id,
+			     o->line);
+		}
+		free(v);
 	}
 }
 
@@ -1452,8 +1906,6 @@ done:
 	free(l.hx);
 	free(l.rule_ok);
 	free(l.from_rank);
-	free(l.from_set);
-	free(l.to_set);
 	if (lfailed(&l)) {
 		lerr_flush(&l, err, errlen);
 		scenario_free(sc);

@@ -67,4 +67,23 @@ for sub in probe listen lab certs firewall report scenario; do
 	[ "$(tail -c 1 "$LM_TMP/help" | od -An -c | tr -d ' ')" = '\n' ] ||
 		lm_fail "$sub --help does not end with a newline"
 done
+# scenario limits: the message says the limit and ends with a newline, exit 2
+python3 - "$LM_TMP/hosts.yaml" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("name: big\ndomain: d.test\nhosts:\n")
+    for i in range(16385):
+        f.write("  - {name: h%d, role: internal-client, address: 10.%d.%d.%d}\n"
+                % (i, i // 65536, (i // 256) % 256, i % 256))
+    f.write("rules:\n  - {id: r, service: tcp, port: 1, from: any, to: h0}\n")
+PY
+set +e
+"$LYNCMOCK" scenario check "$LM_TMP/hosts.yaml" >"$LM_TMP/out" 2>"$LM_TMP/err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || lm_fail "16385 hosts: exit $rc"
+[ "$(cat "$LM_TMP/err")" = "$LM_TMP/hosts.yaml:3: too many hosts: 16385 (at most 16384)" ] ||
+	lm_fail "16385 hosts: $(cat "$LM_TMP/err")"
+[ "$(tail -c 1 "$LM_TMP/err" | od -An -c | tr -d ' ')" = '\n' ] ||
+	lm_fail "the limit message does not end with a newline"
 echo "PASS: one option-error message per case for every subcommand"

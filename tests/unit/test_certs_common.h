@@ -24,18 +24,27 @@ static char *tc_dir_sans[] = {"meet.contoso.local", "dialin.contoso.local",
                               "dirweb.contoso.local"};
 static char *tc_fe_sans[] = {"meet.contoso.local", "dialin.contoso.local",
                              "lyncdiscoverinternal.contoso.local", "lyncdiscover.contoso.local"};
+#define TC_HOST(n, r, a, f, p, sans, nsans)                                                        \
+	{                                                                                          \
+		.name = (n), .role = &tc_roles[r], .address = (a), .fqdn = (f), .pool = (p),       \
+		.san_extra = (sans), .nsan_extra = (nsans)                                         \
+	}
 static struct scenario_host tc_hosts[] = {
-    {"rp01", &tc_roles[0], "198.18.0.10", NULL, NULL, NULL, 0, NULL, NULL, 0},
-    {"cl01", &tc_roles[1], "198.18.0.20", NULL, NULL, NULL, 0, NULL, NULL, 0},
-    {"dir01", &tc_roles[2], "198.18.1.10", "dir01.contoso.local", "dirpool.contoso.local",
-     tc_dir_sans, 5, NULL, NULL, 0},
-    {"fe01", &tc_roles[3], "198.18.1.20", "fe01.contoso.local", "fepool.contoso.local", tc_fe_sans,
-     4, NULL, NULL, 0},
-    {"edge01", &tc_roles[4], "198.18.1.30", "edge01-int.contoso.local", NULL, NULL, 0, NULL, NULL,
-     0},
+    TC_HOST("rp01", 0, "198.18.0.10", NULL, NULL, NULL, 0),
+    TC_HOST("cl01", 1, "198.18.0.20", NULL, NULL, NULL, 0),
+    TC_HOST("dir01", 2, "198.18.1.10", "dir01.contoso.local", "dirpool.contoso.local", tc_dir_sans,
+            5),
+    TC_HOST("fe01", 3, "198.18.1.20", "fe01.contoso.local", "fepool.contoso.local", tc_fe_sans, 4),
+    TC_HOST("edge01", 4, "198.18.1.30", "edge01-int.contoso.local", NULL, NULL, 0),
 };
 static struct scenario tc_scenario = {
-    "test", "single-director", "contoso.local", tc_roles, 5, tc_hosts, 5, NULL, 0,
+    .file = "test",
+    .name = "single-director",
+    .domain = "contoso.local",
+    .roles = tc_roles,
+    .nroles = 5,
+    .hosts = tc_hosts,
+    .nhosts = 5,
 };
 
 static inline const struct scenario_host *

@@ -236,7 +236,7 @@ test_missing_file(void **state)
 static void
 test_too_large(void **state)
 {
-	size_t len = 1024 * 1024 + 1;
+	size_t len = 8 * 1024 * 1024 + 1;
 	char *big = malloc(len);
 	(void)state;
 
