@@ -559,6 +559,8 @@ cut_kind(struct probe *p)
 	socklen_t l = sizeof ti;
 	int fd = p->bev != NULL ? bufferevent_getfd(p->bev) : p->fd;
 
+	if (p->hangup != 0)
+		return p->hangup == 'r' ? "rst" : "fin";
 	if (p->alert_sent_blind)
 		return "fin";
 	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == -1)
@@ -566,19 +568,30 @@ cut_kind(struct probe *p)
 	return ti.tcpi_state == TCP_CLOSE ? "rst" : "fin";
 }
 
-/* Connected, then the peer hung up before any answer (sent: what we had sent, or NULL). */
+/* Connected, then the peer hung up before any answer (sent: what we had sent,
+ * or NULL). A peer that acknowledged none of it hung up before our first bytes
+ * reached it: not an IPS reading them, something that refuses us at once. */
 static void
 probe_cut(struct probe *p, const char *sent)
 {
 	const char *k = cut_kind(p);
+	bool rst = strcmp(k, "rst") == 0;
+	bool unread = sent != NULL &&
+	              !probe_cut_peer_acked(p, p->bev != NULL ? bufferevent_getfd(p->bev) : p->fd);
+	bool before = sent == NULL || unread;
 
 	fact(&p->res.facts.answer, k);
-	fact(&p->res.facts.sent, sent);
-	probe_done(p, LM_OUT_CUT_AFTER_CONNECT, "TCP connected, then %s %s%s%s",
-	           strcmp(k, "rst") == 0 ? "reset (RST)" : "closed (FIN)",
-	           sent ? "after " : "before our first bytes", sent ? sent : "",
-	           strcmp(k, "rst") == 0 ? ": an IPS or application-aware firewall on the path?"
-	                                 : ": TCP wrappers or a service refusing this source?");
+	fact(&p->res.facts.sent, before ? NULL : sent);
+	probe_done(p, LM_OUT_CUT_AFTER_CONNECT, "TCP connected, then %s %s%s%s%s%s",
+	           rst ? "reset (RST)" : "closed (FIN)",
+	           before ? "before our first bytes" : "after ", before ? "" : sent,
+	           unread ? " (it acknowledged none of " : "", unread ? sent : "",
+	           !before ? (rst ? ": an IPS or application-aware firewall on the path?"
+	                          : ": TCP wrappers or a service refusing this source?")
+	                   : (unread ? "): TCP wrappers, a connection limit or a service refusing "
+	                               "this source at once?"
+	                             : ": TCP wrappers, a connection limit or a service refusing "
+	                               "this source at once?"));
 }
 
 /* The small-MSS retry got an answer where the normal connection got nothing. */
@@ -739,6 +752,9 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (p->finished)
 		return;
+	/* a plain socket's EOF is a FIN read (the TLS reads are watched in probe_cut.c) */
+	if ((what & BEV_EVENT_EOF) && p->ssl == NULL)
+		probe_cut_saw(p, 'f');
 	if (what & BEV_EVENT_CONNECTED) {
 		/* on a TLS bufferevent: the handshake is complete */
 		p->handshake_done = true;
@@ -887,6 +903,7 @@ connected(struct probe *p)
 		char c;
 		ssize_t n = recv(p->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n == 0 || (n == -1 && (errno == ECONNRESET || errno == EPIPE))) {
+			probe_cut_saw(p, n == 0 ? 'f' : 'r');
 			probe_cut(p, NULL);
 			return;
 		}

@@ -194,6 +194,8 @@ struct probe {
 	/* we sent an alert before any server byte: OpenSSL's answer to a FIN
 	 * (its alert then draws the peer's RST, so the TCP state no longer tells) */
 	bool alert_sent_blind;
+	/* the first hang-up our reads saw: 'f' a FIN, 'r' a reset, 0 none (probe_cut.c) */
+	char hangup;
 	double t_sent; /* lm_now_ms() when our last bytes went out (ClientHello, request) */
 	/* the small-MSS retry (probe_mtu.c), started when a TLS port stays silent */
 	int mtu_fd;
@@ -218,6 +220,13 @@ void probe_mtu_release(struct probe *p);
 /* At a timeout of the normal connection: when the small-MSS one has an answer
  * queued, it wins (mtu-blackhole) before any overload retry; true if done. */
 bool probe_mtu_settle(struct probe *p);
+/* A peer that accepted, then hung up (probe_cut.c): probe_cut_watch records
+ * the first FIN or RST the TLS socket's reads see; probe_cut_saw records one
+ * seen elsewhere; probe_cut_peer_acked says whether the peer acknowledged any
+ * byte we sent on fd (if not, it hung up before our first bytes reached it). */
+void probe_cut_watch(struct probe *p);
+void probe_cut_saw(struct probe *p, char kind);
+bool probe_cut_peer_acked(struct probe *p, int fd);
 /* Engine helpers probe_mtu.c uses. */
 void probe_mtu_found(struct probe *p);
 

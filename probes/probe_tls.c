@@ -337,6 +337,7 @@ probe_tls_start(struct probe *p, char *err, size_t errlen)
 	p->fd = -1;
 	p->ssl = ssl;
 	bufferevent_openssl_set_allow_dirty_shutdown(p->bev, 1);
+	probe_cut_watch(p);
 	probe_debug(p, "TLS to %s, verifying the name %s", p->res.dst_addr ? p->res.dst_addr : "?",
 	            p->tls_name ? p->tls_name : "(none)");
 	return 0;

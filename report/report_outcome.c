@@ -381,12 +381,21 @@ fix_cut(const struct probe_result *r, char *buf, size_t len)
 	const struct probe_facts *f = &r->facts;
 	bool rst = f->answer != NULL && strcmp(f->answer, "rst") == 0;
 
+	if (f->sent == NULL) {
+		/* it hung up without one byte of ours: nothing read them */
+		snprintf(buf, len,
+		         "Something at %s (%s) port %u accepts TCP from %s and then %s it before "
+		         "our first bytes: look for TCP wrappers (hosts.allow/hosts.deny), a "
+		         "connection limit or a service on %s that refuses %s at once.",
+		         dst_of(r), daddr_of(r), r->port, src_of(r), rst ? "resets" : "closes",
+		         dst_of(r), src_of(r));
+		return;
+	}
 	snprintf(buf, len,
-	         "Something at %s (%s) port %u accepts TCP from %s and then %s it %s: look for "
-	         "an IPS or application-aware firewall on the path, TCP wrappers "
-	         "(hosts.allow/hosts.deny) or a service on %s that refuses %s.",
-	         dst_of(r), daddr_of(r), r->port, src_of(r), rst ? "resets" : "closes",
-	         f->sent ? "after our first bytes" : "before our first bytes", dst_of(r),
+	         "Something at %s (%s) port %u accepts TCP from %s and then %s it after our "
+	         "first bytes: look for an IPS or application-aware firewall on the path, TCP "
+	         "wrappers (hosts.allow/hosts.deny) or a service on %s that refuses %s.",
+	         dst_of(r), daddr_of(r), r->port, src_of(r), rst ? "resets" : "closes", dst_of(r),
 	         src_of(r));
 }
 

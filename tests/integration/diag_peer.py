@@ -5,6 +5,7 @@ usage: diag_peer.py READYFILE ADDR MODE:PORT [MODE:PORT...]
   close   accept, read what the client sends (up to 1 s), close: a FIN
   reset   accept, wait 0.3 s (the client's first bytes arrive), abort: a RST
   resetnow accept and abort at once (SO_LINGER 0)
+  closenow accept and close at once, reading nothing: a FIN
   silent  accept and say nothing (bounded: the test kills us)
 Writes "ready" to READYFILE once every port listens; runs at most 120 s.
 """
@@ -32,10 +33,12 @@ end = time.time() + 120
 while time.time() < end:
     for key, _ in sel.select(timeout=0.05):
         mode = key.data
-        if mode in ("close", "reset", "resetnow", "silent"):
+        if mode in ("close", "reset", "resetnow", "closenow", "silent"):
             c, _ = key.fileobj.accept()
             if mode == "resetnow":
                 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                c.close()
+            elif mode == "closenow":
                 c.close()
             elif mode == "reset":
                 pending.append((time.time() + 0.3, c, "reset"))

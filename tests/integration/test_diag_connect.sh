@@ -45,8 +45,21 @@ table inet lmdiagt {
 	}
 }
 NFT
+# 31016-31018 hang up at once on accept, and the target drops our data to them
+# (IP length > 60: everything but SYN, ACK, FIN), so they hang up before one
+# byte of ours reaches them whatever the timing (without the drop, a ClientHello
+# that arrives before the close makes the kernel answer the close with a RST)
+ip netns exec "$NT" nft -f - <<'NFT' || lm_fail "nft data drop on the target"
+table inet lmdiagd {
+	chain lmin {
+		type filter hook input priority -10; policy accept;
+		tcp dport { 31016, 31017, 31018 } meta length > 60 drop
+	}
+}
+NFT
 ip netns exec "$NT" python3 "$LM_SOURCE_DIR/tests/integration/diag_peer.py" "$LM_TMP/peer.ready" \
 	198.18.21.2 close:31010 reset:31011 silent:31012 silent:31013 resetnow:31014 close:31015 \
+	closenow:31016 resetnow:31017 closenow:31018 \
 	>"$LM_TMP/peer.log" 2>&1 &
 lm_track $!
 lm_wait_for "$LM_TMP/peer.ready" ready
@@ -69,6 +82,9 @@ rules:
   - {id: tls-silent,  service: sip-mtls, port: 31012, from: internal-client, to: director}
   - {id: http-silent, service: http,     port: 31013, from: internal-client, to: director}
   - {id: http-fin,    service: http,     port: 31015, from: internal-client, to: director}
+  - {id: tls-fin-now, service: https,    port: 31016, from: internal-client, to: director}
+  - {id: tls-rst-now, service: https,    port: 31017, from: internal-client, to: director}
+  - {id: http-fin-now, service: http,    port: 31018, from: internal-client, to: director}
 YAML
 rc=0
 t0=$(date +%s%N)
@@ -76,7 +92,7 @@ ip netns exec "$NP" "$LYNCMOCK" probe --scenario "$LM_TMP/sc.yaml" --host cl01 -
 	--ca "$LM_TMP/pki/ca.pem" --format json --output "$LM_TMP/a.json" 2>"$LM_TMP/a.err" || rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$rc" -eq 1 ] || lm_fail "probe exit $rc, want 1 ($(cat "$LM_TMP/a.err"))"
-[ "$(jq '.results | length' "$LM_TMP/a.json")" -eq 10 ] || lm_fail "want 10 results"
+[ "$(jq '.results | length' "$LM_TMP/a.json")" -eq 13 ] || lm_fail "want 13 results"
 get() { jq -r --arg r "$1" ".results[] | select(.rule == \$r) | $2" "$LM_TMP/a.json"; }
 expect() { # rule outcome detail-regex fix-regex
 	local o d f
@@ -103,6 +119,17 @@ expect tls-fin cut-after-connect 'closed \(FIN\) after our ClientHello' \
 expect tls-rst cut-after-connect 'reset \(RST\) after our ClientHello: an IPS or application-aware firewall on the path\?' \
 	'^Something at dir01 \(198\.18\.21\.2\) port 31011 accepts TCP from cl01 and then resets it after our first bytes: look for an IPS'
 expect http-fin cut-after-connect 'closed \(FIN\) after our HTTP request' 'port 31015 accepts TCP from cl01 and then closes it'
+# case 2, before our first bytes: the peer hangs up and never acknowledges any
+# byte of ours (FIN from the service, then nothing an IPS could have read)
+expect tls-fin-now cut-after-connect '^TCP connected, then closed \(FIN\) before our first bytes( \(it acknowledged none of our ClientHello\))?: TCP wrappers, a connection limit or a service refusing this source at once\?$' \
+	'^Something at dir01 \(198\.18\.21\.2\) port 31016 accepts TCP from cl01 and then closes it before our first bytes: look for TCP wrappers \(hosts\.allow/hosts\.deny\), a connection limit or a service on dir01 that refuses cl01 at once\.$'
+jq -e '.results[] | select(.rule == "tls-fin-now") | .facts.answer == "fin" and .facts.sent == null' "$LM_TMP/a.json" >/dev/null ||
+	lm_fail "tls-fin-now facts: $(get tls-fin-now .facts)"
+expect tls-rst-now cut-after-connect '^TCP connected, then reset \(RST\) before our first bytes' \
+	'port 31017 accepts TCP from cl01 and then resets it before our first bytes: look for TCP wrappers'
+[ "$(get tls-rst-now .facts.answer)" = rst ] || lm_fail "tls-rst-now: facts.answer $(get tls-rst-now .facts.answer)"
+expect http-fin-now cut-after-connect '^TCP connected, then closed \(FIN\) before our first bytes( \(it acknowledged none of our HTTP request\))?:' \
+	'port 31018 accepts TCP from cl01 and then closes it before our first bytes'
 # case 3: connected, sent, nothing back (and the TIME is the time really waited)
 expect tls-silent no-answer 'TCP connected; the server sent nothing in (1[89][0-9][0-9]|2[0-9]{3}) ms \(after our ClientHello\)' \
 	'^Check the sip-mtls service on dir01 \(198\.18\.21\.2\) port 31012: it accepts TCP from cl01 but sent nothing in [0-9]+ ms'
