@@ -43,6 +43,22 @@ int report_read_json(const char *path, struct probe_run *run, char *err, size_t 
 int report_read_json_buffer(const char *data, size_t len, const char *name, struct probe_run *run,
                             char *err, size_t errlen);
 
+/* Moves src's results to the end of dst and folds src's header in as
+ * report_read_json does (src is left without results; free it). 0 or -1
+ * (out of memory: both unchanged). */
+int report_run_append(struct probe_run *dst, struct probe_run *src);
+/*
+ * Drops repeated measurements from a merged run, keeping the first of each:
+ * two results are one measurement when rule, service, port, source host and
+ * address, destination host and address, outcome, the four timings and the
+ * identity record received (which carries the probe's random token) are all
+ * equal (a report given twice, or a merge merged again with one of its
+ * inputs). Returns how many were dropped; *remeasured (when not NULL) counts
+ * the paths left with more than one result (the same path measured in
+ * different runs: each is kept). Order is kept. (size_t)-1 when out of memory.
+ */
+size_t report_run_dedup(struct probe_run *run, size_t *remeasured);
+
 /* Per-format renderers behind report_render (color: table only). */
 int report_table_render(const struct probe_run *run, bool color, char **out, size_t *outlen);
 int report_json_render(const struct probe_run *run, char **out, size_t *outlen);

@@ -753,6 +753,26 @@ merge_header(struct probe_run *run, const char *scenario, const char *source, co
 }
 
 int
+report_run_append(struct probe_run *dst, struct probe_run *src)
+{
+	if (dst->cap < dst->n + src->n) {
+		struct probe_result *nr = realloc(dst->results, (dst->n + src->n) * sizeof *nr);
+		if (nr == NULL)
+			return -1;
+		dst->results = nr;
+		dst->cap = dst->n + src->n;
+	}
+	if (merge_header(dst, src->scenario, src->source_host, src->started, src->duration_ms,
+	                 src->partial, src->note) == -1)
+		return -1;
+	if (src->n > 0)
+		memcpy(dst->results + dst->n, src->results, src->n * sizeof *src->results);
+	dst->n += src->n;
+	src->n = 0; /* the results belong to dst now */
+	return 0;
+}
+
+int
 report_read_json_buffer(const char *data, size_t len, const char *name, struct probe_run *run,
                         char *err, size_t errlen)
 {

@@ -41,6 +41,40 @@ run 1 --format json -o "$LM_TMP/ab.json" "$FX/rp01.json" "$FX/cl01.json"
 run 1 --format json "$LM_TMP/ab.json" "$FX/dir01.json"
 [ "$(grep -c '"rule": ' "$LM_TMP/out")" -eq 10 ] || lm_fail "merge of a merge: want 10 results"
 
+# the same report twice counts once, and stderr says how many were dropped
+run 1 "$FX/rp01.json" "$FX/rp01.json"
+grep -qx '3 paths: 2 ok, 1 failed' "$LM_TMP/out" || lm_fail "rp01 twice: $(tail -1 "$LM_TMP/out")"
+[ "$(cat "$LM_TMP/err")" = "lyncmock report: note: dropped 3 duplicate results (the same measurement given more than once)" ] ||
+	lm_fail "rp01 twice, stderr: $(cat "$LM_TMP/err")"
+# a merge merged again with one of its inputs: the input's results are in it already
+run 1 --format json "$LM_TMP/ab.json" "$FX/rp01.json" "$FX/dir01.json"
+[ "$(grep -c '"rule": ' "$LM_TMP/out")" -eq 10 ] || lm_fail "merge + its input: want 10 results"
+grep -qF "dropped 3 duplicate results" "$LM_TMP/err" || lm_fail "merge + input: $(cat "$LM_TMP/err")"
+# the same paths measured in another run (other timings) are kept, with a note
+sed 's/"connect_ms": 1.2,/"connect_ms": 1.7,/' "$FX/rp01.json" >"$LM_TMP/rp01-again.json"
+run 1 "$FX/rp01.json" "$LM_TMP/rp01-again.json"
+grep -qF "note: 2 paths were measured in more than one run; each result is kept" "$LM_TMP/err" ||
+	lm_fail "re-measured: $(cat "$LM_TMP/err")"
+grep -qF "dropped 1 duplicate result " "$LM_TMP/err" || lm_fail "re-measured dup: $(cat "$LM_TMP/err")"
+grep -qx '5 paths: 4 ok, 1 failed' "$LM_TMP/out" || lm_fail "re-measured: $(tail -1 "$LM_TMP/out")"
+
+# reports of different scenarios are two matrices: refused, both named, exit 2
+sed 's/^  "scenario": "single-director"/  "scenario": "director-pool"/' "$FX/cl01.json" >"$LM_TMP/cl01-dp.json"
+grep -q '^  "scenario": "director-pool"' "$LM_TMP/cl01-dp.json" || lm_fail "fixture edit failed"
+run 2 "$FX/rp01.json" "$LM_TMP/cl01-dp.json"
+[ "$(cat "$LM_TMP/err")" = "lyncmock report: $LM_TMP/cl01-dp.json is a report of scenario 'director-pool', but $FX/rp01.json is of scenario 'single-director': give --allow-mixed to merge reports of different scenarios" ] ||
+	lm_fail "mixed scenarios, stderr: $(cat "$LM_TMP/err")"
+[ -s "$LM_TMP/out" ] && lm_fail "mixed scenarios must not print a report"
+# --allow-mixed merges them, and the output and stderr say so
+run 1 --allow-mixed "$FX/rp01.json" "$LM_TMP/cl01-dp.json"
+grep -qF "note: merging reports of scenarios single-director+director-pool (--allow-mixed)" "$LM_TMP/err" ||
+	lm_fail "allow-mixed stderr: $(cat "$LM_TMP/err")"
+grep -q "^scenario single-director+director-pool," "$LM_TMP/out" || lm_fail "allow-mixed header: $(head -2 "$LM_TMP/out")"
+grep -qF "merged from reports of different scenarios: single-director+director-pool" "$LM_TMP/out" ||
+	lm_fail "allow-mixed note in the report"
+run 1 --allow-mixed --format json "$FX/rp01.json" "$LM_TMP/cl01-dp.json"
+grep -q '"scenario": "single-director+director-pool"' "$LM_TMP/out" || lm_fail "allow-mixed json scenario"
+
 # bad input: exit 2, message names the file and the JSON path
 sed 's/"outcome": "refused"/"outcome": "kaput"/' "$FX/dir01.json" >"$LM_TMP/bad-outcome.json"
 run 2 "$FX/rp01.json" "$LM_TMP/bad-outcome.json"
