@@ -98,6 +98,13 @@ dgram_icmp(struct probe *p, int fd)
 			                 : ee->ee_type == ICMP6_DST_UNREACH &&
 			                       ee->ee_code == ICMP6_DST_UNREACH_ADMIN;
 			offender_text(ee, from, sizeof from);
+			/* who answered, and how: the facts the fix sentence names */
+			free(p->res.facts.answered_by);
+			p->res.facts.answered_by = from[0] ? strdup(from) : NULL;
+			free(p->res.facts.answer);
+			p->res.facts.answer = strdup(port    ? "icmp-port-unreachable"
+			                             : admin ? "icmp-admin-prohibited"
+			                                     : "icmp-unreachable");
 			if (port)
 				probe_done(p, LM_OUT_REFUSED,
 				           "UDP %u to %s: ICMP port-unreachable from %s (%s)",

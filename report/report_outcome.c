@@ -55,6 +55,12 @@ l4_of(const struct probe_result *r)
 }
 
 static bool
+is_udp(const struct probe_result *r)
+{
+	return strcmp(l4_of(r), "UDP") == 0;
+}
+
+static bool
 is_dst_addr(const struct probe_result *r, const char *addr)
 {
 	return addr != NULL && r->dst_addr != NULL && strcmp(addr, r->dst_addr) == 0;
@@ -113,7 +119,16 @@ fix_refused(const struct probe_result *r, char *buf, size_t len)
 	const struct probe_facts *f = &r->facts;
 
 	if (f->answer != NULL && strcmp(f->answer, "icmp-port-unreachable") == 0) {
-		if (is_dst_addr(r, f->answered_by))
+		/* on UDP that is how a closed port answers: the listener first */
+		if (is_udp(r) && is_dst_addr(r, f->answered_by))
+			snprintf(
+			    buf, len,
+			    "Start the %s listener on %s (%s) UDP port %u: %s answers UDP %u "
+			    "from %s with ICMP port-unreachable (nothing listens there, or its "
+			    "own firewall rejects the port).",
+			    svc_of(r), dst_of(r), daddr_of(r), r->port, daddr_of(r), r->port,
+			    src_of(r));
+		else if (is_dst_addr(r, f->answered_by))
 			snprintf(
 			    buf, len,
 			    "Remove the REJECT rule in %s's own firewall (or start the %s "
@@ -127,10 +142,10 @@ fix_refused(const struct probe_result *r, char *buf, size_t len)
 			         src_of(r), dst_of(r), daddr_of(r));
 		return;
 	}
-	if (strcmp(l4_of(r), "UDP") == 0) {
+	if (is_udp(r)) {
 		snprintf(buf, len,
 		         "Start the %s listener on %s (%s) UDP port %u, or remove the REJECT rule "
-		         "that answers with ICMP port-unreachable from %s.",
+		         "that answers %s with ICMP port-unreachable.",
 		         svc_of(r), dst_of(r), daddr_of(r), r->port, src_of(r));
 		return;
 	}
@@ -148,24 +163,24 @@ fix_unreachable(const struct probe_result *r, char *buf, size_t len)
 
 	if (f->answer != NULL && strcmp(f->answer, "icmp-admin-prohibited") == 0) {
 		snprintf(buf, len,
-		         "Open TCP %u from %s to %s (%s) on the firewall at %s: it rejects the "
+		         "Open %s %u from %s to %s (%s) on the firewall at %s: it rejects the "
 		         "path with ICMP admin-prohibited.",
-		         r->port, src_of(r), dst_of(r), daddr_of(r),
+		         l4_of(r), r->port, src_of(r), dst_of(r), daddr_of(r),
 		         f->answered_by ? f->answered_by : "?");
 		return;
 	}
 	if (f->answered_by != NULL) {
 		snprintf(buf, len,
 		         "Fix routing from %s to %s (%s): %s answers with %s (or a firewall there "
-		         "rejects TCP %u that way).",
+		         "rejects %s %u that way).",
 		         src_of(r), dst_of(r), daddr_of(r), f->answered_by,
-		         f->answer ? f->answer : "ICMP unreachable", r->port);
+		         f->answer ? f->answer : "ICMP unreachable", l4_of(r), r->port);
 		return;
 	}
 	snprintf(buf, len,
-	         "Fix routing from %s to %s (%s), or the firewall rule that answers TCP %u with "
+	         "Fix routing from %s to %s (%s), or the firewall rule that answers %s %u with "
 	         "ICMP unreachable.",
-	         src_of(r), dst_of(r), daddr_of(r), r->port);
+	         src_of(r), dst_of(r), daddr_of(r), l4_of(r), r->port);
 }
 
 static void
@@ -432,10 +447,12 @@ static const struct outcome_row rows[LM_OUT__COUNT] = {
                          "Open the port on every firewall between source and destination; "
                          "packets are being dropped silently.",
                          fix_filtered},
-    [LM_OUT_REFUSED] = {{"refused", "TCP reset (REJECT on the path, or nothing listening)",
+    [LM_OUT_REFUSED] = {{"refused",
+                         "TCP reset or ICMP port-unreachable (REJECT on the path, or nothing "
+                         "listening)",
                          LM_VC_BLOCKED, true},
                         "Start the service on the destination, or remove the REJECT rule "
-                        "that resets the connection.",
+                        "that answers it (TCP reset, or ICMP port-unreachable on UDP).",
                         fix_refused},
     [LM_OUT_UNREACHABLE] = {{"unreachable", "ICMP unreachable or no route", LM_VC_BLOCKED, true},
                             "Fix routing to the destination, or the firewall rule that answers "

@@ -34,6 +34,8 @@ table ip lmdiag {
 		tcp dport 31001 reject with icmp type port-unreachable
 		tcp dport 31002 reject with icmp type admin-prohibited
 		tcp dport 31003 reject with tcp reset
+		udp dport 31101 reject with icmp type port-unreachable
+		udp dport 31102 reject with icmp type admin-prohibited
 	}
 }
 NFT
@@ -85,6 +87,9 @@ rules:
   - {id: tls-fin-now, service: https,    port: 31016, from: internal-client, to: director}
   - {id: tls-rst-now, service: https,    port: 31017, from: internal-client, to: director}
   - {id: http-fin-now, service: http,    port: 31018, from: internal-client, to: director}
+  - {id: udp-icmp-port,  service: udp,  port: 31101, from: internal-client, to: director}
+  - {id: udp-icmp-admin, service: udp,  port: 31102, from: internal-client, to: director}
+  - {id: stun-closed,    service: stun, port: 31104, from: internal-client, to: director}
 YAML
 rc=0
 t0=$(date +%s%N)
@@ -92,7 +97,7 @@ ip netns exec "$NP" "$LYNCMOCK" probe --scenario "$LM_TMP/sc.yaml" --host cl01 -
 	--ca "$LM_TMP/pki/ca.pem" --format json --output "$LM_TMP/a.json" 2>"$LM_TMP/a.err" || rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$rc" -eq 1 ] || lm_fail "probe exit $rc, want 1 ($(cat "$LM_TMP/a.err"))"
-[ "$(jq '.results | length' "$LM_TMP/a.json")" -eq 13 ] || lm_fail "want 13 results"
+[ "$(jq '.results | length' "$LM_TMP/a.json")" -eq 16 ] || lm_fail "want 16 results"
 get() { jq -r --arg r "$1" ".results[] | select(.rule == \$r) | $2" "$LM_TMP/a.json"; }
 expect() { # rule outcome detail-regex fix-regex
 	local o d f
@@ -112,6 +117,17 @@ expect fw-reset refused 'TCP reset from 198\.18\.21\.2' 'remove the REJECT rule 
 expect closed refused 'TCP reset from 198\.18\.21\.2' '^Start the tcp listener on dir01 \(198\.18\.21\.2\) port 31004'
 expect host-reject refused 'ICMP port-unreachable from 198\.18\.21\.2 \(a firewall.s REJECT on the destination itself\)' \
 	"^Remove the REJECT rule in dir01's own firewall"
+# UDP paths: ICMP, never a "TCP reset", in the detail and the fix
+expect udp-icmp-port refused 'UDP 31101 to 198\.18\.21\.2: ICMP port-unreachable from 198\.18\.20\.254 \(a firewall rejects the path\)' \
+	'^Remove the REJECT rule on the firewall at 198\.18\.20\.254: it answers UDP 31101 from cl01 to dir01 \(198\.18\.21\.2\) with ICMP port-unreachable\.$'
+expect udp-icmp-admin unreachable 'ICMP admin-prohibited type 3 code 13 from 198\.18\.20\.254' \
+	'^Open UDP 31102 from cl01 to dir01 \(198\.18\.21\.2\) on the firewall at 198\.18\.20\.254: it rejects the path with ICMP admin-prohibited\.$'
+expect stun-closed refused 'ICMP port-unreachable from 198\.18\.21\.2 \(nothing listens there\)' \
+	'^Start the stun listener on dir01 \(198\.18\.21\.2\) UDP port 31104: 198\.18\.21\.2 answers UDP 31104 from cl01 with ICMP port-unreachable'
+[ "$(get stun-closed .facts.answered_by)" = 198.18.21.2 ] || lm_fail "stun-closed: facts.answered_by"
+for r in udp-icmp-port udp-icmp-admin stun-closed; do
+	! get $r '.detail, .fix' | grep -q TCP || lm_fail "$r: a UDP path said TCP: $(get $r '.detail, .fix')"
+done
 # case 2: accept, then close or reset
 expect tls-fin cut-after-connect 'closed \(FIN\) after our ClientHello' \
 	'accepts TCP from cl01 and then closes it after our first bytes'

@@ -626,6 +626,55 @@ test_dot(void **state)
 	probe_run_free(run);
 }
 
+/* The fix sentences of UDP paths say UDP and ICMP, never "TCP" (with facts or without). */
+static void
+test_fix_udp(void **state)
+{
+	static const enum lm_outcome outs[] = {LM_OUT_REFUSED, LM_OUT_UNREACHABLE, LM_OUT_FILTERED};
+	static const char *answers[] = {NULL, "icmp-port-unreachable", "icmp-admin-prohibited",
+	                                "icmp-host-unreachable"};
+	static const char *by[] = {"198.18.1.30", "198.18.10.1"};
+
+	(void)state;
+	for (size_t o = 0; o < sizeof outs / sizeof *outs; o++)
+		for (size_t a = 0; a < sizeof answers / sizeof *answers; a++)
+			for (size_t b = 0; b < 2; b++) {
+				struct probe_result r = {
+				    .service = LM_SVC_STUN, .port = 3478, .outcome = outs[o]};
+				char *fix;
+				r.src_host = "cl01";
+				r.dst_host = "edge01";
+				r.dst_addr = "198.18.1.30";
+				r.facts.answer = (char *)answers[a];
+				r.facts.answered_by = answers[a] ? (char *)by[b] : NULL;
+				fix = report_fix_build(&r);
+				assert_non_null(fix);
+				if (strstr(fix, "TCP") != NULL || strstr(fix, "UDP") == NULL ||
+				    strstr(fix, "3478") == NULL)
+					fail_msg("%s/%s/%s: %s", lm_outcome_name(outs[o]),
+					         answers[a] ? answers[a] : "-", by[b], fix);
+				free(fix);
+			}
+	/* a closed UDP port answers port-unreachable itself: start the listener */
+	{
+		struct probe_result r = {
+		    .service = LM_SVC_STUN, .port = 3478, .outcome = LM_OUT_REFUSED};
+		char *fix;
+		r.src_host = "cl01";
+		r.dst_host = "edge01";
+		r.dst_addr = "198.18.1.30";
+		r.facts.answer = "icmp-port-unreachable";
+		r.facts.answered_by = "198.18.1.30";
+		fix = report_fix_build(&r);
+		assert_string_equal(
+		    fix, "Start the stun listener on edge01 (198.18.1.30) UDP port 3478: "
+		         "198.18.1.30 answers UDP 3478 from cl01 with ICMP "
+		         "port-unreachable (nothing listens there, or its own firewall "
+		         "rejects the port).");
+		free(fix);
+	}
+}
+
 int
 main(void)
 {
@@ -636,6 +685,7 @@ main(void)
 	    cmocka_unit_test(test_json_merge),    cmocka_unit_test(test_json_malformed),
 	    cmocka_unit_test(test_junit),         cmocka_unit_test(test_junit_hostile),
 	    cmocka_unit_test(test_dot_quote),     cmocka_unit_test(test_dot),
+	    cmocka_unit_test(test_fix_udp),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	xmlCleanupParser();
