@@ -215,7 +215,8 @@ cmd_probe_exec(int argc, char **argv)
 		case 'R': {
 			/* NAME:ADDR (ADDR may be IPv6, with or without brackets) */
 			const char *colon = strchr(optarg, ':');
-			unsigned char a6[16];
+			struct sockaddr_storage ss;
+			socklen_t sslen;
 			char ab[INET6_ADDRSTRLEN + 2];
 			if (colon == NULL || colon == optarg ||
 			    snprintf(ab, sizeof ab, "%s", colon + 1) >= (int)sizeof ab)
@@ -224,7 +225,7 @@ cmd_probe_exec(int argc, char **argv)
 				ab[strlen(ab) - 1] = '\0';
 				memmove(ab, ab + 1, strlen(ab));
 			}
-			if (inet_pton(AF_INET, ab, a6) != 1 && inet_pton(AF_INET6, ab, a6) != 1)
+			if (lm_sockaddr_parse(ab, 0, &ss, &sslen) == -1)
 				return cmd_usage_error(
 				    e, "--resolve: NAME:ADDR with an IP address, not '%s'", optarg);
 			if (o.nresolve == MAX_RULE_FILTERS)
@@ -237,9 +238,9 @@ cmd_probe_exec(int argc, char **argv)
 			break;
 		}
 		case 'a': {
-			unsigned char a6[16];
-			if (inet_pton(AF_INET, optarg, a6) != 1 &&
-			    inet_pton(AF_INET6, optarg, a6) != 1)
+			struct sockaddr_storage ss;
+			socklen_t sslen;
+			if (lm_sockaddr_parse(optarg, 0, &ss, &sslen) == -1)
 				return cmd_usage_error(e, "--source: an IP address, not '%s'",
 				                       optarg);
 			o.source = optarg;

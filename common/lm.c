@@ -452,3 +452,17 @@ lm_sockaddr_same_host(const struct sockaddr_storage *a, const struct sockaddr_st
 		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
 	return false;
 }
+
+socklen_t
+lm_sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET) {
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+		return sizeof(struct sockaddr_in);
+	}
+	if (ss->ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+		return sizeof(struct sockaddr_in6);
+	}
+	return 0;
+}

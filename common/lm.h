@@ -167,6 +167,9 @@ int lm_sockaddr_parse(const char *text, uint16_t port, struct sockaddr_storage *
  * "[2001:db8::1]:80"); NULL when it is neither family. */
 const char *lm_sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t len,
                             bool with_port);
+/* Sets the port of an IPv4 or IPv6 socket address; returns its length (0
+ * for neither family). */
+socklen_t lm_sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port);
 /* The same address (family and bytes; ports ignored). */
 bool lm_sockaddr_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 

@@ -39,8 +39,7 @@ render(struct firewall_doc *d, int family)
 			continue;
 		firewall_label(r->id, id, sizeof id);
 		for (size_t j = 0; (p = firewall_path_next(d, r, only, &j)) != NULL;) {
-			if (firewall_addr_family(p->src->address) != family ||
-			    firewall_addr_family(p->dst->address) != family) {
+			if (p->src->addr.ss_family != family || p->dst->addr.ss_family != family) {
 				fprintf(
 				    f,
 				    "# %s -> %s is not %s: see `lyncmock firewall --format %s`\n",

@@ -41,8 +41,8 @@ fault_name(enum firewall_fault k)
 static const char *
 match(const struct firewall_path *p, char *buf, size_t len)
 {
-	int fs = firewall_addr_family(p->src->address);
-	int fd = firewall_addr_family(p->dst->address);
+	int fs = p->src->addr.ss_family;
+	int fd = p->dst->addr.ss_family;
 	const char *kw = fs == AF_INET6 ? "ip6" : "ip";
 	char ports[16];
 

@@ -31,14 +31,16 @@ struct lab_addr {
 	unsigned char b[16];
 };
 
+/* A host's address (parsed once by the scenario loader) in binary form. */
 static int
-addr_parse(const char *text, struct lab_addr *a)
+addr_of_host(const struct scenario_host *h, struct lab_addr *a)
 {
 	memset(a, 0, sizeof *a);
-	if (inet_pton(AF_INET, text, a->b) == 1)
-		a->family = AF_INET;
-	else if (inet_pton(AF_INET6, text, a->b) == 1)
-		a->family = AF_INET6;
+	a->family = h->addr.ss_family;
+	if (a->family == AF_INET)
+		memcpy(a->b, &((const struct sockaddr_in *)&h->addr)->sin_addr, 4);
+	else if (a->family == AF_INET6)
+		memcpy(a->b, &((const struct sockaddr_in6 *)&h->addr)->sin6_addr, 16);
 	else
 		return -1;
 	return 0;
@@ -50,7 +52,7 @@ addr_taken(const struct scenario *sc, const struct lab_addr *a)
 	struct lab_addr b;
 
 	for (size_t i = 0; i < sc->nhosts; i++)
-		if (addr_parse(sc->hosts[i].address, &b) == 0 && b.family == a->family &&
+		if (addr_of_host(&sc->hosts[i], &b) == 0 && b.family == a->family &&
 		    memcmp(a->b, b.b, sizeof b.b) == 0)
 			return 1;
 	return 0;
@@ -68,7 +70,7 @@ gateway(const struct scenario *sc, const struct scenario_host *h, char *gw, size
 	struct lab_addr a, c;
 	size_t last;
 
-	if (addr_parse(h->address, &a) == -1) {
+	if (addr_of_host(h, &a) == -1) {
 		snprintf(err, errlen, "host %s: '%s' is not an IP address", h->name, h->address);
 		return -1;
 	}

@@ -125,8 +125,7 @@ plan(struct lab_sweep *sw, const struct scenario *sc)
 	for (size_t i = 0; i < sc->nhosts; i++) {
 		for (size_t j = 0; j < sc->nhosts; j++) {
 			const struct scenario_host *s = &sc->hosts[i], *d = &sc->hosts[j];
-			if (i == j ||
-			    firewall_addr_family(s->address) != firewall_addr_family(d->address))
+			if (i == j || s->addr.ss_family != d->addr.ss_family)
 				continue;
 			sw->pairs++;
 			for (size_t k = 0; k < sizeof catalog / sizeof catalog[0]; k++)
@@ -147,28 +146,6 @@ plan(struct lab_sweep *sw, const struct scenario *sc)
 	return 0;
 }
 
-static int
-addr_of(const char *text, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *b = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof *ss);
-	if (inet_pton(AF_INET, text, &a->sin_addr) == 1) {
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)port);
-		*len = sizeof *a;
-		return AF_INET;
-	}
-	if (inet_pton(AF_INET6, text, &b->sin6_addr) == 1) {
-		b->sin6_family = AF_INET6;
-		b->sin6_port = htons((uint16_t)port);
-		*len = sizeof *b;
-		return AF_INET6;
-	}
-	return -1;
-}
-
 /* Sends one batch's first packets from the sources' namespaces; notes what answered. */
 static void
 send_batch(const struct lab_net *net, struct sweep_probe *p, size_t n, FILE *log)
@@ -179,15 +156,17 @@ send_batch(const struct lab_net *net, struct sweep_probe *p, size_t n, FILE *log
 
 	for (size_t i = 0; i < n; i++) {
 		const struct lab_nshost *nh = lab_net_host(net, p[i].src);
-		struct sockaddr_storage src, dst;
-		socklen_t sl = 0, dl = 0;
-		int fam = addr_of(p[i].src->address, 0, &src, &sl);
+		/* the addresses as the scenario loader parsed them */
+		struct sockaddr_storage src = p[i].src->addr, dst = p[i].dst->addr;
+		socklen_t sl = lm_sockaddr_set_port(&src, 0),
+		          dl = lm_sockaddr_set_port(&dst, p[i].port);
+		int fam = sl != 0 ? src.ss_family : -1;
 		int fd;
 
 		pfd[i].fd = -1;
 		pfd[i].events = 0;
 		/* the scenario loader checked both addresses; never bind a half-made one */
-		if (fam == -1 || addr_of(p[i].dst->address, p[i].port, &dst, &dl) != fam) {
+		if (fam == -1 || dl == 0 || dst.ss_family != fam) {
 			snprintf(p[i].answer, sizeof p[i].answer, "bad address");
 			continue;
 		}

@@ -771,9 +771,9 @@ lab_faults_idle_load(const struct lab_net *net, const struct scenario *sc,
 			continue;
 		for (size_t s = 0; s < r->nfrom; s++)
 			for (size_t d = 0; d < r->nto; d++) {
-				int fam = firewall_addr_family(r->from_hosts[s]->address);
+				int fam = r->from_hosts[s]->addr.ss_family;
 				if (r->from_hosts[s] == r->to_hosts[d] ||
-				    fam != firewall_addr_family(r->to_hosts[d]->address))
+				    fam != r->to_hosts[d]->addr.ss_family)
 					continue;
 				fprintf(f,
 				        "\t\t%s saddr %s %s daddr %s tcp dport %u ct timeout set "

@@ -526,40 +526,18 @@ fail:
 	conn_free(c);
 }
 
-static int
-parse_bind(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof *ss);
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		*len = sizeof *s4;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		*len = sizeof *s6;
-		return 0;
-	}
-	return -1;
-}
-
 /* A listening (TCP) or bound (UDP: type SOCK_DGRAM), non-blocking socket
  * on addr:port, or -1 with the reason. */
 static int
-bind_socket(const char *addr, uint16_t port, int type, char *local, size_t locallen, char *err,
-            size_t errlen)
+bind_socket(const struct sockaddr_storage *addr, uint16_t port, int type, char *local,
+            size_t locallen, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = *addr;
 	socklen_t len;
 	int fd, one = 1, saved;
 
-	if (parse_bind(addr, port, &ss, &len) == -1) {
-		snprintf(err, errlen, "bind address '%s' is not an IPv4 or IPv6 address", addr);
+	if ((len = lm_sockaddr_set_port(&ss, port)) == 0) {
+		snprintf(err, errlen, "bind address is not an IPv4 or IPv6 address");
 		return -1;
 	}
 	listener_addr_str((struct sockaddr *)&ss, local, locallen);
@@ -632,7 +610,9 @@ listener_start(struct listener_set *ls, struct listener *l, const struct scenari
                char *err, size_t errlen)
 {
 	const struct listener_config *cfg = &ls->cfg;
-	const char *addr = cfg->bind_addr != NULL ? cfg->bind_addr : cfg->host->address;
+	/* the host's address as the loader parsed it, or --bind ADDR */
+	struct sockaddr_storage addr = cfg->host->addr;
+	socklen_t addrlen;
 	long port = (long)w->port + cfg->port_offset;
 	int fd;
 
@@ -662,7 +642,12 @@ listener_start(struct listener_set *ls, struct listener *l, const struct scenari
 	}
 	if (l->tls && (l->ctx = listener_ctx_new(l, err, errlen)) == NULL)
 		return -1;
-	if ((fd = bind_socket(addr, l->port, l->kind->datagram != NULL ? SOCK_DGRAM : SOCK_STREAM,
+	if (cfg->bind_addr != NULL && lm_sockaddr_parse(cfg->bind_addr, 0, &addr, &addrlen) == -1) {
+		snprintf(err, errlen, "bind address '%s' is not an IPv4 or IPv6 address",
+		         cfg->bind_addr);
+		return -1;
+	}
+	if ((fd = bind_socket(&addr, l->port, l->kind->datagram != NULL ? SOCK_DGRAM : SOCK_STREAM,
 	                      l->local, sizeof l->local, err, errlen)) == -1)
 		return -1;
 	if (l->port == 0) {

@@ -166,29 +166,6 @@ sockaddr_text(const struct sockaddr *sa, char *addr, size_t alen, unsigned *port
 	return inet_ntop(sa->sa_family, a, addr, (socklen_t)alen) ? 0 : -1;
 }
 
-/* "198.18.0.10" → sockaddr with port; 0 or -1. */
-static int
-addr_parse(const char *text, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof *ss);
-	if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof *sin;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof *sin6;
-		return 0;
-	}
-	return -1;
-}
-
 /* Compares "a:p" / "[a]:p" as the listener wrote it with our address. */
 static bool
 same_endpoint(const char *seen, const char *addr, unsigned port, bool *addr_same)
@@ -1539,7 +1516,9 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 		}
 	}
 	if (host->address != NULL && !o->no_bind) {
-		if (addr_parse(host->address, 0, &src, &srclen) == -1) {
+		/* the loader parsed the address once; a host built without it is a bug */
+		src = host->addr;
+		if ((srclen = lm_sockaddr_set_port(&src, 0)) == 0) {
 			snprintf(err, errlen, "%s: bad address %s", host->name, host->address);
 			goto out;
 		}
@@ -1604,8 +1583,8 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 				goto oom;
 			if (port < 1 || port > 65535)
 				p->res.detail = strdup("port plus --port-offset is out of range");
-			else if (dst->address == NULL || addr_parse(dst->address, (unsigned)port,
-			                                            &p->dst, &p->dstlen) == -1)
+			else if ((p->dst = dst->addr,
+			          p->dstlen = lm_sockaddr_set_port(&p->dst, (uint16_t)port)) == 0)
 				p->res.detail = strdup("the destination has no usable address");
 			else if (bind_src && src.ss_family != p->dst.ss_family)
 				p->res.detail =
@@ -1737,7 +1716,7 @@ plan_url(struct probe_engine *e, const char *url, char *err, size_t errlen)
 	p->tls_name_is_ip = e->o->sni == NULL && (v6lit || inet_pton(AF_INET, hostbuf, tmp) == 1);
 	if (e->o->source != NULL) {
 		/* --source ADDR: bind it, like ncat -s */
-		if (addr_parse(e->o->source, 0, &p->src, &p->srclen) == -1) {
+		if (lm_sockaddr_parse(e->o->source, 0, &p->src, &p->srclen) == -1) {
 			snprintf(err, errlen, "--source %s: not an IP address", e->o->source);
 			goto out;
 		}
