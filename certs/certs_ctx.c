@@ -285,6 +285,13 @@ certs_server_ctx(const struct certs_paths *p, const struct certs_tls_opts *o, ch
 		return NULL;
 	/* resumption with client certificates needs a session id context */
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"lyncmock", 8);
+	/* One TLS 1.3 ticket, stateful and not cached: it tells a probe that its
+	 * certificate was accepted. OpenSSL 3.0 serialises and re-parses the whole
+	 * session (client certificate included) for each stateless ticket, which
+	 * cost more CPU than the handshake's signature; probes never resume. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (cc == LM_CC_NONE) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 		return ctx;

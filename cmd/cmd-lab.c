@@ -201,6 +201,7 @@ cmd_lab_exec(int argc, char **argv)
 		fprintf(stderr, "lyncmock lab: %s\n", err);
 		return LM_EXIT_USAGE;
 	}
+	o.self_main = cmd_dispatch;
 	rc = lab_run(&o, err, sizeof err);
 	if (err[0] != '\0')
 		fprintf(stderr, "lyncmock lab: %s\n", err);

@@ -23,6 +23,9 @@ extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_lab_entry;
 extern const struct cmd_entry cmd_firewall_entry;
 
+/* Runs one command line (argv[0] "lyncmock", argv[1] the command) as main()
+ * does: the lab calls it in forked children instead of exec'ing itself again. */
+int cmd_dispatch(int argc, char **argv);
 /* True when argv has -h or --help before any "--": the caller prints usage. */
 int cmd_wants_help(int argc, char **argv);
 /* Prints "lyncmock CMD: message" and the usage hint; returns LM_EXIT_USAGE. */

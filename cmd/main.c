@@ -116,11 +116,12 @@ cmd_no_operands(const struct cmd_entry *e, int argc, char **argv)
 }
 
 int
-main(int argc, char **argv)
+cmd_dispatch(int argc, char **argv)
 {
 	/* a peer that closes while we write must cost an EPIPE, never the run and
-	 * its report; children the lab starts exec lyncmock and get this too */
+	 * its report; the lab's children run this too */
 	signal(SIGPIPE, SIG_IGN);
+	optind = 0; /* a forked child's getopt starts afresh */
 	if (argc < 2) {
 		usage(stderr);
 		return LM_EXIT_USAGE;
@@ -147,6 +148,12 @@ main(int argc, char **argv)
 	fprintf(stderr, "lyncmock: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return LM_EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	return cmd_dispatch(argc, argv);
 }
 
 /* Fails early when FILE's directory cannot take a new file (the report is

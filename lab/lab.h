@@ -69,6 +69,10 @@ struct lab_opts {
 	size_t nifaces;
 	bool sweep;       /* also probe ports the scenario does not need (open-not-required) */
 	unsigned hold_ms; /* SIP probes held idle this long, then asked again (idle-cut) */
+	/* Runs a lyncmock command line: listeners and probes are forked children
+	 * that call it (no exec, so no second dynamic linking of ~60 libraries
+	 * per process); NULL: they exec this binary. */
+	int (*self_main)(int argc, char **argv);
 };
 
 /* Runs the lab; while it runs, SIGINT/SIGTERM/SIGHUP stop it (what finished is

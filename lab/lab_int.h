@@ -48,6 +48,9 @@ struct lab_spawn {
 	int fd3;              /* becomes the child's fd 3 (-1: none), e.g. a ready pipe */
 	bool die_with_parent; /* PR_SET_PDEATHSIG: SIGTERM when the lab dies */
 	int nice;             /* added to the child's nice value (0: none) */
+	/* instead of exec: the child calls this with argv and exits with its
+	 * result (descriptors marked close-on-exec are closed first, as exec would) */
+	int (*self_main)(int argc, char **argv);
 };
 /* Starts a program in its own process group; the
  * pid, or -1 with a message in err (exec failures included). */

@@ -1,5 +1,6 @@
 /* Child processes of the lab: commands run to completion and long-lived children, in a namespace.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -70,6 +71,52 @@ child_fail(int statusfd, const char *what)
 		/* nothing more to say */
 	}
 	_exit(127);
+}
+
+/* What exec would do to descriptors: closes those marked close-on-exec
+ * (the lab's own files, pipes and other children's ends) but keep. */
+static void
+child_close_cloexec(int keep)
+{
+	int fds[256];
+	size_t n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && n < sizeof fds / sizeof fds[0]) {
+		int fd = atoi(de->d_name);
+		int fl;
+		if (de->d_name[0] == '.' || fd <= 2 || fd == keep || fd == dirfd(d))
+			continue;
+		if ((fl = fcntl(fd, F_GETFD)) != -1 && (fl & FD_CLOEXEC))
+			fds[n++] = fd;
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	if (n == sizeof fds / sizeof fds[0])
+		child_close_cloexec(keep); /* more than one batch */
+}
+
+/* The forked child runs the command itself: the parent's status pipe closes
+ * when it starts, as it does on a successful exec. */
+static void child_run_self(const struct lab_spawn *s, char *const argv[], int statusfd)
+    __attribute__((noreturn));
+
+static void
+child_run_self(const struct lab_spawn *s, char *const argv[], int statusfd)
+{
+	int argc = 0, rc;
+
+	while (argv[argc] != NULL)
+		argc++;
+	child_close_cloexec(statusfd);
+	close(statusfd);
+	rc = s->self_main(argc, (char **)argv);
+	fflush(NULL);
+	_exit(rc);
 }
 
 /* Reads the exec status pipe: empty means exec succeeded. */
@@ -293,6 +340,7 @@ lab_spawn(const struct lab_spawn *s, char *const argv[], char *err, size_t errle
 			close(nsfd);
 		return -1;
 	}
+	fflush(NULL); /* a forked child must not write the lab's buffered output again */
 	if ((pid = fork()) == -1) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(st[0]);
@@ -323,6 +371,8 @@ lab_spawn(const struct lab_spawn *s, char *const argv[], char *err, size_t errle
 		    child_fd(s->err_fd != -1 ? s->err_fd : devnull, 2) == -1 ||
 		    (s->fd3 != -1 && child_fd(s->fd3, 3) == -1))
 			child_fail(st[1], "dup2");
+		if (s->self_main != NULL)
+			child_run_self(s, argv, st[1]);
 		execv(s->path != NULL ? s->path : argv[0], argv);
 		child_fail(st[1], s->path != NULL ? s->path : argv[0]);
 	}

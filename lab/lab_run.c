@@ -434,6 +434,7 @@ spawn(struct lab *lab, struct lab_child *k, const char *ns, struct argv_vec *a, 
 	s.fd3 = fd3;
 	s.die_with_parent = die_with_parent;
 	s.nice = k->kind == LAB_PROBE ? LAB_PROBE_NICE : 0;
+	s.self_main = lab->o->self_main;
 	k->pid = lab_spawn(&s, a->v, err, errlen);
 	close(out);
 	return k->pid > 0 ? 0 : -1;
