@@ -174,9 +174,9 @@ for i in 1 2 3; do
 done
 echo "accept-and-reset: probe exit 1 with a report (cut-after-connect), certs inspect exit $rc"
 
-# old (schema 1) and new (schema 2) reports merge into one matrix
+# old (schema 1) and new (schema 2) reports merge into one matrix (two scenarios: --allow-mixed)
 rc=0
-"$LYNCMOCK" report --format json -o "$LM_TMP/m.json" "$LM_SOURCE_DIR/tests/fixtures/reports/rp01.json" \
+"$LYNCMOCK" report --allow-mixed --format json -o "$LM_TMP/m.json" "$LM_SOURCE_DIR/tests/fixtures/reports/rp01.json" \
 	"$LM_TMP/a.json" 2>"$LM_TMP/m.err" || rc=$?
 [ "$rc" -eq 1 ] || lm_fail "report merge exit $rc ($(cat "$LM_TMP/m.err"))"
 jq -e '.schema == "lyncmock-report/2" and (.results | length) > 10 and
