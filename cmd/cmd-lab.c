@@ -18,6 +18,7 @@ const struct cmd_entry cmd_lab_entry = {
         "                    [--html FILE] [--keep]\n"
         "                    [--firewall FILE [--iface NAME=HOST|ROLE]...] [--sweep]\n"
         "                    [--hold SECONDS]\n"
+        "       lyncmock lab --cleanup\n"
         "\n"
         "On this Linux machine (as root): a network namespace per scenario host, each\n"
         "linked to one firewall namespace loaded with `lyncmock firewall --format nft`'s\n"
@@ -80,6 +81,12 @@ const struct cmd_entry cmd_lab_entry = {
         "                     firewall that forgets idle connections sooner shows as\n"
         "                     idle-cut with the bracket (\"cut between 2 s and 4 s\")\n"
         "\n"
+        "  --cleanup          remove what labs killed with SIGKILL (or left with --keep)\n"
+        "                     left behind, as recorded in /run/lyncmock/lab (LYNCMOCK_RUN_DIR):\n"
+        "                     their namespaces, temp dirs and processes; labs still\n"
+        "                     running are named and left alone. Every lab warns at start\n"
+        "                     about such leftovers\n"
+        "\n"
         "Progress and a `lab: resources prefix=... netns=... pids=...` line go to stderr.\n"
         "Exit: 0 every verdict OK, 1 otherwise (or interrupted), 2 usage, scenario,\n"
         "setup errors, or not root.\n",
@@ -90,20 +97,28 @@ static int
 cmd_lab_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"scenario", required_argument, NULL, 's'}, {"break", required_argument, NULL, 'b'},
-	    {"format", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
-	    {"certs", required_argument, NULL, 'c'},    {"timeout", required_argument, NULL, 't'},
-	    {"keep", no_argument, NULL, 'k'},           {"key", required_argument, NULL, 'K'},
-	    {"html", required_argument, NULL, 'H'},     {"firewall", required_argument, NULL, 'F'},
-	    {"iface", required_argument, NULL, 'I'},    {"sweep", no_argument, NULL, 'S'},
-	    {"hold", required_argument, NULL, 'L'},     {NULL, 0, NULL, 0},
+	    {"scenario", required_argument, NULL, 's'},
+	    {"break", required_argument, NULL, 'b'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"certs", required_argument, NULL, 'c'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"keep", no_argument, NULL, 'k'},
+	    {"key", required_argument, NULL, 'K'},
+	    {"html", required_argument, NULL, 'H'},
+	    {"firewall", required_argument, NULL, 'F'},
+	    {"iface", required_argument, NULL, 'I'},
+	    {"sweep", no_argument, NULL, 'S'},
+	    {"hold", required_argument, NULL, 'L'},
+	    {"cleanup", no_argument, NULL, 'C'},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *e = &cmd_lab_entry;
 	struct lab_opts o;
 	char err[8192], *end;
 	double t;
-	bool key_set = false;
-	int c, rc;
+	bool key_set = false, cleanup = false;
+	int c, rc, nopts = 0;
 
 	memset(&o, 0, sizeof o);
 	o.format = REPORT_TABLE;
@@ -112,8 +127,12 @@ cmd_lab_exec(int argc, char **argv)
 	o.log = stderr;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:b:f:o:c:t:kK:H:F:I:SL:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:b:f:o:c:t:kK:H:F:I:SL:C", longopts, NULL)) != -1) {
+		nopts += c != 'C';
 		switch (c) {
+		case 'C':
+			cleanup = true;
+			break;
 		case 's':
 			o.scenario = optarg;
 			break;
@@ -191,6 +210,14 @@ cmd_lab_exec(int argc, char **argv)
 	}
 	if (cmd_no_operands(e, argc, argv) != LM_EXIT_OK)
 		return LM_EXIT_USAGE;
+	if (cleanup) {
+		if (nopts > 0)
+			return cmd_usage_error(e, "--cleanup takes no other option");
+		rc = lab_cleanup(stdout, err, sizeof err);
+		if (err[0] != '\0')
+			fprintf(stderr, "lyncmock lab: %s\n", err);
+		return rc;
+	}
 	if (o.nifaces > 0 && o.firewall == NULL)
 		return cmd_usage_error(e, "--iface maps the interfaces of a --firewall FILE");
 	if (key_set && o.certs_dir != NULL)

@@ -81,4 +81,12 @@ struct lab_opts {
  * or probe that could not start). */
 int lab_run(const struct lab_opts *o, char *err, size_t errlen);
 
+/* lab --cleanup: for every lab recorded under /run/lyncmock (LYNCMOCK_RUN_DIR)
+ * whose process is gone, stops its recorded processes (only while each is
+ * still the recorded one: pid and start time), deletes its namespaces and its
+ * temp dir, and says so on out; running labs are named and left alone.
+ * LM_EXIT_OK, LM_EXIT_FAIL (something could not be removed: err says what), or
+ * LM_EXIT_USAGE (not root). */
+int lab_cleanup(FILE *out, char *err, size_t errlen);
+
 #endif

@@ -180,4 +180,56 @@ void lab_sweep_free(struct lab_sweep *sw);
  * made in); -1 with err. */
 int lab_ns_socket(const char *ns, int domain, int type, char *err, size_t errlen);
 
+/* ---- state files, leftovers, --cleanup (lab_state.c) ------------------------ */
+/* A process as the lab knew it: pid and start time (clock ticks since boot,
+ * /proc/PID/stat field 22), so a reused pid is never taken for it. */
+struct lab_proc_id {
+	long pid;
+	unsigned long long start;
+};
+
+/* What one lab has made, in RUNDIR/lab-PREFIX-START.json (JSON, mode 0600). */
+struct lab_state {
+	char file[PATH_MAX]; /* the state file itself (not in the JSON) */
+	char boot_id[40];
+	struct lab_proc_id self; /* the lab */
+	long long started;       /* unix time */
+	char prefix[32];
+	char tmpdir[PATH_MAX]; /* RUNDIR/lab-PREFIX-START.d (0700), recorded before it is made */
+	char (*netns)[64];     /* recorded before they are made */
+	size_t nnetns;
+	struct lab_proc_id *procs; /* listeners, probes, the trace monitor */
+	size_t nprocs;
+	bool kept; /* --keep: left up on purpose */
+};
+
+/* Where state files and the labs' temp dirs live: RUN/lab, RUN $LYNCMOCK_RUN_DIR, else
+ * /run/lyncmock. */
+const char *lab_state_dir(void);
+/* Makes path a directory only we can enter: created 0700 or checked (not a
+ * symlink, owned by us) and set to 0700. 0, or -1 with err. */
+int lab_private_dir(const char *path, char *err, size_t errlen);
+/* The start time of process pid, or 0 when there is none (or a zombie). */
+unsigned long long lab_proc_start(long pid);
+/* This process's record (file and tmpdir named, nothing saved yet; the state dir made). */
+int lab_state_init(struct lab_state *st, const char *prefix, char *err, size_t errlen);
+int lab_state_add_netns(struct lab_state *st, const char *name);
+int lab_state_add_proc(struct lab_state *st, long pid);
+/* The JSON text (malloc'd), or NULL. */
+char *lab_state_render(const struct lab_state *st, size_t *len);
+/* Reads a state file's text; every name in it checked (a netns name the lab
+ * would make, a sane tmpdir). 0, or -1 with a reason in err. */
+int lab_state_parse(const char *text, size_t len, struct lab_state *st, char *err, size_t errlen);
+/* Writes st->file atomically (0600). */
+int lab_state_save(const struct lab_state *st, char *err, size_t errlen);
+void lab_state_free(struct lab_state *st);
+/* One line on log per lab whose process is gone but whose things remain. */
+void lab_leftovers_warn(FILE *log);
+
+/* Every namespace name lab_net_up() will create for sc under prefix (the
+ * firewall's first), into names (n entries of 64); how many, or -1. */
+int lab_net_names(const struct scenario *sc, const char *prefix, char (*names)[64], size_t n);
+/* The trace monitor's pid (to record it). */
+pid_t lab_trace_pid(const struct lab_trace *t);
+
 #endif

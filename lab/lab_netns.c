@@ -123,11 +123,23 @@ netns_add(const char *ns, char *err, size_t errlen)
 	snprintf(path, sizeof path, "/run/netns/%s", ns);
 	if (access(path, F_OK) == 0) {
 		snprintf(err, errlen,
-		         "namespace %s already exists (left by a killed lab? `ip netns del %s`)",
+		         "namespace %s already exists (left by a killed lab? `lyncmock lab "
+		         "--cleanup`, or `ip netns del %s`)",
 		         ns, ns);
 		return -1;
 	}
 	return lab_cmd(NULL, argv, NULL, 0, err, errlen);
+}
+
+int
+lab_net_names(const struct scenario *sc, const char *prefix, char (*names)[64], size_t n)
+{
+	if (n < sc->nhosts + 1)
+		return -1;
+	snprintf(names[0], 64, "%s-fw", prefix);
+	for (size_t i = 0; i < sc->nhosts; i++)
+		ns_name(names[i + 1], 64, prefix, sc->hosts[i].name, i);
+	return (int)(sc->nhosts + 1);
 }
 
 int

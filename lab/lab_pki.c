@@ -221,6 +221,9 @@ lab_pki_cached(const struct scenario *sc, const struct certs_init_opts *co, char
 		snprintf(err, errlen, "%s: %s", root, strerror(errno));
 		return -1;
 	}
+	/* it holds the CA key: never a link, only ours, 0700 even if made otherwise */
+	if (lab_private_dir(root, err, errlen) == -1)
+		return -1;
 	snprintf(dir, dirlen, "%s/pki-%s", root, hex);
 	if (pki_fresh(dir, co)) {
 		*reused = true;

@@ -81,7 +81,9 @@ struct lab {
 	struct scenario *sc;
 	char prefix[32];
 	struct lab_net net;
-	char tmpdir[128]; /* empty until made */
+	char tmpdir[256];       /* empty until made */
+	struct lab_state state; /* what the next lab finds if this one is killed */
+	bool state_on, state_dirty, state_warned;
 	char pki[PATH_MAX];
 	char pki_other[PATH_MAX]; /* wrong-ca: a second, unrelated CA */
 	char slots[PATH_MAX];     /* the probes' shared TLS handshake budget */
@@ -261,6 +263,21 @@ wait_child(struct lab *lab, struct lab_child *k, unsigned ms)
 		wait_event(lab, deadline);
 }
 
+/* Writes the state file when something was added since; a failure is said once. */
+static void
+state_sync(struct lab *lab)
+{
+	char err[PATH_MAX + 256];
+
+	if (!lab->state_on || !lab->state_dirty)
+		return;
+	lab->state_dirty = false;
+	if (lab_state_save(&lab->state, err, sizeof err) == -1 && !lab->state_warned) {
+		lab->state_warned = true;
+		lab_note(lab, "warning: state file not updated: %s", err);
+	}
+}
+
 /* The one teardown, reached from every path. */
 static void
 lab_teardown(struct lab *lab)
@@ -306,16 +323,36 @@ lab_teardown(struct lab *lab)
 		for (size_t i = 0; i < lab->net.nhosts; i++)
 			fprintf(l, " %s", lab->net.hosts[i].ns);
 		fprintf(l, "; do ip netns del $n; done; rm -rf %s\n", lab->tmpdir);
-		/* what is kept is the user's now: forget it without undoing it */
+		fprintf(l, "lab: or remove it all with: lyncmock lab --cleanup\n");
+		/* what is kept is the user's now: forget it without undoing it, but keep
+		 * its record (the listeners still running) for lab --cleanup */
+		lab->state.kept = true;
+		lab->state.nprocs = 0;
+		for (size_t i = 0; i < lab->nkids; i++)
+			if (!lab->kids[i].exited && lab->kids[i].pid > 0)
+				(void)lab_state_add_proc(&lab->state, lab->kids[i].pid);
+		lab->state_dirty = true;
+		state_sync(lab);
 		free(lab->net.hosts);
 		memset(&lab->net, 0, sizeof lab->net);
 	} else {
+		/* the record follows the teardown: a kill now leaves it true */
 		stop_children(lab, -1);
+		lab->state.nprocs = 0;
+		lab->state_dirty = true;
+		state_sync(lab);
 		lab_net_down(&lab->net);
+		lab->state.nnetns = 0;
+		lab->state_dirty = true;
+		state_sync(lab);
 		if (lab->tmpdir[0] != '\0')
 			lab_rmtree(lab->tmpdir);
 	}
 release:
+	if (lab->state_on && !lab->state.kept)
+		unlink(lab->state.file);
+	lab->state_on = false;
+	lab_state_free(&lab->state);
 	for (size_t i = 0; i < lab->nkids; i++)
 		if (lab->kids[i].ready_fd != -1)
 			close(lab->kids[i].ready_fd);
@@ -437,6 +474,10 @@ spawn(struct lab *lab, struct lab_child *k, const char *ns, struct argv_vec *a, 
 	s.self_main = lab->o->self_main;
 	k->pid = lab_spawn(&s, a->v, err, errlen);
 	close(out);
+	if (k->pid > 0 && lab->state_on) {
+		(void)lab_state_add_proc(&lab->state, k->pid);
+		lab->state_dirty = true;
+	}
 	return k->pid > 0 ? 0 : -1;
 }
 
@@ -532,6 +573,7 @@ start_listeners(struct lab *lab, char *err, size_t errlen)
 		nlisteners++;
 	}
 
+	state_sync(lab);
 	/* ready lines, bounded: no sleeping and hoping */
 	deadline = lm_now_ms() + LAB_READY_MS;
 	for (;;) {
@@ -751,6 +793,7 @@ run_probes(struct lab *lab, char *err, size_t errlen)
 				    next, njobs, maxrun, lab->tls_budget,
 				    lab->o->timeout_ms / 1000.0);
 		}
+		state_sync(lab);
 		if (running == 0 && next == njobs)
 			break;
 		wait_event(lab, deadline);
@@ -924,6 +967,37 @@ user_firewall_check(struct lab *lab, char *err, size_t errlen)
 	return rc;
 }
 
+/* The state file, before anything is made: the namespaces and the temp dir
+ * this run will make are named in it, so a kill at any point leaves a record. */
+static int
+record_start(struct lab *lab, char *err, size_t errlen)
+{
+	size_t n = lab->sc->nhosts + 1;
+	char(*names)[64] = calloc(n, sizeof *names);
+	int k;
+
+	if (names == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (lab_state_init(&lab->state, lab->prefix, err, errlen) == -1) {
+		free(names);
+		return -1;
+	}
+	k = lab_net_names(lab->sc, lab->prefix, names, n);
+	for (int i = 0; i < k; i++)
+		if (lab_state_add_netns(&lab->state, names[i]) == -1) {
+			snprintf(err, errlen, "namespace name %s: cannot record it", names[i]);
+			free(names);
+			return -1;
+		}
+	free(names);
+	if (lab_state_save(&lab->state, err, errlen) == -1)
+		return -1;
+	lab->state_on = true;
+	return 0;
+}
+
 int
 lab_run(const struct lab_opts *o, char *err, size_t errlen)
 {
@@ -944,6 +1018,7 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "lab needs root (network namespaces)");
 		return LM_EXIT_USAGE;
 	}
+	lab_leftovers_warn(lab.log);
 	if ((lab.sc = scenario_load(o->scenario, lerr, sizeof lerr)) == NULL) {
 		snprintf(err, errlen, "%s", lerr);
 		return LM_EXIT_USAGE;
@@ -975,12 +1050,18 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 	else
 		lab.exe[n] = '\0';
 	snprintf(lab.prefix, sizeof lab.prefix, "lm%ld", (long)getpid());
-	snprintf(lab.tmpdir, sizeof lab.tmpdir, "/tmp/lyncmock-lab.XXXXXX");
-	if (mkdtemp(lab.tmpdir) == NULL) {
-		snprintf(err, errlen, "mkdtemp: %s", strerror(errno));
-		lab.tmpdir[0] = '\0';
+	if (record_start(&lab, err, errlen) == -1)
+		goto out;
+	/* 0700 under the 0700 state dir: the lab's keys (wrong-ca) are nobody else's */
+	if (strlen(lab.state.tmpdir) >= sizeof lab.tmpdir) {
+		snprintf(err, errlen, "%s: path too long (LYNCMOCK_RUN_DIR)", lab.state.tmpdir);
 		goto out;
 	}
+	if (mkdir(lab.state.tmpdir, 0700) == -1) {
+		snprintf(err, errlen, "%s: %s", lab.state.tmpdir, strerror(errno));
+		goto out;
+	}
+	memcpy(lab.tmpdir, lab.state.tmpdir, strlen(lab.state.tmpdir) + 1);
 	if ((lab.run = probe_run_new(lab.sc->name, NULL)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -1002,6 +1083,10 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 	if ((o->firewall != NULL || o->sweep) &&
 	    (lab.trace = lab_trace_start(&lab.net, &lab.ufw, lab.tmpdir, err, errlen)) == NULL)
 		goto out;
+	if (lab.trace != NULL && lab_state_add_proc(&lab.state, lab_trace_pid(lab.trace)) == 0) {
+		lab.state_dirty = true;
+		state_sync(&lab);
+	}
 	if (lab_stop || start_listeners(&lab, err, errlen) == -1)
 		goto out;
 	if (run_probes(&lab, err, errlen) == -1 || merge_reports(&lab, err, errlen) == -1)

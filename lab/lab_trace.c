@@ -566,3 +566,9 @@ lab_trace_free(struct lab_trace *t)
 	free(t->recs);
 	free(t);
 }
+
+pid_t
+lab_trace_pid(const struct lab_trace *t)
+{
+	return t != NULL ? t->pid : -1;
+}
