@@ -1,5 +1,6 @@
 /* lyncmock lab: run a scenario's whole matrix in network namespaces on this machine. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,37 @@ const struct cmd_entry cmd_lab_entry = {
     .exec = cmd_lab_exec,
 };
 
+/* Where the page for a browser is, as a path that works from any directory. */
+static void
+note_html(const char *path)
+{
+	char abs[PATH_MAX];
+
+	fprintf(stderr, "lab: HTML report: %s\n", realpath(path, abs) != NULL ? abs : path);
+}
+
+/* The merged run in the chosen format, and the HTML page too with --html. */
+static int
+write_reports(const struct probe_run *run, enum report_format format, const char *output,
+              const char *html_output)
+{
+	char err[4096];
+
+	if (report_write(run, format, output, err, sizeof err) == -1)
+		goto fail;
+	if (format == REPORT_HTML && output != NULL && strcmp(output, "-") != 0)
+		note_html(output);
+	if (html_output != NULL) {
+		if (report_write(run, REPORT_HTML, html_output, err, sizeof err) == -1)
+			goto fail;
+		note_html(html_output);
+	}
+	return 0;
+fail:
+	fprintf(stderr, "lyncmock lab: %s\n", err);
+	return -1;
+}
+
 static int
 cmd_lab_exec(int argc, char **argv)
 {
@@ -115,13 +147,15 @@ cmd_lab_exec(int argc, char **argv)
 	};
 	const struct cmd_entry *e = &cmd_lab_entry;
 	struct lab_opts o;
+	struct probe_run *run = NULL;
+	enum report_format format = REPORT_TABLE;
+	const char *output = NULL, *html_output = NULL; /* NULL or "-": stdout */
 	char err[8192], *end;
 	double t;
 	bool key_set = false, cleanup = false;
 	int c, rc, nopts = 0;
 
 	memset(&o, 0, sizeof o);
-	o.format = REPORT_TABLE;
 	o.key_type = CERTS_KEY_RSA2048;
 	o.timeout_ms = 2000;
 	o.log = stderr;
@@ -142,23 +176,21 @@ cmd_lab_exec(int argc, char **argv)
 				                       LAB_MAX_FAULTS);
 			if (lab_fault_parse(optarg, &o.faults[o.nfaults]) == -1)
 				return cmd_usage_error(
-				    e,
-				    "--break %s: expected RULE=KIND, KIND one of drop, reject, "
-				    "wrong-ca, no-client-cert, plaintext, nat, idle-timeout:S",
-				    optarg);
+				    e, "--break %s: expected RULE=KIND, KIND one of %s", optarg,
+				    lab_fault_kinds());
 			o.nfaults++;
 			break;
 		case 'f':
-			if (report_format_from_name(optarg, &o.format) == -1)
+			if (report_format_from_name(optarg, &format) == -1)
 				return cmd_usage_error(
 				    e, "unknown format '%s' (table, json, junit, dot, html)",
 				    optarg);
 			break;
 		case 'o':
-			o.output = optarg;
+			output = optarg;
 			break;
 		case 'H':
-			o.html_output = optarg;
+			html_output = optarg;
 			break;
 		case 'c':
 			o.certs_dir = optarg;
@@ -223,13 +255,16 @@ cmd_lab_exec(int argc, char **argv)
 	if (key_set && o.certs_dir != NULL)
 		return cmd_usage_error(e, "--key applies to a fresh PKI, not to --certs DIR");
 	/* the reports are written after the whole run: find a bad path now */
-	if (cmd_output_writable(o.output, err, sizeof err) == -1 ||
-	    cmd_output_writable(o.html_output, err, sizeof err) == -1) {
+	if (cmd_output_writable(output, err, sizeof err) == -1 ||
+	    cmd_output_writable(html_output, err, sizeof err) == -1) {
 		fprintf(stderr, "lyncmock lab: %s\n", err);
 		return LM_EXIT_USAGE;
 	}
 	o.self_main = cmd_dispatch;
-	rc = lab_run(&o, err, sizeof err);
+	rc = lab_run(&o, &run, err, sizeof err);
+	if (run != NULL && write_reports(run, format, output, html_output) == -1)
+		rc = LM_EXIT_USAGE;
+	probe_run_free(run);
 	if (err[0] != '\0')
 		fprintf(stderr, "lyncmock lab: %s\n", err);
 	return rc;

@@ -39,6 +39,8 @@ const char *lab_fault_name(enum lab_fault_kind kind);
 enum lm_outcome lab_fault_outcome(enum lab_fault_kind kind);
 /* Parses "RULE=KIND"; 0 or -1. */
 int lab_fault_parse(const char *text, struct lab_fault *f);
+/* The kinds as --break takes them, for messages: "drop, reject, ..., idle-timeout:S". */
+const char *lab_fault_kinds(void);
 
 #define LAB_MAX_FAULTS 16
 
@@ -56,9 +58,6 @@ struct lab_opts {
 	const char *scenario; /* file or built-in name; NULL: the default */
 	struct lab_fault faults[LAB_MAX_FAULTS];
 	size_t nfaults;
-	enum report_format format;
-	const char *output;           /* NULL or "-": stdout */
-	const char *html_output;      /* also the HTML report there, or NULL */
 	const char *certs_dir;        /* NULL: a fresh lab PKI in the temp dir */
 	enum certs_key_type key_type; /* of that fresh PKI (RSA 2048 like Lync's) */
 	bool keep;                    /* leave namespaces and listeners up */
@@ -76,10 +75,12 @@ struct lab_opts {
 };
 
 /* Runs the lab; while it runs, SIGINT/SIGTERM/SIGHUP stop it (what finished is
- * reported, partial) and SIGCHLD is its own. Returns LM_EXIT_OK (every verdict OK), LM_EXIT_FAIL,
- * or LM_EXIT_USAGE with a message in err (bad scenario or --break, not root, a namespace, listener
- * or probe that could not start). */
-int lab_run(const struct lab_opts *o, char *err, size_t errlen);
+ * kept, marked partial) and SIGCHLD is its own. Once the probes ran, *run is the
+ * merged run (the caller writes and frees it: probe_run_free), else NULL.
+ * Returns LM_EXIT_OK (every verdict OK), LM_EXIT_FAIL, or LM_EXIT_USAGE with a
+ * message in err (bad scenario or --break, not root, a namespace, listener or
+ * probe that could not start). */
+int lab_run(const struct lab_opts *o, struct probe_run **run, char *err, size_t errlen);
 
 /* lab --cleanup: for every lab recorded under /run/lyncmock (LYNCMOCK_RUN_DIR)
  * whose process is gone, stops its recorded processes (only while each is

@@ -7,18 +7,33 @@
 #include "lab/lab.h"
 #include "lab/lab_int.h"
 
-static const struct {
-	const char *name;
-	enum lm_outcome outcome;
-} fault_table[LAB_FAULT__COUNT] = {
-    [LAB_FAULT_DROP] = {"drop", LM_OUT_FILTERED},
-    [LAB_FAULT_REJECT] = {"reject", LM_OUT_REFUSED},
-    [LAB_FAULT_WRONG_CA] = {"wrong-ca", LM_OUT_TLS_UNTRUSTED},
-    [LAB_FAULT_NO_CLIENT_CERT] = {"no-client-cert", LM_OUT_TLS_CLIENT_REJECTED},
-    [LAB_FAULT_PLAINTEXT] = {"plaintext", LM_OUT_TLS_FAILED},
-    [LAB_FAULT_NAT] = {"nat", LM_OUT_NAT_DETECTED},
-    [LAB_FAULT_IDLE_TIMEOUT] = {"idle-timeout", LM_OUT_IDLE_CUT},
+/* The one table of fault kinds: what each must show, how it is made real, which rules it fits. */
+static const struct lab_fault_info fault_table[LAB_FAULT__COUNT] = {
+    [LAB_FAULT_DROP] = {"drop", LM_OUT_FILTERED, LAB_INJECT_FIREWALL, FIREWALL_FAULT_DROP,
+                        LAB_APPLIES_OWN_PATH, false, false},
+    [LAB_FAULT_REJECT] = {"reject", LM_OUT_REFUSED, LAB_INJECT_FIREWALL, FIREWALL_FAULT_REJECT,
+                          LAB_APPLIES_OWN_PATH, false, false},
+    [LAB_FAULT_WRONG_CA] = {"wrong-ca", LM_OUT_TLS_UNTRUSTED, LAB_INJECT_OTHER_CA,
+                            FIREWALL_FAULT_DROP, LAB_APPLIES_TLS | LAB_APPLIES_LISTENER, false,
+                            false},
+    [LAB_FAULT_NO_CLIENT_CERT] = {"no-client-cert", LM_OUT_TLS_CLIENT_REJECTED,
+                                  LAB_INJECT_NO_CLIENT_CERT, FIREWALL_FAULT_DROP,
+                                  LAB_APPLIES_TLS | LAB_APPLIES_CC_REQUIRED, false, false},
+    [LAB_FAULT_PLAINTEXT] = {"plaintext", LM_OUT_TLS_FAILED, LAB_INJECT_PLAINTEXT,
+                             FIREWALL_FAULT_DROP, LAB_APPLIES_TLS | LAB_APPLIES_LISTENER, false,
+                             false},
+    [LAB_FAULT_NAT] = {"nat", LM_OUT_NAT_DETECTED, LAB_INJECT_FIREWALL, FIREWALL_FAULT_NAT,
+                       LAB_APPLIES_OWN_PATH, false, false},
+    [LAB_FAULT_IDLE_TIMEOUT] = {"idle-timeout", LM_OUT_IDLE_CUT, LAB_INJECT_CONNTRACK,
+                                FIREWALL_FAULT_DROP, LAB_APPLIES_SIP | LAB_APPLIES_OWN_PATH, true,
+                                true},
 };
+
+const struct lab_fault_info *
+lab_fault_info(enum lab_fault_kind kind)
+{
+	return (unsigned)kind < LAB_FAULT__COUNT ? &fault_table[kind] : NULL;
+}
 
 const char *
 lab_fault_name(enum lab_fault_kind kind)
@@ -32,6 +47,27 @@ lab_fault_outcome(enum lab_fault_kind kind)
 	return (unsigned)kind < LAB_FAULT__COUNT ? fault_table[kind].outcome : LM_OUT_PASS;
 }
 
+const char *
+lab_fault_kinds(void)
+{
+	static char buf[256];
+
+	if (buf[0] == '\0')
+		for (int i = 0, n = 0; i < LAB_FAULT__COUNT; i++)
+			n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%s%s", i ? ", " : "",
+			              fault_table[i].name, fault_table[i].seconds ? ":S" : "");
+	return buf;
+}
+
+bool
+lab_faults_use(const struct lab_fault *faults, size_t nfaults, enum lab_fault_inject how)
+{
+	for (size_t i = 0; i < nfaults; i++)
+		if (fault_table[faults[i].kind].inject == how)
+			return true;
+	return false;
+}
+
 int
 lab_fault_parse(const char *text, struct lab_fault *f)
 {
@@ -40,27 +76,25 @@ lab_fault_parse(const char *text, struct lab_fault *f)
 
 	if (eq == NULL || idlen == 0 || idlen >= sizeof f->rule_id)
 		return -1;
-	f->seconds = 0;
-	if (strncmp(eq + 1, "idle-timeout:", 13) == 0) {
-		long s;
-		/* the conntrack timeout of the path's established connections, in seconds */
-		if (lm_parse_long(eq + 14, 1, 86400, &s) == -1)
-			return -1;
+	for (int i = 0; i < LAB_FAULT__COUNT; i++) {
+		const struct lab_fault_info *fi = &fault_table[i];
+		size_t nl = strlen(fi->name);
+		long secs = 0;
+
+		if (strncmp(eq + 1, fi->name, nl) != 0)
+			continue;
+		if (fi->seconds) {
+			/* KIND:S, e.g. the conntrack timeout of the paths' connections */
+			if (eq[1 + nl] != ':' || lm_parse_long(eq + 2 + nl, 1, 86400, &secs) == -1)
+				return -1;
+		} else if (eq[1 + nl] != '\0') {
+			continue;
+		}
 		memcpy(f->rule_id, text, idlen);
 		f->rule_id[idlen] = '\0';
-		f->kind = LAB_FAULT_IDLE_TIMEOUT;
-		f->seconds = (unsigned)s;
+		f->kind = (enum lab_fault_kind)i;
+		f->seconds = (unsigned)secs;
 		return 0;
-	}
-	for (int i = 0; i < LAB_FAULT__COUNT; i++) {
-		if (i == LAB_FAULT_IDLE_TIMEOUT)
-			continue;
-		if (strcmp(eq + 1, fault_table[i].name) == 0) {
-			memcpy(f->rule_id, text, idlen);
-			f->rule_id[idlen] = '\0';
-			f->kind = (enum lab_fault_kind)i;
-			return 0;
-		}
 	}
 	return -1;
 }
@@ -111,8 +145,9 @@ lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size
 {
 	for (size_t i = 0; i < nfaults; i++) {
 		const struct lab_fault *f = &faults[i];
+		const struct lab_fault_info *fi = &fault_table[f->kind];
 		const struct scenario_rule *r = lab_rule_find(sc, f->rule_id);
-		const char *kind = lab_fault_name(f->kind);
+		const char *kind = fi->name;
 
 		if (r == NULL) {
 			snprintf(err, errlen, "--break %s=%s: no rule '%s' in scenario %s",
@@ -133,38 +168,32 @@ lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size
 			    r->id, kind);
 			return -1;
 		}
-		if ((f->kind == LAB_FAULT_WRONG_CA || f->kind == LAB_FAULT_PLAINTEXT ||
-		     f->kind == LAB_FAULT_NO_CLIENT_CERT) &&
-		    !lm_service_info(r->service)->tls) {
+		if ((fi->applies & LAB_APPLIES_TLS) && !lm_service_info(r->service)->tls) {
 			snprintf(err, errlen, "--break %s=%s: %s on port %u does not use TLS",
 			         r->id, kind, lm_service_name(r->service), (unsigned)r->port);
 			return -1;
 		}
-		if (f->kind == LAB_FAULT_NO_CLIENT_CERT) {
+		if (fi->applies & LAB_APPLIES_CC_REQUIRED) {
 			for (size_t d = 0; d < r->nto; d++) {
 				if (listener_policy(sc, r->to_hosts[d], r->port) !=
 				    LM_CC_REQUIRED) {
 					snprintf(
 					    err, errlen,
-					    "--break %s=no-client-cert: %s:%u does not require a "
-					    "client "
+					    "--break %s=%s: %s:%u does not require a client "
 					    "certificate, so going without one changes nothing",
-					    r->id, r->to_hosts[d]->name, (unsigned)r->port);
+					    r->id, kind, r->to_hosts[d]->name, (unsigned)r->port);
 					return -1;
 				}
 			}
 		}
-		if (f->kind == LAB_FAULT_IDLE_TIMEOUT && r->service != LM_SVC_SIP_MTLS &&
+		if ((fi->applies & LAB_APPLIES_SIP) && r->service != LM_SVC_SIP_MTLS &&
 		    r->service != LM_SVC_SIP_TLS) {
-			snprintf(
-			    err, errlen,
-			    "--break %s=idle-timeout: %s is not SIP; --hold holds SIP connections",
-			    r->id, lm_service_name(r->service));
+			snprintf(err, errlen,
+			         "--break %s=%s: %s is not SIP; --hold holds SIP connections",
+			         r->id, kind, lm_service_name(r->service));
 			return -1;
 		}
-		if ((f->kind == LAB_FAULT_DROP || f->kind == LAB_FAULT_REJECT ||
-		     f->kind == LAB_FAULT_NAT || f->kind == LAB_FAULT_IDLE_TIMEOUT) &&
-		    !rule_has_open_path(sc, r)) {
+		if ((fi->applies & LAB_APPLIES_OWN_PATH) && !rule_has_open_path(sc, r)) {
 			snprintf(
 			    err, errlen,
 			    "--break %s=%s: the rule opens no path of its own (an expect: blocked "
@@ -172,14 +201,12 @@ lab_faults_check(const struct scenario *sc, const struct lab_fault *faults, size
 			    r->id, kind);
 			return -1;
 		}
-		if (f->kind == LAB_FAULT_WRONG_CA || f->kind == LAB_FAULT_PLAINTEXT) {
-			/* one listener socket cannot be both served in plaintext and with another
-			 * CA */
+		if (fi->applies & LAB_APPLIES_LISTENER) {
+			/* one listener socket cannot be changed twice (plaintext and another CA) */
 			for (size_t j = 0; j < i; j++) {
 				const struct lab_fault *g = &faults[j];
 				const struct scenario_rule *r2 = lab_rule_find(sc, g->rule_id);
-				if ((g->kind != LAB_FAULT_WRONG_CA &&
-				     g->kind != LAB_FAULT_PLAINTEXT) ||
+				if (!(fault_table[g->kind].applies & LAB_APPLIES_LISTENER) ||
 				    !scenario_rules_share_port(r2, r))
 					continue;
 				for (size_t d = 0; d < r->nto; d++) {

@@ -9,10 +9,42 @@
 #include <sys/types.h>
 
 #include "certs/certs.h"
+#include "firewall/firewall.h"
 #include "lab/lab.h"
 #include "scenarios/scenario.h"
 
 /* ---- faults (lab_fault.c) -------------------------------------------------- */
+/* Where a fault kind is made real. */
+enum lab_fault_inject {
+	LAB_INJECT_FIREWALL,       /* a verdict of the generated nft ruleset (.firewall) */
+	LAB_INJECT_CONNTRACK,      /* a conntrack timeout table of its own (lab_faults_idle_load) */
+	LAB_INJECT_PLAINTEXT,      /* the listener serves the port without TLS (--plaintext) */
+	LAB_INJECT_OTHER_CA,       /* the listener's certificate from a second CA (--port-cert) */
+	LAB_INJECT_NO_CLIENT_CERT, /* the rule's probes run alone, without a client certificate */
+};
+
+/* Which rules a kind applies to (lab_faults_check refuses the others). */
+#define LAB_APPLIES_TLS 0x01         /* the service speaks TLS */
+#define LAB_APPLIES_CC_REQUIRED 0x02 /* every listener of the rule requires a client cert */
+#define LAB_APPLIES_SIP 0x04         /* SIP (what --hold holds) */
+#define LAB_APPLIES_OWN_PATH 0x08    /* the firewall opens a path of the rule's own */
+/* changes the listener itself: one such fault per listener, other rules to it noted */
+#define LAB_APPLIES_LISTENER 0x10
+
+/* One row per fault kind: every use of a kind reads its row. */
+struct lab_fault_info {
+	const char *name;
+	enum lm_outcome outcome; /* what the report must show */
+	enum lab_fault_inject inject;
+	enum firewall_fault firewall; /* LAB_INJECT_FIREWALL: the firewall module's fault */
+	unsigned applies;             /* LAB_APPLIES_* */
+	bool seconds;                 /* written KIND:S */
+	bool needs_hold;              /* shows only on held connections (--hold) */
+};
+const struct lab_fault_info *lab_fault_info(enum lab_fault_kind kind);
+/* True when some fault of the list is injected that way. */
+bool lab_faults_use(const struct lab_fault *faults, size_t nfaults, enum lab_fault_inject how);
+
 const struct scenario_rule *lab_rule_find(const struct scenario *sc, const char *id);
 /* Checks every --break against the scenario: the rule exists, is open, and
  * the kind makes sense for its service and listener. Notes on faults that

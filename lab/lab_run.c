@@ -1,4 +1,5 @@
-/* lab_run(): topology, firewall, PKI, listeners, probes, faults, report and one teardown. */
+/* lab_run(): topology, firewall, PKI, listeners, probes, faults, the merged run and one teardown.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -115,15 +116,6 @@ lab_note(struct lab *lab, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', lab->log);
 	fflush(lab->log);
-}
-
-/* Where the page for a browser is, as a path that works from any directory. */
-static void
-lab_note_html(struct lab *lab, const char *path)
-{
-	char abs[PATH_MAX];
-
-	lab_note(lab, "HTML report: %s", realpath(path, abs) != NULL ? abs : path);
 }
 
 static int
@@ -534,19 +526,24 @@ start_listeners(struct lab *lab, char *err, size_t errlen)
 		for (size_t f = 0; f < lab->o->nfaults; f++) {
 			const struct lab_fault *lf = &lab->o->faults[f];
 			const struct scenario_rule *r = lab_rule_find(sc, lf->rule_id);
+			struct scenario_host bare = *h;
+			struct certs_paths p;
 			if (!scenario_rule_has_dest(r, h))
 				continue;
-			if (lf->kind == LAB_FAULT_PLAINTEXT) {
+			switch (lab_fault_info(lf->kind)->inject) {
+			case LAB_INJECT_PLAINTEXT:
 				arg(&a, "--plaintext");
 				arg(&a, lm_fmt(buf, sizeof buf, "%u", (unsigned)r->port));
-			} else if (lf->kind == LAB_FAULT_WRONG_CA) {
-				struct scenario_host bare = *h;
-				struct certs_paths p;
+				break;
+			case LAB_INJECT_OTHER_CA:
 				bare.cert = bare.key = NULL;
 				certs_paths_for_host(&p, lab->pki_other, &bare, NULL, NULL, NULL);
 				arg(&a, "--port-cert");
 				arg(&a, lm_fmt(buf, sizeof buf, "%u,%s,%s", (unsigned)r->port,
 				               p.cert, p.key));
+				break;
+			default:
+				break; /* not the listener's doing */
 			}
 		}
 		if (pipe2(rp, O_CLOEXEC) == -1) {
@@ -635,7 +632,7 @@ static bool
 rule_is_ncc(const struct lab *lab, const struct scenario_rule *r)
 {
 	for (size_t f = 0; f < lab->o->nfaults; f++)
-		if (lab->o->faults[f].kind == LAB_FAULT_NO_CLIENT_CERT &&
+		if (lab_fault_info(lab->o->faults[f].kind)->inject == LAB_INJECT_NO_CLIENT_CERT &&
 		    strcmp(lab->o->faults[f].rule_id, r->id) == 0)
 			return true;
 	return false;
@@ -836,14 +833,11 @@ make_pki(struct lab *lab, char *err, size_t errlen)
 {
 	struct certs_init_opts co;
 	char cerr[1024];
-	bool other = false;
+	bool other = lab_faults_use(lab->o->faults, lab->o->nfaults, LAB_INJECT_OTHER_CA);
 
 	certs_init_opts_default(&co);
 	co.key_type = lab->o->key_type;
 	co.days = 30; /* a lab PKI lives minutes */
-	for (size_t i = 0; i < lab->o->nfaults; i++)
-		if (lab->o->faults[i].kind == LAB_FAULT_WRONG_CA)
-			other = true;
 	if (lab->o->certs_dir != NULL) {
 		snprintf(lab->pki, sizeof lab->pki, "%s", lab->o->certs_dir);
 	} else {
@@ -883,12 +877,9 @@ load_firewall(struct lab *lab, char *err, size_t errlen)
 
 	for (size_t i = 0; i < lab->o->nfaults; i++) {
 		const struct lab_fault *f = &lab->o->faults[i];
-		if (f->kind == LAB_FAULT_DROP)
-			fs[n++] = (struct firewall_fault_spec){f->rule_id, FIREWALL_FAULT_DROP};
-		else if (f->kind == LAB_FAULT_REJECT)
-			fs[n++] = (struct firewall_fault_spec){f->rule_id, FIREWALL_FAULT_REJECT};
-		else if (f->kind == LAB_FAULT_NAT)
-			fs[n++] = (struct firewall_fault_spec){f->rule_id, FIREWALL_FAULT_NAT};
+		const struct lab_fault_info *fi = lab_fault_info(f->kind);
+		if (fi->inject == LAB_INJECT_FIREWALL)
+			fs[n++] = (struct firewall_fault_spec){f->rule_id, fi->firewall};
 	}
 	memset(&fo, 0, sizeof fo);
 	fo.faults = fs;
@@ -949,7 +940,7 @@ user_firewall_check(struct lab *lab, char *err, size_t errlen)
 
 	for (size_t i = 0; i < lab->o->nfaults; i++) {
 		enum lab_fault_kind k = lab->o->faults[i].kind;
-		if (k == LAB_FAULT_DROP || k == LAB_FAULT_REJECT || k == LAB_FAULT_NAT) {
+		if (lab_fault_info(k)->inject == LAB_INJECT_FIREWALL) {
 			snprintf(
 			    err, errlen,
 			    "--break %s=%s changes the generated firewall; with --firewall the "
@@ -999,7 +990,7 @@ record_start(struct lab *lab, char *err, size_t errlen)
 }
 
 int
-lab_run(const struct lab_opts *o, char *err, size_t errlen)
+lab_run(const struct lab_opts *o, struct probe_run **runp, char *err, size_t errlen)
 {
 	struct lab lab;
 	struct lab_sweep *sweep = NULL;
@@ -1007,6 +998,7 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 	ssize_t n;
 	int rc = LM_EXIT_USAGE;
 
+	*runp = NULL;
 	memset(&lab, 0, sizeof lab);
 	lab.o = o;
 	lab.log = o->log;
@@ -1029,12 +1021,12 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 	if (o->firewall != NULL && user_firewall_check(&lab, err, errlen) == -1)
 		goto out;
 	for (size_t i = 0; i < o->nfaults; i++)
-		if (o->faults[i].kind == LAB_FAULT_IDLE_TIMEOUT && o->hold_ms == 0) {
-			snprintf(
-			    err, errlen,
-			    "--break %s=idle-timeout:%u shows only on held connections: add --hold "
-			    "SECONDS (longer than %u)",
-			    o->faults[i].rule_id, o->faults[i].seconds, o->faults[i].seconds);
+		if (lab_fault_info(o->faults[i].kind)->needs_hold && o->hold_ms == 0) {
+			snprintf(err, errlen,
+			         "--break %s=%s:%u shows only on held connections: add --hold "
+			         "SECONDS (longer than %u)",
+			         o->faults[i].rule_id, lab_fault_name(o->faults[i].kind),
+			         o->faults[i].seconds, o->faults[i].seconds);
 			goto out;
 		}
 	for (size_t i = 0; i < o->nfaults; i++)
@@ -1106,15 +1098,6 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 
 	lab.run->partial = lab_stop != 0;
 	lab.run->duration_ms = lm_now_ms() - lab.t0;
-	if (report_write(lab.run, o->format, o->output, err, errlen) == -1)
-		goto out;
-	if (o->format == REPORT_HTML && o->output != NULL && strcmp(o->output, "-") != 0)
-		lab_note_html(&lab, o->output);
-	if (o->html_output != NULL) {
-		if (report_write(lab.run, REPORT_HTML, o->html_output, err, errlen) == -1)
-			goto out;
-		lab_note_html(&lab, o->html_output);
-	}
 	if (lab_stop) {
 		snprintf(err, errlen, "%s: the report is partial",
 		         lab_stop == SIGALRM ? "probes ran past their deadline" : "interrupted");
@@ -1122,6 +1105,8 @@ lab_run(const struct lab_opts *o, char *err, size_t errlen)
 	} else
 		rc = probe_run_failures(lab.run) == 0 && lab.run->n > 0 ? LM_EXIT_OK : LM_EXIT_FAIL;
 	lab_note(&lab, "%zu results, %zu not OK", lab.run->n, probe_run_failures(lab.run));
+	*runp = lab.run; /* the caller's to write */
+	lab.run = NULL;
 out:
 	if (rc == LM_EXIT_USAGE && lab_stop) {
 		/* a failure while stopping is the interruption's doing */

@@ -751,7 +751,7 @@ lab_faults_idle_load(const struct lab_net *net, const struct scenario *sc,
 	fprintf(f, "table inet lyncmock_faults {\n");
 	for (size_t i = 0; i < nfaults; i++) {
 		const struct scenario_rule *r = lab_rule_find(sc, faults[i].rule_id);
-		if (faults[i].kind != LAB_FAULT_IDLE_TIMEOUT || r == NULL)
+		if (lab_fault_info(faults[i].kind)->inject != LAB_INJECT_CONNTRACK || r == NULL)
 			continue;
 		firewall_label(r->id, id, sizeof id);
 		for (int fam = 0; fam < 2; fam++)
@@ -767,7 +767,7 @@ lab_faults_idle_load(const struct lab_net *net, const struct scenario *sc,
 	           "policy accept;\n");
 	for (size_t i = 0; i < nfaults; i++) {
 		const struct scenario_rule *r = lab_rule_find(sc, faults[i].rule_id);
-		if (faults[i].kind != LAB_FAULT_IDLE_TIMEOUT || r == NULL)
+		if (lab_fault_info(faults[i].kind)->inject != LAB_INJECT_CONNTRACK || r == NULL)
 			continue;
 		for (size_t s = 0; s < r->nfrom; s++)
 			for (size_t d = 0; d < r->nto; d++) {
