@@ -167,14 +167,26 @@ int certs_ctx_use_pair(SSL_CTX *ctx, const char *cert, const char *key, char *er
  * POOL shape: CN = pool (else fqdn); SANs = pool, fqdn, san_extra.
  * SERVER shape: CN = fqdn (else name.domain); SANs = that name, pool (when
  * set), san_extra.
- * CLIENT shape: CN = fqdn (else name.domain); SANs = that name.
+ * CLIENT shape: CN = fqdn (else name.domain); SANs = that name, san_extra
+ * (the host's own `san:` list: a client certificate carries what the admin
+ * listed, as Lync's certificate wizard would).
+ * eku: what the certificate carries: serverAuth + clientAuth for servers
+ * (certs init --no-client-auth drops clientAuth), clientAuth for clients.
+ * This is the one place a host's certificate names are decided: certs init
+ * (and so the lab PKI), certs check and the probe's expected name read it.
  * Duplicates (case-insensitive) are dropped; order is kept. */
+/* The subject (CN) of host h's certificate, which is also the name a probe
+ * of h verifies: the pool FQDN for pool-shaped roles with a pool, else the
+ * host's FQDN (else name.domain). Returns buf. */
+const char *certs_host_subject(const struct scenario *sc, const struct scenario_host *h, char *buf,
+                               size_t len);
 #define CERTS_MAX_NAMES 64
 #define CERTS_NAME_MAX 256
 struct certs_host_names {
 	char cn[CERTS_NAME_MAX];
 	char san[CERTS_MAX_NAMES][CERTS_NAME_MAX];
 	size_t nsan;
+	unsigned eku; /* CERTS_EKU_* */
 };
 int certs_host_names(const struct scenario *sc, const struct scenario_host *h,
                      struct certs_host_names *out, char *err, size_t errlen);

@@ -120,6 +120,31 @@ names_add(struct certs_host_names *out, const char *name, char *err, size_t errl
 	return 0;
 }
 
+/* same rule as scenario_host_fqdn(): fqdn, else name.domain */
+static void
+host_own_name(const struct scenario *sc, const struct scenario_host *h, char *own, size_t len)
+{
+	if (h->fqdn != NULL && h->fqdn[0] != '\0')
+		snprintf(own, len, "%s", h->fqdn);
+	else if (sc->domain != NULL && sc->domain[0] != '\0')
+		snprintf(own, len, "%s.%s", h->name, sc->domain);
+	else
+		snprintf(own, len, "%s", h->name);
+}
+
+const char *
+certs_host_subject(const struct scenario *sc, const struct scenario_host *h, char *buf, size_t len)
+{
+	enum scenario_cert_shape shape =
+	    h->role != NULL ? h->role->cert_shape : SCENARIO_CERT_CLIENT;
+
+	if (shape == SCENARIO_CERT_POOL && h->pool != NULL && h->pool[0] != '\0')
+		snprintf(buf, len, "%s", h->pool);
+	else
+		host_own_name(sc, h, buf, len);
+	return buf;
+}
+
 int
 certs_host_names(const struct scenario *sc, const struct scenario_host *h,
                  struct certs_host_names *out, char *err, size_t errlen)
@@ -129,31 +154,22 @@ certs_host_names(const struct scenario *sc, const struct scenario_host *h,
 	char own[CERTS_NAME_MAX];
 
 	memset(out, 0, sizeof *out);
-	/* same rule as scenario_host_fqdn(): fqdn, else name.domain */
-	if (h->fqdn != NULL && h->fqdn[0] != '\0')
-		snprintf(own, sizeof own, "%s", h->fqdn);
-	else if (sc->domain != NULL && sc->domain[0] != '\0')
-		snprintf(own, sizeof own, "%s.%s", h->name, sc->domain);
-	else
-		snprintf(own, sizeof own, "%s", h->name);
-
-	if (shape == SCENARIO_CERT_POOL && h->pool != NULL && h->pool[0] != '\0') {
-		snprintf(out->cn, sizeof out->cn, "%s", h->pool);
-		if (names_add(out, h->pool, err, errlen) == -1)
-			return -1;
-	} else
-		snprintf(out->cn, sizeof out->cn, "%s", own);
+	host_own_name(sc, h, own, sizeof own);
+	certs_host_subject(sc, h, out->cn, sizeof out->cn);
+	if (shape == SCENARIO_CERT_POOL && names_add(out, h->pool, err, errlen) == -1)
+		return -1;
 	if (names_add(out, own, err, errlen) == -1)
 		return -1;
 	/* a user-defined server role may still sit behind a pool name */
 	if (shape == SCENARIO_CERT_SERVER && names_add(out, h->pool, err, errlen) == -1)
 		return -1;
-	if (shape != SCENARIO_CERT_CLIENT) {
-		for (size_t i = 0; i < h->nsan_extra; i++) {
-			if (names_add(out, h->san_extra[i], err, errlen) == -1)
-				return -1;
-		}
+	/* every shape: a client's own `san:` list is honoured too */
+	for (size_t i = 0; i < h->nsan_extra; i++) {
+		if (names_add(out, h->san_extra[i], err, errlen) == -1)
+			return -1;
 	}
+	out->eku =
+	    shape == SCENARIO_CERT_CLIENT ? CERTS_EKU_CLIENT : CERTS_EKU_SERVER | CERTS_EKU_CLIENT;
 	if (strlen(out->cn) > 64) {
 		snprintf(err, errlen, "subject name '%s' is longer than 64 characters", out->cn);
 		return -1;
@@ -503,8 +519,6 @@ issue_host(const struct scenario *sc, const struct scenario_host *h, const char 
 	EVP_PKEY *k = NULL;
 	X509 *x = NULL;
 	int rc = -1;
-	enum scenario_cert_shape shape =
-	    h->role != NULL ? h->role->cert_shape : SCENARIO_CERT_CLIENT;
 
 	if ((names = calloc(1, sizeof *names)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -520,10 +534,10 @@ issue_host(const struct scenario *sc, const struct scenario_host *h, const char 
 	io.cn = names->cn;
 	io.sans = sans;
 	io.nsans = names->nsan;
-	if (shape == SCENARIO_CERT_CLIENT)
-		io.eku = CERTS_EKU_CLIENT;
-	else
-		io.eku = CERTS_EKU_SERVER | (opts->client_auth ? CERTS_EKU_CLIENT : 0);
+	/* the names' EKU; --no-client-auth takes clientAuth off server certificates */
+	io.eku = names->eku;
+	if ((io.eku & CERTS_EKU_SERVER) && !opts->client_auth)
+		io.eku &= ~CERTS_EKU_CLIENT;
 	/* Lync checks revocation: every certificate needs a CDP, even a lab one */
 	snprintf(cdp, sizeof cdp, "http://pki.%s/lyncmock-lab-ca.crl",
 	         sc->domain != NULL && sc->domain[0] != '\0' ? sc->domain : "lab.invalid");

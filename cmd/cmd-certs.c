@@ -57,12 +57,13 @@ load_scenario(const char *spec)
 	"  certificate shaped like the one Lync uses on that role (DIR/HOST.pem: leaf + CA;\n"     \
 	"  DIR/HOST.key, mode 0600). Director / Front End: subject = pool FQDN, SANs = pool,\n"    \
 	"  server FQDN, simple URLs, lyncdiscover(internal), web services. Edge internal:\n"       \
-	"  its FQDN. Sources: their FQDN, clientAuth only. Server certificates carry\n"            \
-	"  serverAuth + clientAuth (--no-client-auth: serverAuth only), a CRL distribution\n"      \
-	"  point, SHA-256 signatures. An existing CA in DIR is reused, never overwritten\n"        \
-	"  (half a CA, or a key that does not match, is an error). Hosts with their own\n"         \
-	"  cert/key in the scenario are skipped. Defaults: single-director, rsa2048,\n"            \
-	"  730 days. Exit 0 done, 1 failed, 2 usage or scenario error.\n"
+	"  its FQDN. Sources: their FQDN, clientAuth only. Every host's own san: list is\n"        \
+	"  added. Server certificates carry serverAuth + clientAuth (--no-client-auth:\n"          \
+	"  serverAuth only), a CRL distribution point, SHA-256 signatures. An existing CA in\n"    \
+	"  DIR is reused, never overwritten (half a CA, or a key that does not match, is an\n"     \
+	"  error). Hosts with their own cert/key in the scenario are skipped. Defaults:\n"         \
+	"  single-director, rsa2048, 730 days. Exit 0 done, 1 failed, 2 usage or scenario\n"       \
+	"  error.\n"
 
 static int
 certs_init_cmd(int argc, char **argv)

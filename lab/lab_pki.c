@@ -131,7 +131,7 @@ pki_digest(const struct scenario *sc, const struct certs_init_opts *co, char *he
 		EVP_MD_CTX_free(md);
 		return -1;
 	}
-	snprintf(buf, sizeof buf, "lyncmock-lab-pki/1 %s key=%d eku=%d days=%d", LM_VERSION,
+	snprintf(buf, sizeof buf, "lyncmock-lab-pki/2 %s key=%d eku=%d days=%d", LM_VERSION,
 	         (int)co->key_type, co->client_auth, co->days);
 	hash_str(md, buf);
 	hash_str(md, sc->domain);

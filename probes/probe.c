@@ -1572,8 +1572,8 @@ probe_scenario(const struct scenario *sc, const struct scenario_host *host,
 			p->res.expect_blocked = rule->expect_blocked;
 			p->res.via_proxy = rule->via_proxy;
 			/* the name sources use: the pool when there is one */
-			p->res.target = strdup(
-			    dst->pool ? dst->pool : scenario_host_fqdn(sc, dst, fqdn, sizeof fqdn));
+			/* the name its certificate is made for (certs decides, once) */
+			p->res.target = strdup(certs_host_subject(sc, dst, fqdn, sizeof fqdn));
 			p->tls_name = xstrdup(p->res.target);
 			p->uri_host = xstrdup(p->res.target);
 			if (p->res.rule_id == NULL || p->res.src_host == NULL ||

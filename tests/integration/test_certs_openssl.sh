@@ -235,4 +235,22 @@ grep -q "Connection refused" "$LM_TMP/i4.out" || lm_fail "closed port message: $
 # a file inspected: the CA is explained as a root
 $L certs inspect "$D/ca.pem" >"$LM_TMP/i5.out" 2>&1 || lm_fail "inspect ca.pem: $(cat "$LM_TMP/i5.out")"
 grep -q "self-signed root CA" "$LM_TMP/i5.out" || lm_fail "CA not explained as a root"
+# a `san:` on a client host passes `scenario check` and its certificate carries
+# it (it used to be dropped silently by certs init); clientAuth only
+"$LYNCMOCK" scenario dump single-director |
+	sed 's/^  - {name: cl01, *role: internal-client, *address: 198.18.0.20}$/  - {name: cl01, role: internal-client, address: 198.18.0.20, san: [cl01-alias.contoso.local]}/' \
+	>"$LM_TMP/clsan.yaml"
+grep -q "cl01-alias" "$LM_TMP/clsan.yaml" || lm_fail "fixture edit failed: $(grep cl01 "$LM_TMP/clsan.yaml")"
+$L scenario check "$LM_TMP/clsan.yaml" >/dev/null || lm_fail "client san: scenario check failed"
+$L certs init --scenario "$LM_TMP/clsan.yaml" --out "$LM_TMP/clsan" >/dev/null ||
+	lm_fail "client san: certs init failed"
+t=$(x509 "$LM_TMP/clsan/cl01.pem" -ext subjectAltName,extendedKeyUsage)
+echo "$t" | grep -q "DNS:cl01.contoso.local, DNS:cl01-alias.contoso.local" ||
+	lm_fail "client san not in the certificate: $t"
+echo "$t" | grep -q "TLS Web Client Authentication" || lm_fail "client cert lacks clientAuth: $t"
+echo "$t" | grep -q "TLS Web Server Authentication" && lm_fail "client cert has serverAuth: $t"
+$L certs check --scenario "$LM_TMP/clsan.yaml" --host cl01 --cert "$LM_TMP/clsan/cl01.pem" \
+	--key "$LM_TMP/clsan/cl01.key" --ca "$LM_TMP/clsan/ca.pem" >"$LM_TMP/clsan.out" ||
+	lm_fail "client san: certs check: $(cat "$LM_TMP/clsan.out")"
+grep -q "cl01-alias.contoso.local" "$LM_TMP/clsan.out" || lm_fail "certs check does not name the client san"
 echo "PASS: certs init/check/inspect agree with openssl"

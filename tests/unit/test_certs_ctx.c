@@ -229,6 +229,24 @@ test_host_names_composition(void **state)
 	odd.pool = NULL;
 	assert_int_equal(certs_host_names(&tc_scenario, &odd, &n, err, sizeof err), 0);
 	assert_string_equal(n.cn, "dir01.contoso.local");
+	assert_int_equal(n.eku, CERTS_EKU_SERVER | CERTS_EKU_CLIENT);
+
+	/* a client host's own `san:` list is honoured (it used to be dropped), and
+	 * its certificate is clientAuth only */
+	odd = *tc_host("cl01");
+	odd.san_extra = dup_sans + 2;
+	odd.nsan_extra = 1;
+	assert_int_equal(certs_host_names(&tc_scenario, &odd, &n, err, sizeof err), 0);
+	assert_string_equal(n.cn, "cl01.contoso.local");
+	assert_int_equal(n.nsan, 2);
+	assert_string_equal(n.san[0], "cl01.contoso.local");
+	assert_string_equal(n.san[1], "meet.contoso.local");
+	assert_int_equal(n.eku, CERTS_EKU_CLIENT);
+	/* the subject is the probe's expected name: pool, else FQDN */
+	assert_string_equal(certs_host_subject(&tc_scenario, tc_host("dir01"), err, sizeof err),
+	                    "dirpool.contoso.local");
+	assert_string_equal(certs_host_subject(&tc_scenario, tc_host("edge01"), err, sizeof err),
+	                    "edge01-int.contoso.local");
 }
 
 static void
