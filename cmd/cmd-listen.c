@@ -430,7 +430,7 @@ cmd_listen_exec(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if ((run.base = event_base_new()) == NULL) {
+	if ((run.base = listener_base_new()) == NULL) {
 		fprintf(stderr, "lyncmock listen: cannot create the event loop\n");
 		goto out;
 	}

@@ -61,8 +61,29 @@ str_or_null(const char *s)
 	return identity_text(s);
 }
 
+static json_t *identity_build(const struct lm_ident *id, const char *token);
+
 json_t *
 identity_json(const struct lm_ident *id, const char *token)
+{
+	json_t *o;
+
+	if (id->reuse == NULL || *id->reuse == NULL) {
+		if ((o = identity_build(id, token)) != NULL && id->reuse != NULL)
+			*id->reuse = json_incref(o);
+		return o;
+	}
+	/* the connection's facts do not change: only the token does */
+	o = json_incref(*id->reuse);
+	if (json_object_set_new(o, "token", str_or_null(token)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+identity_build(const struct lm_ident *id, const char *token)
 {
 	json_t *o, *tls = NULL;
 

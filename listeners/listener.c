@@ -180,16 +180,56 @@ conn_free(struct lm_conn *c)
 		event_free(c->timer);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
+	json_decref(c->ident);
 	TAILQ_REMOVE(&l->conns, c, entry);
 	l->nconns--;
 	free(c);
 }
 
+struct event_base *
+listener_base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	(void)event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
+/* At most one TLS record: a write OpenSSL cannot finish now is retried by
+ * the bufferevent with the same bytes first in its output, as it requires. */
+#define DIRECT_TLS_MAX 16384
+
 int
 conn_write(struct lm_conn *c, struct evbuffer *data)
 {
-	c->bytes_out += evbuffer_get_length(data);
-	return bufferevent_write_buffer(c->bev, data);
+	size_t len = evbuffer_get_length(data);
+	evutil_socket_t fd;
+	unsigned char *p;
+	int r;
+
+	c->bytes_out += len;
+	/* Nothing queued: send now. Through the bufferevent an answer waits
+	 * for the next loop turn and costs two epoll_ctl (write event on,
+	 * off); what the socket does not take now is queued as before. */
+	if (len == 0 || evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+		return len > 0 ? bufferevent_write_buffer(c->bev, data) : 0;
+	if (c->ssl == NULL) {
+		if ((fd = bufferevent_getfd(c->bev)) >= 0)
+			(void)evbuffer_write(data, fd);
+	} else if (c->tls_done && len <= DIRECT_TLS_MAX && SSL_is_init_finished(c->ssl) &&
+	           (p = evbuffer_pullup(data, -1)) != NULL) {
+		ERR_clear_error();
+		if ((r = SSL_write(c->ssl, p, (int)len)) > 0)
+			evbuffer_drain(data, (size_t)r);
+		else
+			ERR_clear_error(); /* the bufferevent's own retry reports it */
+	}
+	return evbuffer_get_length(data) > 0 ? bufferevent_write_buffer(c->bev, data) : 0;
 }
 
 void
@@ -200,7 +240,7 @@ conn_close_after_write(struct lm_conn *c)
 }
 
 void
-conn_ident(const struct lm_conn *c, struct lm_ident *id)
+conn_ident(struct lm_conn *c, struct lm_ident *id)
 {
 	const struct listener_set *ls = c->l->set;
 
@@ -213,6 +253,7 @@ conn_ident(const struct lm_conn *c, struct lm_ident *id)
 	id->local = c->local;
 	id->peer = c->peer;
 	id->tls = c->l->tls;
+	id->reuse = &c->ident;
 	if (id->tls) {
 		id->tls_version = c->tls_version[0] != '\0' ? c->tls_version : NULL;
 		id->tls_cipher = c->tls_cipher[0] != '\0' ? c->tls_cipher : NULL;

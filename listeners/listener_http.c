@@ -3,6 +3,7 @@
  * path, a small page elsewhere). Framing, TLS, caps, timeouts and the log
  * line are the one stream path's (http_stream.c, listener.c).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,10 @@
 void
 http_answer_clear(struct http_answer *ans)
 {
-	free(ans->body);
-	memset(ans, 0, sizeof *ans);
+	if (ans->body != ans->small)
+		free(ans->body);
+	/* small need not be wiped: a 2 KiB memset per request shows in profiles */
+	memset(ans, 0, offsetof(struct http_answer, small));
 }
 
 static int
@@ -141,7 +144,7 @@ http_answer_build(const char *method, const char *uri, int major, int minor,
 	json_t *o = NULL, *req;
 	int rc = -1;
 
-	memset(ans, 0, sizeof *ans);
+	memset(ans, 0, offsetof(struct http_answer, small));
 	TAILQ_INIT(&params);
 	u = evhttp_uri_parse_with_flags(uri, EVHTTP_URI_NONCONFORMANT);
 	if (u == NULL || (path = evhttp_uri_get_path(u)) == NULL)
@@ -163,12 +166,20 @@ http_answer_build(const char *method, const char *uri, int major, int minor,
 	    (req = request_json(method, uri, major, minor, headers)) == NULL ||
 	    json_object_set_new(o, "request", req) == -1)
 		goto out;
-	if ((body = json_dumps(o, JSON_COMPACT)) == NULL)
+	/* into the answer itself when it fits, else allocated */
+	ans->len = json_dumpb(o, ans->small, sizeof ans->small, JSON_COMPACT);
+	if (ans->len == 0)
 		goto out;
+	if (ans->len <= sizeof ans->small) {
+		body = ans->small;
+	} else {
+		if ((body = json_dumps(o, JSON_COMPACT)) == NULL)
+			goto out;
+		ans->len = strlen(body);
+	}
 	ans->code = 200;
 	ans->reason = "OK";
 	ans->content_type = "application/json";
-	ans->len = strlen(body);
 	ans->body = body;
 	rc = 0;
 out:

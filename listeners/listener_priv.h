@@ -36,11 +36,17 @@ struct lm_ident {
 	 * compares them with what it got and sent (tls-intercepted) */
 	const char *server_cert_sha256, *client_cert_sha256;
 	const char *server_cert; /* subject of the certificate served */
+	/* Not a field: where identity_json keeps the connection's record so
+	 * the next answer only sets its token (NULL: build afresh each time). */
+	json_t **reuse;
 };
 /* A JSON string of a peer's text (NULL: JSON null); bytes that are not
  * UTF-8 become U+FFFD, so hostile input never fails the answer. */
 json_t *identity_text(const char *s);
-/* A new identity object (token NULL: JSON null); NULL only on allocation failure. */
+/* The identity object (token NULL: JSON null), a new reference; with
+ * id->reuse, the one kept there with only the token set anew (an answer
+ * may add keys of its own: it sets them on every use). NULL only on
+ * allocation failure. */
 json_t *identity_json(const struct lm_ident *id, const char *token);
 /* Appends the identity as one compact JSON line + "\r\n" to out; 0 or -1. */
 int identity_line(const struct lm_ident *id, const char *token, struct evbuffer *out);
@@ -92,9 +98,10 @@ struct http_answer {
 	int code;
 	const char *reason;
 	const char *content_type;
-	char *body; /* malloc'd */
+	char *body; /* malloc'd, or small */
 	size_t len;
-	bool probe; /* /lyncmock/probe answered with the identity */
+	char small[2048]; /* the probe answer's JSON fits here: no allocation */
+	bool probe;       /* /lyncmock/probe answered with the identity */
 };
 /* Builds the answer to one request: the probe path gets the identity with
  * the request line, Host and X-Forwarded-* headers; other paths a small page
@@ -190,6 +197,7 @@ struct lm_conn {
 	char server_cert[512];             /* subject of the certificate we served */
 	char server_fp[65], client_fp[65]; /* SHA-256 hex; empty: none */
 	char outcome[320];                 /* first reason wins; empty at close: "ok" */
+	json_t *ident;                     /* identity record kept after the first answer */
 };
 TAILQ_HEAD(lm_conn_list, lm_conn);
 
@@ -237,7 +245,7 @@ void conn_close_after_write(struct lm_conn *c);
 /* Adds bytes to the connection's output (counted). */
 int conn_write(struct lm_conn *c, struct evbuffer *data);
 /* The identity facts of this connection. */
-void conn_ident(const struct lm_conn *c, struct lm_ident *id);
+void conn_ident(struct lm_conn *c, struct lm_ident *id);
 /* Watches accept errors of l->lev (out of descriptors: pause, retry). */
 int listener_watch_errors(struct listener *l);
 /* True when c (addresses set, already counted) may be served under the caps. */

@@ -49,6 +49,9 @@ struct listener_config {
 };
 
 struct listener_set;
+/* The event loop listeners run best on (epoll's changelist: a write event
+ * added and removed in one loop turn costs no epoll_ctl). NULL on failure. */
+struct event_base *listener_base_new(void);
 
 /* Binds every socket host needs (scenario_listens_of). NULL with a message
  * in err (naming the port and the reason) on failure. */
