@@ -214,7 +214,7 @@ reject(struct evbuffer *out, int code, const char *reason, const char *detail,
 
 /* Answers one complete request; false when the connection must close after it. */
 static bool
-answer(const http_parser *p, struct http_req *r, const struct lm_ident *id, struct evbuffer *out,
+answer(const http_parser *p, struct http_req *r, const struct wire_ident *id, struct evbuffer *out,
        struct http_stats *st, bool *close, char *why, size_t whylen)
 {
 	struct http_answer ans;
@@ -257,7 +257,7 @@ answer(const http_parser *p, struct http_req *r, const struct lm_ident *id, stru
 }
 
 size_t
-http_stream_process(const char *buf, size_t len, size_t max_message, const struct lm_ident *id,
+http_stream_process(const char *buf, size_t len, size_t max_message, const struct wire_ident *id,
                     struct evbuffer *out, struct http_stats *st, bool *close, char *why,
                     size_t whylen)
 {

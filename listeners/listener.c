@@ -240,7 +240,7 @@ conn_close_after_write(struct lm_conn *c)
 }
 
 void
-conn_ident(struct lm_conn *c, struct lm_ident *id)
+conn_ident(struct lm_conn *c, struct wire_ident *id)
 {
 	const struct listener_set *ls = c->l->set;
 
@@ -329,7 +329,7 @@ conn_process(struct lm_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev), *out;
 	size_t len = evbuffer_get_length(in), used;
-	struct lm_ident id;
+	struct wire_ident id;
 	bool close = false;
 	char why[128] = "";
 	const char *buf;

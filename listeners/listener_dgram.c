@@ -43,7 +43,7 @@ dgram_one(struct listener *l, int fd, const uint8_t *in, size_t len,
           const struct sockaddr_storage *peer, socklen_t peerlen, uint8_t *out)
 {
 	struct lm_conn c; /* a record for the log line only: never listed */
-	struct lm_ident id;
+	struct wire_ident id;
 	char what[160] = "";
 	size_t n;
 

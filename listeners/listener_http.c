@@ -42,7 +42,7 @@ answer_text(struct http_answer *ans, int code, const char *reason, const char *c
 
 /* The small page for other paths: it reflects nothing from the request. */
 static int
-answer_page(const struct lm_ident *id, struct http_answer *ans)
+answer_page(const struct wire_ident *id, struct http_answer *ans)
 {
 	char *host = evhttp_htmlescape(id->host != NULL ? id->host : "?");
 	char *role = evhttp_htmlescape(id->role != NULL ? id->role : "?");
@@ -75,7 +75,7 @@ answer_page(const struct lm_ident *id, struct http_answer *ans)
 static int
 json_merge_header(json_t *o, const char *key, const char *value)
 {
-	json_t *k = identity_text(key), *old;
+	json_t *k = wire_text(key), *old;
 	char *joined;
 	int rc;
 
@@ -85,11 +85,11 @@ json_merge_header(json_t *o, const char *key, const char *value)
 	key = json_string_value(k);
 	old = json_object_get(o, key);
 	if (old == NULL || !json_is_string(old)) {
-		rc = json_object_set_new(o, key, identity_text(value));
+		rc = json_object_set_new(o, key, wire_text(value));
 	} else if (asprintf(&joined, "%s, %s", json_string_value(old), value) < 0) {
 		rc = -1;
 	} else {
-		rc = json_object_set_new(o, key, identity_text(joined));
+		rc = json_object_set_new(o, key, wire_text(joined));
 		free(joined);
 	}
 	json_decref(k);
@@ -123,8 +123,8 @@ request_json(const char *method, const char *uri, int major, int minor,
 			goto fail;
 	}
 	/* the request as received: a peer's bytes, made valid JSON text */
-	r = json_pack("{s:o, s:o, s:o}", "line", identity_text(line), "host", identity_text(host),
-	              "forwarded", fwd);
+	r = json_pack("{s:o, s:o, s:o}", WIRE_F_REQ_LINE, wire_text(line), WIRE_F_REQ_HOST,
+	              wire_text(host), WIRE_F_REQ_FORWARDED, fwd);
 	fwd = NULL; /* stolen by json_pack, also on failure */
 fail:
 	json_decref(fwd);
@@ -134,7 +134,7 @@ fail:
 
 int
 http_answer_build(const char *method, const char *uri, int major, int minor,
-                  const struct evkeyvalq *headers, const struct lm_ident *id,
+                  const struct evkeyvalq *headers, const struct wire_ident *id,
                   struct http_answer *ans)
 {
 	struct evhttp_uri *u = NULL;
@@ -162,9 +162,9 @@ http_answer_build(const char *method, const char *uri, int major, int minor,
 		goto out;
 	}
 	ans->probe = true;
-	if ((o = identity_json(id, token)) == NULL ||
+	if ((o = wire_ident_json(id, token)) == NULL ||
 	    (req = request_json(method, uri, major, minor, headers)) == NULL ||
-	    json_object_set_new(o, "request", req) == -1)
+	    json_object_set_new(o, WIRE_F_REQUEST, req) == -1)
 		goto out;
 	/* into the answer itself when it fits, else allocated */
 	ans->len = json_dumpb(o, ans->small, sizeof ans->small, JSON_COMPACT);
@@ -192,7 +192,7 @@ out:
 }
 
 static size_t
-http_conn_process(struct lm_conn *c, const char *buf, size_t len, const struct lm_ident *id,
+http_conn_process(struct lm_conn *c, const char *buf, size_t len, const struct wire_ident *id,
                   struct evbuffer *out, bool *close, char *why, size_t whylen)
 {
 	size_t used = http_stream_process(buf, len, c->l->set->lim.max_message, id, out, &c->http,

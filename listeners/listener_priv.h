@@ -21,35 +21,9 @@
 
 #include "listeners/listeners.h"
 #include "sip/sip.h"
+#include "wire/wire.h"
 
-/* ---- identity record (identity.c) --------------------------------------- */
-/* The facts one answer carries (SPEC §2); strings are borrowed. */
-struct lm_ident {
-	const char *scenario, *host, *role;
-	const char *listener;     /* service name: http, https, sip-mtls, cls-mtls, tcp */
-	uint16_t port;            /* the bound port */
-	const char *local, *peer; /* "addr:port" */
-	bool tls;
-	const char *tls_version, *tls_cipher;
-	const char *client_cert; /* subject one-line, NULL: JSON null */
-	/* SHA-256 (hex) of the certificate served and of the client's: a probe
-	 * compares them with what it got and sent (tls-intercepted) */
-	const char *server_cert_sha256, *client_cert_sha256;
-	const char *server_cert; /* subject of the certificate served */
-	/* Not a field: where identity_json keeps the connection's record so
-	 * the next answer only sets its token (NULL: build afresh each time). */
-	json_t **reuse;
-};
-/* A JSON string of a peer's text (NULL: JSON null); bytes that are not
- * UTF-8 become U+FFFD, so hostile input never fails the answer. */
-json_t *identity_text(const char *s);
-/* The identity object (token NULL: JSON null), a new reference; with
- * id->reuse, the one kept there with only the token set anew (an answer
- * may add keys of its own: it sets them on every use). NULL only on
- * allocation failure. */
-json_t *identity_json(const struct lm_ident *id, const char *token);
-/* Appends the identity as one compact JSON line + "\r\n" to out; 0 or -1. */
-int identity_line(const struct lm_ident *id, const char *token, struct evbuffer *out);
+/* The identity record and the CLS line: wire/wire.h. */
 
 /* ---- SIP over a stream (sip_stream.c) ------------------------------------ */
 /* Framing is sip_frame() (sip/sip.h). */
@@ -72,7 +46,7 @@ struct sip_source {
  * response received, -1 on allocation failure. */
 #define SIP_HANDLED_RESPONSE 1
 int sip_handle_message(const char *msg, size_t len, bool has_length, const struct sip_source *src,
-                       const struct lm_ident *id, char **resp, size_t *resplen);
+                       const struct wire_ident *id, char **resp, size_t *resplen);
 /* A response built by libosip2 to a request that could not be framed or
  * parsed: from what the head yields (Via, From, To, Call-ID, CSeq), else a
  * bare status line. Returns 0 and a malloc'd *resp (osip_free), or -1. */
@@ -82,15 +56,14 @@ int sip_error_response(const char *head, size_t len, int code, const struct sip_
  * out. Returns the bytes consumed; sets *close when the stream cannot go on
  * (framing lost) after out is flushed, with the reason in why. */
 size_t sip_stream_process(const char *buf, size_t len, size_t max_message,
-                          const struct sip_source *src, const struct lm_ident *id,
+                          const struct sip_source *src, const struct wire_ident *id,
                           struct evbuffer *out, struct sip_stats *st, bool *close, char *why,
                           size_t whylen);
 
 /* ---- CLS line protocol (listener_cls.c) --------------------------------- */
-#define CLS_MAX_LINE 1024
 /* Answers every complete line in buf (identity JSON or ERR); returns the
  * bytes consumed; sets *close (with why) after an ERR. */
-size_t cls_process(const char *buf, size_t len, const struct lm_ident *id, struct evbuffer *out,
+size_t cls_process(const char *buf, size_t len, const struct wire_ident *id, struct evbuffer *out,
                    unsigned *requests, bool *close, char *why, size_t whylen);
 
 /* ---- HTTP probe answers (listener_http.c) ------------------------------- */
@@ -100,14 +73,16 @@ struct http_answer {
 	const char *content_type;
 	char *body; /* malloc'd, or small */
 	size_t len;
-	char small[2048]; /* the probe answer's JSON fits here: no allocation */
-	bool probe;       /* /lyncmock/probe answered with the identity */
+	bool probe; /* /lyncmock/probe answered with the identity */
+	/* last (clearing stops before it): the probe answer's JSON fits
+	 * here, so answering allocates no body */
+	char small[2048];
 };
 /* Builds the answer to one request: the probe path gets the identity with
  * the request line, Host and X-Forwarded-* headers; other paths a small page
  * naming host and role. Returns 0, or -1 on allocation failure. */
 int http_answer_build(const char *method, const char *uri, int major, int minor,
-                      const struct evkeyvalq *headers, const struct lm_ident *id,
+                      const struct evkeyvalq *headers, const struct wire_ident *id,
                       struct http_answer *ans);
 void http_answer_clear(struct http_answer *ans);
 
@@ -125,7 +100,7 @@ struct http_stats {
  * bad syntax), an HTTP/1.1 request without Host, a request over
  * max_message, or the client's Connection: close. */
 size_t http_stream_process(const char *buf, size_t len, size_t max_message,
-                           const struct lm_ident *id, struct evbuffer *out, struct http_stats *st,
+                           const struct wire_ident *id, struct evbuffer *out, struct http_stats *st,
                            bool *close, char *why, size_t whylen);
 
 /* ---- connections and listeners (listener.c, listener_tls.c) -------------- */
@@ -149,15 +124,16 @@ struct listener_kind {
 	/* Answers every complete request in buf into out and returns the bytes
 	 * consumed; sets *close (with why) when the stream cannot go on. The
 	 * read, drain, write and close around it are listener.c's, for every kind. */
-	size_t (*process)(struct lm_conn *c, const char *buf, size_t len, const struct lm_ident *id,
-	                  struct evbuffer *out, bool *close, char *why, size_t whylen);
+	size_t (*process)(struct lm_conn *c, const char *buf, size_t len,
+	                  const struct wire_ident *id, struct evbuffer *out, bool *close, char *why,
+	                  size_t whylen);
 	/* UDP kinds (listener_dgram.c serves them): answers one datagram into
 	 * out (cap bytes) and returns the answer's length, 0 for none; what
 	 * gets a word or two for the log line. id->peer is the datagram's
 	 * source, peer its address. */
 	size_t (*datagram)(struct listener *l, const uint8_t *in, size_t len,
 	                   const struct sockaddr *peer, socklen_t peerlen,
-	                   const struct lm_ident *id, uint8_t *out, size_t cap, char *what,
+	                   const struct wire_ident *id, uint8_t *out, size_t cap, char *what,
 	                   size_t whatlen);
 	/* Plaintext ports: sent to a client refused at a cap before the close
 	 * (NULL: close only). TLS ports close only: no handshake for it. */
@@ -245,7 +221,7 @@ void conn_close_after_write(struct lm_conn *c);
 /* Adds bytes to the connection's output (counted). */
 int conn_write(struct lm_conn *c, struct evbuffer *data);
 /* The identity facts of this connection. */
-void conn_ident(struct lm_conn *c, struct lm_ident *id);
+void conn_ident(struct lm_conn *c, struct wire_ident *id);
 /* Watches accept errors of l->lev (out of descriptors: pause, retry). */
 int listener_watch_errors(struct listener *l);
 /* True when c (addresses set, already counted) may be served under the caps. */

@@ -25,7 +25,7 @@ sip_source_of(const struct lm_conn *c, struct sip_source *src)
 }
 
 static size_t
-sip_conn_process(struct lm_conn *c, const char *buf, size_t len, const struct lm_ident *id,
+sip_conn_process(struct lm_conn *c, const char *buf, size_t len, const struct wire_ident *id,
                  struct evbuffer *out, bool *close, char *why, size_t whylen)
 {
 	struct sip_source src;

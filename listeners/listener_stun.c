@@ -16,7 +16,7 @@
 /* Answers one STUN message; 0 when none is due or it is not STUN. */
 static size_t
 stun_answer_one(const struct listener *l, const uint8_t *in, size_t len,
-                const struct sockaddr *peer, socklen_t peerlen, const struct lm_ident *id,
+                const struct sockaddr *peer, socklen_t peerlen, const struct wire_ident *id,
                 uint8_t *out, size_t cap, char *what, size_t whatlen)
 {
 	struct stunmsg_request req;
@@ -32,7 +32,7 @@ stun_answer_one(const struct listener *l, const uint8_t *in, size_t len,
 	}
 	listener_software(l, software, sizeof software);
 	/* the token a STUN client cannot know: its own transaction ID */
-	if ((j = identity_json(id, req.txid)) != NULL) {
+	if ((j = wire_ident_json(id, req.txid)) != NULL) {
 		identity = json_dumps(j, JSON_COMPACT);
 		json_decref(j);
 	}
@@ -50,7 +50,7 @@ stun_answer_one(const struct listener *l, const uint8_t *in, size_t len,
 
 static size_t
 stun_datagram(struct listener *l, const uint8_t *in, size_t len, const struct sockaddr *peer,
-              socklen_t peerlen, const struct lm_ident *id, uint8_t *out, size_t cap, char *what,
+              socklen_t peerlen, const struct wire_ident *id, uint8_t *out, size_t cap, char *what,
               size_t whatlen)
 {
 	return stun_answer_one(l, in, len, peer, peerlen, id, out,
@@ -63,7 +63,7 @@ const struct listener_kind listener_kind_stun = {
 };
 
 static size_t
-turn_tcp_process(struct lm_conn *c, const char *buf, size_t len, const struct lm_ident *id,
+turn_tcp_process(struct lm_conn *c, const char *buf, size_t len, const struct wire_ident *id,
                  struct evbuffer *out, bool *close, char *why, size_t whylen)
 {
 	const uint8_t *b = (const uint8_t *)buf;

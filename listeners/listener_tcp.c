@@ -5,12 +5,12 @@ static int
 tcp_on_connected(struct lm_conn *c)
 {
 	struct evbuffer *out;
-	struct lm_ident id;
+	struct wire_ident id;
 
 	if ((out = evbuffer_new()) == NULL)
 		goto fail;
 	conn_ident(c, &id);
-	if (identity_line(&id, NULL, out) == -1)
+	if (wire_ident_line(&id, NULL, out) == -1)
 		goto fail;
 	conn_write(c, out);
 	evbuffer_free(out);
@@ -25,7 +25,7 @@ fail:
 }
 
 static size_t
-tcp_conn_process(struct lm_conn *c, const char *buf, size_t len, const struct lm_ident *id,
+tcp_conn_process(struct lm_conn *c, const char *buf, size_t len, const struct wire_ident *id,
                  struct evbuffer *out, bool *close, char *why, size_t whylen)
 {
 	/* whatever the client sends is not read: the answer is already on its way */

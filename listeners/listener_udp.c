@@ -8,7 +8,7 @@
 
 static size_t
 udp_datagram(struct listener *l, const uint8_t *in, size_t len, const struct sockaddr *peer,
-             socklen_t peerlen, const struct lm_ident *id, uint8_t *out, size_t cap, char *what,
+             socklen_t peerlen, const struct wire_ident *id, uint8_t *out, size_t cap, char *what,
              size_t whatlen)
 {
 	struct evbuffer *ans;
@@ -30,7 +30,7 @@ udp_datagram(struct listener *l, const uint8_t *in, size_t len, const struct soc
 	    (cls_process((const char *)in, len, id, ans, &requests, &close, why, sizeof why),
 	     close)) {
 		evbuffer_drain(ans, evbuffer_get_length(ans));
-		identity_line(id, NULL, ans);
+		wire_ident_line(id, NULL, ans);
 	}
 	n = evbuffer_get_length(ans);
 	if (n > cap)

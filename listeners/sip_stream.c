@@ -204,7 +204,7 @@ request_token(osip_message_t *req)
 }
 
 static int
-answer_options(osip_message_t *req, const struct sip_source *src, const struct lm_ident *id,
+answer_options(osip_message_t *req, const struct sip_source *src, const struct wire_ident *id,
                char **resp, size_t *resplen)
 {
 	osip_message_t *r;
@@ -214,7 +214,7 @@ answer_options(osip_message_t *req, const struct sip_source *src, const struct l
 
 	if ((r = response_new(req, 200, src)) == NULL)
 		return -1;
-	if ((o = identity_json(id, token)) == NULL)
+	if ((o = wire_ident_json(id, token)) == NULL)
 		goto fail;
 	body = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -265,7 +265,7 @@ unsupported_from(const osip_message_t *req, osip_message_t *r)
 
 int
 sip_handle_message(const char *msg, size_t len, bool has_length, const struct sip_source *src,
-                   const struct lm_ident *id, char **resp, size_t *resplen)
+                   const struct wire_ident *id, char **resp, size_t *resplen)
 {
 	osip_message_t *req = NULL, *r;
 	int code;
@@ -329,7 +329,7 @@ add_response(struct evbuffer *out, char *resp, size_t len)
 
 size_t
 sip_stream_process(const char *buf, size_t len, size_t max_message, const struct sip_source *src,
-                   const struct lm_ident *id, struct evbuffer *out, struct sip_stats *st,
+                   const struct wire_ident *id, struct evbuffer *out, struct sip_stats *st,
                    bool *close, char *why, size_t whylen)
 {
 	size_t off = 0;

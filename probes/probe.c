@@ -350,7 +350,7 @@ endpoint_host(const char *seen, char *buf, size_t len)
 /* Did a middlebox terminate TLS? The listener says which certificates it
  * served and saw; compare them with the ones we got and sent. */
 static bool
-tls_intercepted(struct probe *p, const struct probe_identity *id)
+tls_intercepted(struct probe *p, const struct wire_record *id)
 {
 	struct probe_facts *f = &p->res.facts;
 	char fp[65];
@@ -413,7 +413,7 @@ probe_answer_done(struct probe *p, struct probe_answer *a)
 {
 	struct probe_result *r = &p->res;
 	const char *svc = lm_service_name(r->service);
-	struct probe_identity id;
+	struct wire_record id;
 	char host[INET6_ADDRSTRLEN + 2];
 	bool addr_same;
 	size_t ll;
@@ -433,7 +433,7 @@ probe_answer_done(struct probe *p, struct probe_answer *a)
 		           addr_same ? "port" : "address");
 		return;
 	}
-	if (a->body == NULL || probe_identity_parse(a->body, a->body_len, &id) != 0) {
+	if (a->body == NULL || wire_record_parse(a->body, a->body_len, &id) != 0) {
 		foreign_answer(p, a);
 		return;
 	}
@@ -525,7 +525,7 @@ probe_answer_done(struct probe *p, struct probe_answer *a)
 	           : lm_service_info(r->service)->udp ? " over UDP"
 	                                              : "");
 out:
-	probe_identity_clear(&id);
+	wire_record_clear(&id);
 }
 
 /* FIN or RST? The kernel's TCP state tells: CLOSE_WAIT after a FIN, CLOSE after a reset. */

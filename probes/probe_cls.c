@@ -7,7 +7,10 @@
 static int
 cls_request(struct probe *p, struct evbuffer *out)
 {
-	return evbuffer_add_printf(out, "LYNCMOCK PROBE %s\r\n", p->token) < 0 ? -1 : 0;
+	char line[WIRE_CLS_MAX_LINE + 2];
+	int n = wire_cls_request(line, sizeof line, p->token);
+
+	return n > 0 && (size_t)n < sizeof line ? evbuffer_add(out, line, (size_t)n) : -1;
 }
 
 const struct probe_proto probe_proto_cls = {
@@ -53,7 +56,7 @@ probe_cls_parse(const char *buf, size_t len, bool eof, struct probe_answer *a)
 	n = (size_t)(nl - buf);
 	if (n > 0 && buf[n - 1] == '\r')
 		n--;
-	if (n >= 3 && memcmp(buf, "ERR", 3) == 0 && (n == 3 || buf[3] == ' ')) {
+	if (wire_cls_is_err(buf, n)) {
 		char msg[120];
 		printable(msg, sizeof msg, buf, n);
 		snprintf(a->why, sizeof a->why, "the listener answered \"%s\"", msg);

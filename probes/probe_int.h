@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "probes/probes.h"
+#include "wire/wire.h"
 
 /* Caps on what we read from a peer: a probe answer is small. */
 #define PROBE_MAX_ANSWER (64 * 1024)
@@ -43,21 +44,8 @@ void probe_answer_clear(struct probe_answer *a);
 /* Records why the answer is unusable; returns PROBE_PARSE_ERROR. */
 enum probe_parse probe_answer_fail(struct probe_answer *a, const char *why);
 
-/* The identity record a lyncmock listener sends (SPEC §2). */
-struct probe_identity {
-	char *service, *version, *scenario, *host, *role, *listener, *local, *peer, *token;
-	long port;
-	/* tls: what the listener served and saw (NULL when it does not say) */
-	char *server_cert_sha256, *client_cert_sha256, *client_cert;
-	/* http: the request as the listener received it */
-	char *request_line;  /* "GET /lyncmock/probe?token=… HTTP/1.1" */
-	char *proxy_headers; /* names of the proxy headers it carried ("Via, X-Forwarded-For") */
-	char *forwarded_for; /* X-Forwarded-For, as received */
-};
-/* Parses JSON text; 0 when it is an object with "service":"lyncmock", 1 when
- * it is valid JSON but not a lyncmock identity, -1 when not JSON. */
-int probe_identity_parse(const char *json, size_t len, struct probe_identity *id);
-void probe_identity_clear(struct probe_identity *id);
+/* The identity record a lyncmock listener sends: struct wire_record,
+ * read by wire_record_parse (wire/wire.h). */
 
 /* Service parsers: the exact functions the probe and the fuzzer use.
  * eof says the peer closed; they never read beyond len. */

@@ -9,7 +9,7 @@
 static size_t
 udp_dgram_request(struct probe *p, uint8_t *out, size_t cap)
 {
-	int n = snprintf((char *)out, cap, "LYNCMOCK PROBE %s\r\n", p->token);
+	int n = wire_cls_request((char *)out, cap, p->token);
 
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

@@ -7,7 +7,7 @@
 
 #include "listeners/listener_priv.h"
 
-static const struct lm_ident fuzz_id = {
+static const struct wire_ident fuzz_id = {
     .scenario = "fuzz",
     .host = "edge01",
     .role = "edge-internal",
@@ -64,7 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (used > evbuffer_get_length(in))
 			abort();
 		evbuffer_drain(in, used);
-		if (!close && evbuffer_get_length(in) >= CLS_MAX_LINE)
+		if (!close && evbuffer_get_length(in) >= WIRE_CLS_MAX_LINE)
 			abort();
 		check_answers(out);
 	}

@@ -11,7 +11,7 @@
 
 #include "listeners/listener_priv.h"
 
-static const struct lm_ident fuzz_id = {
+static const struct wire_ident fuzz_id = {
     .scenario = "fuzz",
     .host = "dir01",
     .role = "director",

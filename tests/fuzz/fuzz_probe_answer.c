@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    const char *, size_t, bool, struct probe_answer *) = {probe_http_parse, probe_sip_parse,
 	                                                          probe_cls_parse};
 	enum probe_parse (*parse)(const char *, size_t, bool, struct probe_answer *);
-	struct probe_identity id;
+	struct wire_record id;
 	struct probe_answer a;
 	char *buf;
 
@@ -42,15 +42,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int eof = 0; eof <= 1; eof++) {
 		memset(&a, 0, sizeof a);
 		if (parse(buf, size - 1, eof, &a) == PROBE_PARSE_DONE && a.body != NULL) {
-			if (probe_identity_parse(a.body, a.body_len, &id) == 0)
-				probe_identity_clear(&id);
+			if (wire_record_parse(a.body, a.body_len, &id) == 0)
+				wire_record_clear(&id);
 		}
 		probe_answer_clear(&a);
 	}
 	/* the identity reader on raw bytes too */
 	memset(&id, 0, sizeof id);
-	if (probe_identity_parse(buf, size - 1, &id) == 0)
-		probe_identity_clear(&id);
+	if (wire_record_parse(buf, size - 1, &id) == 0)
+		wire_record_clear(&id);
 	free(buf);
 	return 0;
 }

@@ -13,7 +13,7 @@
 
 #define MAX 4096
 
-static const struct lm_ident id = {
+static const struct wire_ident id = {
     .scenario = "t",
     .host = "dir01",
     .role = "director",

@@ -13,7 +13,7 @@
 
 #include "listeners/listener_priv.h"
 
-static const struct lm_ident id_tls = {
+static const struct wire_ident id_tls = {
     .scenario = "listen-lab",
     .host = "edge01",
     .role = "edge-internal",
@@ -27,7 +27,7 @@ static const struct lm_ident id_tls = {
     .client_cert = NULL,
 };
 
-static const struct lm_ident id_http = {
+static const struct wire_ident id_http = {
     .scenario = "listen-lab",
     .host = "dir<01>",
     .role = "director",
@@ -44,7 +44,7 @@ test_identity_fields(void **state)
 	json_t *o, *tls;
 
 	(void)state;
-	o = identity_json(&id_tls, "t\"1");
+	o = wire_ident_json(&id_tls, "t\"1");
 	assert_non_null(o);
 	assert_string_equal(json_string_value(json_object_get(o, "service")), "lyncmock");
 	assert_string_equal(json_string_value(json_object_get(o, "version")), LM_VERSION);
@@ -56,7 +56,7 @@ test_identity_fields(void **state)
 	assert_true(json_is_null(json_object_get(tls, "client_cert")));
 	assert_int_equal(json_object_size(o), 11);
 	json_decref(o);
-	o = identity_json(&id_http, NULL);
+	o = wire_ident_json(&id_http, NULL);
 	assert_true(json_is_null(json_object_get(o, "tls")));
 	assert_true(json_is_null(json_object_get(o, "token")));
 	json_decref(o);
@@ -106,7 +106,7 @@ test_cls_errors(void **state)
 	    {"LYNCMOCK PROBE a b\r\n", "ERR bad token\r\n"},
 	    {"\r\n", "ERR unknown command\r\n"},
 	};
-	char line[CLS_MAX_LINE + 10], why[64], *text;
+	char line[WIRE_CLS_MAX_LINE + 10], why[64], *text;
 	unsigned req;
 	bool close;
 

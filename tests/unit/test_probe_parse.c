@@ -165,7 +165,7 @@ test_cls(void **state)
 static void
 test_identity(void **state)
 {
-	struct probe_identity id;
+	struct wire_record id;
 	const char *j =
 	    "{\"service\":\"lyncmock\",\"version\":\"0.1.0\",\"scenario\":\"s\","
 	    "\"host\":\"dir01\",\"role\":\"director\",\"listener\":\"sip-mtls\","
@@ -173,21 +173,20 @@ test_identity(void **state)
 	    "\"token\":\"abc\",\"tls\":{\"version\":\"TLSv1.3\"}}";
 
 	(void)state;
-	assert_int_equal(probe_identity_parse(j, strlen(j), &id), 0);
+	assert_int_equal(wire_record_parse(j, strlen(j), &id), 0);
 	assert_string_equal(id.host, "dir01");
 	assert_string_equal(id.role, "director");
 	assert_string_equal(id.listener, "sip-mtls");
 	assert_int_equal(id.port, 5061);
 	assert_string_equal(id.peer, "198.18.1.30:40000");
 	assert_string_equal(id.token, "abc");
-	probe_identity_clear(&id);
-	assert_int_equal(probe_identity_parse("{\"service\":\"nginx\"}", 19, &id), 1);
-	assert_int_equal(probe_identity_parse("[1,2]", 5, &id), 1);
-	assert_int_equal(probe_identity_parse("<html>", 6, &id), -1);
-	assert_int_equal(
-	    probe_identity_parse("{\"service\":\"lyncmock\",\"service\":\"x\"}", 37, &id),
-	    -1); /* duplicate keys are refused */
-	probe_identity_clear(&id);
+	wire_record_clear(&id);
+	assert_int_equal(wire_record_parse("{\"service\":\"nginx\"}", 19, &id), 1);
+	assert_int_equal(wire_record_parse("[1,2]", 5, &id), 1);
+	assert_int_equal(wire_record_parse("<html>", 6, &id), -1);
+	assert_int_equal(wire_record_parse("{\"service\":\"lyncmock\",\"service\":\"x\"}", 37, &id),
+	                 -1); /* duplicate keys are refused */
+	wire_record_clear(&id);
 }
 
 int

@@ -14,7 +14,7 @@
 
 #define MAX 4096
 
-static const struct lm_ident test_id = {
+static const struct wire_ident test_id = {
     .scenario = "listen-lab",
     .host = "dir01",
     .role = "director",

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listeners/listener_priv.h"
+#include "common/lm.h"
+#include "wire/wire.h"
 
 /* Bytes of the UTF-8 sequence a lead byte announces (0: not a lead byte). */
 static size_t
@@ -21,7 +22,7 @@ utf8_seqlen(unsigned char c)
 }
 
 json_t *
-identity_text(const char *s)
+wire_text(const char *s)
 {
 	static const char repl[] = "\xef\xbf\xbd"; /* U+FFFD */
 	size_t len, i = 0, o = 0, n;
@@ -58,24 +59,24 @@ identity_text(const char *s)
 static json_t *
 str_or_null(const char *s)
 {
-	return identity_text(s);
+	return wire_text(s);
 }
 
-static json_t *identity_build(const struct lm_ident *id, const char *token);
+static json_t *ident_build(const struct wire_ident *id, const char *token);
 
 json_t *
-identity_json(const struct lm_ident *id, const char *token)
+wire_ident_json(const struct wire_ident *id, const char *token)
 {
 	json_t *o;
 
 	if (id->reuse == NULL || *id->reuse == NULL) {
-		if ((o = identity_build(id, token)) != NULL && id->reuse != NULL)
+		if ((o = ident_build(id, token)) != NULL && id->reuse != NULL)
 			*id->reuse = json_incref(o);
 		return o;
 	}
 	/* the connection's facts do not change: only the token does */
 	o = json_incref(*id->reuse);
-	if (json_object_set_new(o, "token", str_or_null(token)) == -1) {
+	if (json_object_set_new(o, WIRE_F_TOKEN, str_or_null(token)) == -1) {
 		json_decref(o);
 		return NULL;
 	}
@@ -83,7 +84,7 @@ identity_json(const struct lm_ident *id, const char *token)
 }
 
 static json_t *
-identity_build(const struct lm_ident *id, const char *token)
+ident_build(const struct wire_ident *id, const char *token)
 {
 	json_t *o, *tls = NULL;
 
@@ -95,28 +96,32 @@ identity_build(const struct lm_ident *id, const char *token)
 		if (tls == NULL)
 			goto fail;
 		/* json_*_new steals the reference, also on failure */
-		if (json_object_set_new(tls, "version", str_or_null(id->tls_version)) == -1 ||
-		    json_object_set_new(tls, "cipher", str_or_null(id->tls_cipher)) == -1 ||
-		    json_object_set_new(tls, "client_cert", str_or_null(id->client_cert)) == -1 ||
-		    json_object_set_new(tls, "server_cert", str_or_null(id->server_cert)) == -1 ||
-		    json_object_set_new(tls, "server_cert_sha256",
+		if (json_object_set_new(tls, WIRE_F_TLS_VERSION, str_or_null(id->tls_version)) ==
+		        -1 ||
+		    json_object_set_new(tls, WIRE_F_TLS_CIPHER, str_or_null(id->tls_cipher)) ==
+		        -1 ||
+		    json_object_set_new(tls, WIRE_F_TLS_CLIENT_CERT,
+		                        str_or_null(id->client_cert)) == -1 ||
+		    json_object_set_new(tls, WIRE_F_TLS_SERVER_CERT,
+		                        str_or_null(id->server_cert)) == -1 ||
+		    json_object_set_new(tls, WIRE_F_TLS_SERVER_SHA256,
 		                        str_or_null(id->server_cert_sha256)) == -1 ||
-		    json_object_set_new(tls, "client_cert_sha256",
+		    json_object_set_new(tls, WIRE_F_TLS_CLIENT_SHA256,
 		                        str_or_null(id->client_cert_sha256)) == -1)
 			goto fail;
 	}
-	if (json_object_set_new(o, "service", json_string("lyncmock")) == -1 ||
-	    json_object_set_new(o, "version", json_string(LM_VERSION)) == -1 ||
-	    json_object_set_new(o, "scenario", str_or_null(id->scenario)) == -1 ||
-	    json_object_set_new(o, "host", str_or_null(id->host)) == -1 ||
-	    json_object_set_new(o, "role", str_or_null(id->role)) == -1 ||
-	    json_object_set_new(o, "listener", str_or_null(id->listener)) == -1 ||
-	    json_object_set_new(o, "port", json_integer(id->port)) == -1 ||
-	    json_object_set_new(o, "local", str_or_null(id->local)) == -1 ||
-	    json_object_set_new(o, "peer", str_or_null(id->peer)) == -1 ||
-	    json_object_set_new(o, "token", str_or_null(token)) == -1)
+	if (json_object_set_new(o, WIRE_F_SERVICE, json_string(WIRE_SERVICE)) == -1 ||
+	    json_object_set_new(o, WIRE_F_VERSION, json_string(LM_VERSION)) == -1 ||
+	    json_object_set_new(o, WIRE_F_SCENARIO, str_or_null(id->scenario)) == -1 ||
+	    json_object_set_new(o, WIRE_F_HOST, str_or_null(id->host)) == -1 ||
+	    json_object_set_new(o, WIRE_F_ROLE, str_or_null(id->role)) == -1 ||
+	    json_object_set_new(o, WIRE_F_LISTENER, str_or_null(id->listener)) == -1 ||
+	    json_object_set_new(o, WIRE_F_PORT, json_integer(id->port)) == -1 ||
+	    json_object_set_new(o, WIRE_F_LOCAL, str_or_null(id->local)) == -1 ||
+	    json_object_set_new(o, WIRE_F_PEER, str_or_null(id->peer)) == -1 ||
+	    json_object_set_new(o, WIRE_F_TOKEN, str_or_null(token)) == -1)
 		goto fail;
-	if (json_object_set_new(o, "tls", tls != NULL ? tls : json_null()) == -1) {
+	if (json_object_set_new(o, WIRE_F_TLS, tls != NULL ? tls : json_null()) == -1) {
 		tls = NULL;
 		goto fail;
 	}
@@ -128,13 +133,13 @@ fail:
 }
 
 int
-identity_line(const struct lm_ident *id, const char *token, struct evbuffer *out)
+wire_ident_line(const struct wire_ident *id, const char *token, struct evbuffer *out)
 {
 	json_t *o;
 	char *s;
 	int rc;
 
-	if ((o = identity_json(id, token)) == NULL)
+	if ((o = wire_ident_json(id, token)) == NULL)
 		return -1;
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

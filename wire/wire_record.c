@@ -1,11 +1,12 @@
 /* The identity record (SPEC §2) a lyncmock listener answers with, read with jansson. */
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <strings.h>
 
 #include <jansson.h>
 
-#include "probes/probe_int.h"
+#include "wire/wire.h"
 
 static int
 take(json_t *o, const char *key, char **out)
@@ -21,22 +22,23 @@ take(json_t *o, const char *key, char **out)
 
 /* The TLS fingerprints and the HTTP request's proxy headers, when present. */
 static int
-extras(json_t *o, struct probe_identity *id)
+extras(json_t *o, struct wire_record *id)
 {
-	json_t *tls = json_object_get(o, "tls"), *req = json_object_get(o, "request"), *fwd, *v;
+	json_t *tls = json_object_get(o, WIRE_F_TLS), *req = json_object_get(o, WIRE_F_REQUEST),
+	       *fwd, *v;
 	const char *k;
 	size_t off = 0, cap = 0;
 
 	if (json_is_object(tls) &&
-	    (take(tls, "server_cert_sha256", &id->server_cert_sha256) == -1 ||
-	     take(tls, "client_cert_sha256", &id->client_cert_sha256) == -1 ||
-	     take(tls, "client_cert", &id->client_cert) == -1))
+	    (take(tls, WIRE_F_TLS_SERVER_SHA256, &id->server_cert_sha256) == -1 ||
+	     take(tls, WIRE_F_TLS_CLIENT_SHA256, &id->client_cert_sha256) == -1 ||
+	     take(tls, WIRE_F_TLS_CLIENT_CERT, &id->client_cert) == -1))
 		return -1;
 	if (!json_is_object(req))
 		return 0;
-	if (take(req, "line", &id->request_line) == -1)
+	if (take(req, WIRE_F_REQ_LINE, &id->request_line) == -1)
 		return -1;
-	fwd = json_object_get(req, "forwarded");
+	fwd = json_object_get(req, WIRE_F_REQ_FORWARDED);
 	if (!json_is_object(fwd) || json_object_size(fwd) == 0)
 		return 0;
 	json_object_foreach(fwd, k, v)
@@ -61,7 +63,7 @@ extras(json_t *o, struct probe_identity *id)
 }
 
 int
-probe_identity_parse(const char *json, size_t len, struct probe_identity *id)
+wire_record_parse(const char *json, size_t len, struct wire_record *id)
 {
 	json_error_t jerr;
 	json_t *o, *port;
@@ -71,23 +73,25 @@ probe_identity_parse(const char *json, size_t len, struct probe_identity *id)
 	id->port = -1;
 	if ((o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
 		return -1;
-	if (!json_is_object(o) || !json_is_string(json_object_get(o, "service")) ||
-	    strcmp(json_string_value(json_object_get(o, "service")), "lyncmock") != 0)
+	if (!json_is_object(o) || !json_is_string(json_object_get(o, WIRE_F_SERVICE)) ||
+	    strcmp(json_string_value(json_object_get(o, WIRE_F_SERVICE)), WIRE_SERVICE) != 0)
 		goto out;
-	if (take(o, "service", &id->service) == -1 || take(o, "version", &id->version) == -1 ||
-	    take(o, "scenario", &id->scenario) == -1 || take(o, "host", &id->host) == -1 ||
-	    take(o, "role", &id->role) == -1 || take(o, "listener", &id->listener) == -1 ||
-	    take(o, "local", &id->local) == -1 || take(o, "peer", &id->peer) == -1 ||
-	    take(o, "token", &id->token) == -1) {
-		probe_identity_clear(id);
+	if (take(o, WIRE_F_SERVICE, &id->service) == -1 ||
+	    take(o, WIRE_F_VERSION, &id->version) == -1 ||
+	    take(o, WIRE_F_SCENARIO, &id->scenario) == -1 ||
+	    take(o, WIRE_F_HOST, &id->host) == -1 || take(o, WIRE_F_ROLE, &id->role) == -1 ||
+	    take(o, WIRE_F_LISTENER, &id->listener) == -1 ||
+	    take(o, WIRE_F_LOCAL, &id->local) == -1 || take(o, WIRE_F_PEER, &id->peer) == -1 ||
+	    take(o, WIRE_F_TOKEN, &id->token) == -1) {
+		wire_record_clear(id);
 		rc = -1;
 		goto out;
 	}
-	port = json_object_get(o, "port");
+	port = json_object_get(o, WIRE_F_PORT);
 	if (json_is_integer(port))
 		id->port = (long)json_integer_value(port);
 	if (extras(o, id) == -1) {
-		probe_identity_clear(id);
+		wire_record_clear(id);
 		rc = -1;
 		goto out;
 	}
@@ -98,7 +102,7 @@ out:
 }
 
 void
-probe_identity_clear(struct probe_identity *id)
+wire_record_clear(struct wire_record *id)
 {
 	free(id->service);
 	free(id->version);

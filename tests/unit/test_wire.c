@@ -1,0 +1,185 @@
+/* The listener/probe wire format (wire/): what a listener builds, a probe
+ * reads back field for field; the CLS line both sides speak. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "wire/wire.h"
+
+static const struct wire_ident id_tls = {
+    .scenario = "listen-lab",
+    .host = "dir01",
+    .role = "director",
+    .listener = "sip-mtls",
+    .port = 5061,
+    .local = "127.0.3.1:5061",
+    .peer = "127.0.3.3:40000",
+    .tls = true,
+    .tls_version = "TLSv1.3",
+    .tls_cipher = "TLS_AES_256_GCM_SHA384",
+    .client_cert = "CN=edge01-int.contoso.local",
+    .server_cert = "CN=dirpool.contoso.local",
+    .server_cert_sha256 = "aa11",
+    .client_cert_sha256 = "bb22",
+};
+
+/* Builds, dumps and reads back with the probe's reader. */
+static void
+roundtrip(const struct wire_ident *id, const char *token, struct wire_record *r)
+{
+	json_t *o = wire_ident_json(id, token);
+	char *s;
+
+	assert_non_null(o);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	assert_non_null(s);
+	assert_int_equal(wire_record_parse(s, strlen(s), r), 0);
+	free(s);
+}
+
+static void
+test_ident_roundtrip(void **state)
+{
+	struct wire_record r;
+
+	(void)state;
+	roundtrip(&id_tls, "tok\"1", &r);
+	assert_string_equal(r.service, WIRE_SERVICE);
+	assert_string_equal(r.scenario, "listen-lab");
+	assert_string_equal(r.host, "dir01");
+	assert_string_equal(r.role, "director");
+	assert_string_equal(r.listener, "sip-mtls");
+	assert_int_equal(r.port, 5061);
+	assert_string_equal(r.local, "127.0.3.1:5061");
+	assert_string_equal(r.peer, "127.0.3.3:40000");
+	assert_string_equal(r.token, "tok\"1");
+	assert_string_equal(r.client_cert, "CN=edge01-int.contoso.local");
+	assert_string_equal(r.server_cert_sha256, "aa11");
+	assert_string_equal(r.client_cert_sha256, "bb22");
+	assert_null(r.request_line);
+	wire_record_clear(&r);
+	assert_null(r.host);
+	assert_int_equal(r.port, -1);
+}
+
+static void
+test_ident_plain_and_hostile_text(void **state)
+{
+	struct wire_ident id = {.scenario = "s",
+	                        .host = "h\xff\xfe",
+	                        .role = "r",
+	                        .listener = "http",
+	                        .port = 80,
+	                        .local = "l",
+	                        .peer = "p"};
+	struct wire_record r;
+	json_t *o;
+
+	(void)state;
+	o = wire_ident_json(&id, NULL);
+	assert_non_null(o);
+	assert_true(json_is_null(json_object_get(o, WIRE_F_TLS)));
+	assert_true(json_is_null(json_object_get(o, WIRE_F_TOKEN)));
+	json_decref(o);
+	/* bytes that are not UTF-8 become U+FFFD instead of failing */
+	roundtrip(&id, NULL, &r);
+	assert_string_equal(r.host, "h\xef\xbf\xbd\xef\xbf\xbd");
+	assert_null(r.token);
+	assert_null(r.client_cert);
+	wire_record_clear(&r);
+}
+
+static void
+test_ident_reuse(void **state)
+{
+	json_t *kept = NULL, *a, *b;
+	struct wire_ident id = id_tls;
+
+	(void)state;
+	id.reuse = &kept;
+	a = wire_ident_json(&id, "one");
+	assert_non_null(kept);
+	assert_ptr_equal(a, kept);
+	/* the next answer of the connection: the same record, the new token */
+	id.host = "changed"; /* not looked at again */
+	b = wire_ident_json(&id, "two");
+	assert_ptr_equal(b, kept);
+	assert_string_equal(json_string_value(json_object_get(b, WIRE_F_TOKEN)), "two");
+	assert_string_equal(json_string_value(json_object_get(b, WIRE_F_HOST)), "dir01");
+	json_decref(a);
+	json_decref(b);
+	json_decref(kept);
+}
+
+static void
+test_record_refuses(void **state)
+{
+	struct wire_record r;
+	static const char http[] =
+	    "{\"service\":\"lyncmock\",\"host\":\"d\",\"request\":{\"line\":\"GET / HTTP/1.1\","
+	    "\"forwarded\":{\"Via\":\"1.1 p\",\"X-Forwarded-For\":\"198.18.0.10\"}}}";
+
+	(void)state;
+	assert_int_equal(wire_record_parse("{\"service\":\"nginx\"}", 19, &r), 1);
+	assert_int_equal(wire_record_parse("[]", 2, &r), 1);
+	assert_int_equal(wire_record_parse("nope", 4, &r), -1);
+	assert_int_equal(
+	    wire_record_parse("{\"service\":\"lyncmock\",\"service\":\"lyncmock\"}", 44, &r), -1);
+	assert_int_equal(wire_record_parse(http, strlen(http), &r), 0);
+	assert_string_equal(r.request_line, "GET / HTTP/1.1");
+	assert_string_equal(r.proxy_headers, "Via, X-Forwarded-For");
+	assert_string_equal(r.forwarded_for, "198.18.0.10");
+	wire_record_clear(&r);
+}
+
+static void
+test_cls_line(void **state)
+{
+	char line[64];
+	const char *tok;
+	size_t toklen;
+	struct evbuffer *out = evbuffer_new();
+	char *got;
+	size_t n;
+
+	(void)state;
+	/* what the probe sends, the listener accepts */
+	n = (size_t)wire_cls_request(line, sizeof line, "t-42");
+	assert_int_equal(n, strlen("LYNCMOCK PROBE t-42\r\n"));
+	assert_memory_equal(line, "LYNCMOCK PROBE t-42\r\n", n);
+	assert_null(wire_cls_check(line, n - 2, &tok, &toklen));
+	assert_int_equal(toklen, 4);
+	assert_memory_equal(tok, "t-42", 4);
+	assert_string_equal(wire_cls_check("HELLO", 5, &tok, &toklen), "unknown command");
+	assert_string_equal(wire_cls_check("LYNCMOCK PROBE ", 15, &tok, &toklen), "missing token");
+	assert_string_equal(wire_cls_check("LYNCMOCK PROBE a b", 18, &tok, &toklen), "bad token");
+	/* what the listener refuses with, the probe recognises */
+	assert_int_equal(wire_cls_err(out, "unknown command"), 0);
+	n = evbuffer_get_length(out);
+	got = (char *)evbuffer_pullup(out, -1);
+	assert_memory_equal(got, "ERR unknown command\r\n", n);
+	assert_true(wire_cls_is_err(got, n - 2));
+	assert_true(wire_cls_is_err("ERR", 3));
+	assert_false(wire_cls_is_err("ERRATA", 6));
+	assert_false(wire_cls_is_err("{\"service\":\"lyncmock\"}", 22));
+	evbuffer_free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_ident_roundtrip),
+	    cmocka_unit_test(test_ident_plain_and_hostile_text),
+	    cmocka_unit_test(test_ident_reuse),
+	    cmocka_unit_test(test_record_refuses),
+	    cmocka_unit_test(test_cls_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

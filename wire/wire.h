@@ -1,0 +1,99 @@
+/*
+ * The listener/probe wire format, one module both sides use: the identity
+ * record's field names, building it (listeners) and reading it (probes)
+ * with jansson, and the CLS line protocol ("LYNCMOCK PROBE <token>\r\n",
+ * answered by one identity line or "ERR <reason>\r\n").
+ */
+#ifndef LM_WIRE_H
+#define LM_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <jansson.h>
+
+/* ---- the identity record (SPEC §2) --------------------------------------- */
+#define WIRE_SERVICE "lyncmock" /* the value of "service" that says "a listener of ours" */
+#define WIRE_F_SERVICE "service"
+#define WIRE_F_VERSION "version"
+#define WIRE_F_SCENARIO "scenario"
+#define WIRE_F_HOST "host"
+#define WIRE_F_ROLE "role"
+#define WIRE_F_LISTENER "listener"
+#define WIRE_F_PORT "port"
+#define WIRE_F_LOCAL "local"
+#define WIRE_F_PEER "peer"
+#define WIRE_F_TOKEN "token"
+#define WIRE_F_TLS "tls" /* object, or null on plaintext */
+#define WIRE_F_TLS_VERSION "version"
+#define WIRE_F_TLS_CIPHER "cipher"
+#define WIRE_F_TLS_CLIENT_CERT "client_cert"
+#define WIRE_F_TLS_SERVER_CERT "server_cert"
+#define WIRE_F_TLS_SERVER_SHA256 "server_cert_sha256"
+#define WIRE_F_TLS_CLIENT_SHA256 "client_cert_sha256"
+#define WIRE_F_REQUEST "request" /* http: object */
+#define WIRE_F_REQ_LINE "line"
+#define WIRE_F_REQ_HOST "host"
+#define WIRE_F_REQ_FORWARDED "forwarded" /* object: proxy header name -> value(s) */
+
+/* The facts one answer carries; strings are borrowed. */
+struct wire_ident {
+	const char *scenario, *host, *role;
+	const char *listener;     /* service name: http, https, sip-mtls, cls-mtls, tcp */
+	uint16_t port;            /* the bound port */
+	const char *local, *peer; /* "addr:port" */
+	bool tls;
+	const char *tls_version, *tls_cipher;
+	const char *client_cert; /* subject one-line, NULL: JSON null */
+	/* SHA-256 (hex) of the certificate served and of the client's: a probe
+	 * compares them with what it got and sent (tls-intercepted) */
+	const char *server_cert_sha256, *client_cert_sha256;
+	const char *server_cert; /* subject of the certificate served */
+	/* Not a field: where wire_ident_json keeps a connection's record so
+	 * the next answer only sets its token (NULL: build afresh each time). */
+	json_t **reuse;
+};
+/* A JSON string of a peer's text (NULL: JSON null); bytes that are not
+ * UTF-8 become U+FFFD, so hostile input never fails the answer. */
+json_t *wire_text(const char *s);
+/* The identity object (token NULL: JSON null), a new reference; with
+ * id->reuse, the one kept there with only the token set anew (an answer
+ * may add keys of its own: it sets them on every use). NULL only on
+ * allocation failure. */
+json_t *wire_ident_json(const struct wire_ident *id, const char *token);
+/* Appends the identity as one compact JSON line + "\r\n" to out; 0 or -1. */
+int wire_ident_line(const struct wire_ident *id, const char *token, struct evbuffer *out);
+
+/* The record as a probe reads it; strings malloc'd, NULL when absent. */
+struct wire_record {
+	char *service, *version, *scenario, *host, *role, *listener, *local, *peer, *token;
+	long port; /* -1: absent */
+	/* tls: what the listener served and saw (NULL when it does not say) */
+	char *server_cert_sha256, *client_cert_sha256, *client_cert;
+	/* http: the request as the listener received it */
+	char *request_line;  /* "GET /lyncmock/probe?token=… HTTP/1.1" */
+	char *proxy_headers; /* names of the proxy headers it carried ("Via, X-Forwarded-For") */
+	char *forwarded_for; /* X-Forwarded-For, as received */
+};
+/* Parses JSON text; 0 when it is an object with "service":"lyncmock", 1 when
+ * it is valid JSON but not a lyncmock identity, -1 when not JSON. */
+int wire_record_parse(const char *json, size_t len, struct wire_record *r);
+void wire_record_clear(struct wire_record *r);
+
+/* ---- the CLS line protocol ----------------------------------------------- */
+#define WIRE_CLS_MAX_LINE 1024 /* a request line, its end of line excluded */
+#define WIRE_CLS_MAX_TOKEN 256
+/* Writes the request line for token into buf; returns its length as
+ * snprintf does (>= cap: cut). */
+int wire_cls_request(char *buf, size_t cap, const char *token);
+/* Checks one request line (without its end of line): NULL and the token's
+ * span when valid, else the reason an ERR line gives. */
+const char *wire_cls_check(const char *line, size_t len, const char **tok, size_t *toklen);
+/* Appends "ERR <reason>\r\n"; 0 or -1. */
+int wire_cls_err(struct evbuffer *out, const char *reason);
+/* True when an answer line (without its end of line) is an ERR line. */
+bool wire_cls_is_err(const char *line, size_t len);
+
+#endif
