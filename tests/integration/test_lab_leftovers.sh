@@ -7,7 +7,9 @@
 #   them), the next `lab` warns (one line, with the hint), `lab --cleanup` removes them
 #   and says so, a second `--cleanup` finds nothing;
 # - a recorded process still alive is stopped only while its start time matches (a pid
-#   reused by another process is left alone); an unreadable state file is reported.
+#   reused by another process is left alone); an unreadable state file is reported;
+# - a lab left up with --keep is recorded as kept, warned about, and --cleanup stops its
+#   listeners and removes its namespaces.
 source "$LM_SOURCE_DIR/tests/integration/lib.sh"
 lm_need_root "network namespaces"
 lm_need_cmd python3
@@ -105,4 +107,25 @@ echo "--cleanup: exit 0 in $ms ms"
 rc=$?
 [ "$rc" -eq 0 ] && grep -q "nothing to clean up" "$LM_TMP/c2.out" || { cat "$LM_TMP/c2.out"; lm_fail "second --cleanup: exit $rc"; }
 echo "second --cleanup: $(cat "$LM_TMP/c2.out")"
+
+# --- 6. a --keep lab is recorded as kept; --cleanup stops its listeners and removes it
+"$LYNCMOCK" lab --key ecdsa-p256 --keep >/dev/null 2>"$LM_TMP/keep.err" ||
+	{ cat "$LM_TMP/keep.err"; lm_fail "lab --keep failed"; }
+kprefix=$(sed -n 's/^lab: resources prefix=\([^ ]*\).*/\1/p' "$LM_TMP/keep.err")
+kstate=$(ls "$SD"/lab-"$kprefix"-*.json 2>/dev/null | head -n 1)
+[ -n "$kstate" ] || { eval "$(sed -n 's/^lab: tear down with: //p' "$LM_TMP/keep.err")"; lm_fail "--keep: no state file"; }
+kpids=$(stjson "$kstate" '" ".join(str(p["pid"]) for p in j["processes"])')
+[ "$(stjson "$kstate" 'j["kept"]')" = True ] && [ -n "$kpids" ] || lm_fail "--keep: state not kept or no listeners recorded"
+grep -q "^lab: or remove it all with: lyncmock lab --cleanup" "$LM_TMP/keep.err" || lm_fail "--keep: no --cleanup hint"
+"$LYNCMOCK" lab --break no-such-rule=drop >/dev/null 2>"$LM_TMP/kwarn.err"
+grep -q "warning: lab $kprefix (.*kept with --keep) left .* processes" "$LM_TMP/kwarn.err" ||
+	{ cat "$LM_TMP/kwarn.err"; lm_fail "no warning about the kept lab"; }
+"$LYNCMOCK" lab --cleanup >"$LM_TMP/c3.out" 2>&1 || { cat "$LM_TMP/c3.out"; lm_fail "--cleanup of the kept lab"; }
+for p in $kpids; do
+	grep -q "stopped process $p (SIG" "$LM_TMP/c3.out" || { cat "$LM_TMP/c3.out"; lm_fail "listener $p not stopped"; }
+	[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || echo gone)" != S ] || lm_fail "listener $p still runs"
+done
+[ -z "$(ns_of "$kprefix")" ] || lm_fail "--cleanup left namespaces of the kept lab"
+[ -z "$(ls "$SD")" ] || { ls -la "$SD"; lm_fail "state files left after the kept lab"; }
+echo "kept lab $kprefix: $(grep -c 'stopped process' "$LM_TMP/c3.out") listeners stopped, $(grep -c 'removed namespace' "$LM_TMP/c3.out") namespaces removed"
 echo "lab leftovers ok"
