@@ -1744,6 +1744,24 @@ yaml_problem(struct loader *l, const yaml_parser_t *parser, const char *text, si
 			snprintf(what, sizeof what, " (at column %zu)", col + 1);
 	} else
 		snprintf(what, sizeof what, " (at column %zu)", col + 1);
+	/* at the end of a file without a final newline libyaml's mark is one line
+	 * past it: name the last line the file has */
+	{
+		size_t last = 0;
+		for (size_t i = 0; i < len; i++)
+			last += text[i] == '\n';
+		if (len > 0 && text[len - 1] == '\n' && last > 0)
+			last--;
+		if (line > last) {
+			/* and the column just past that line's end */
+			size_t end = len > 0 && text[len - 1] == '\n' ? len - 1 : len, start = end;
+			while (start > 0 && text[start - 1] != '\n')
+				start--;
+			line = last;
+			col = end - start;
+			snprintf(what, sizeof what, " (at column %zu)", col + 1);
+		}
+	}
 	lerr(l, (int)line + 1, "YAML syntax error: %s%s%s%s",
 	     parser->problem ? parser->problem : "unknown problem", parser->context ? " " : "",
 	     parser->context ? parser->context : "", what);

@@ -27,16 +27,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		scenario_free(sc);
 	} else if (memchr(err, '\0', sizeof(err)) == NULL) {
 		__builtin_trap(); /* the message must always be terminated */
-	} else {
-		/* every FILE:LINE names a line the input has (reader errors too) */
+	} else if (strncmp(err, "fuzz.yaml:", 10) == 0 &&
+	           strstr(err, ": YAML syntax error") != NULL) {
+		/* a syntax error (the only message then) names a line the input has,
+		 * reader errors (bad UTF-8, NUL, control bytes) too */
 		size_t lines = 1;
-		for (size_t i = 0; i < size; i++)
+		for (size_t i = 0; i + 1 < size; i++)
 			lines += data[i] == '\n';
-		for (const char *p = err; (p = strstr(p, "fuzz.yaml:")) != NULL;) {
-			p += strlen("fuzz.yaml:");
-			if (*p >= '0' && *p <= '9' && strtoul(p, NULL, 10) > lines)
-				__builtin_trap();
-		}
+		if (err[10] >= '0' && err[10] <= '9' && strtoul(err + 10, NULL, 10) > lines)
+			__builtin_trap();
 	}
 	return 0;
 }

@@ -388,6 +388,16 @@ test_reader_error_lines(void **state)
 	}
 	/* libyaml's own marks keep their line and get the column */
 	EXPECT("malformed.yaml", {9, "(at column "});
+	/* at the end of the input libyaml's mark is one line past the last: the
+	 * message names the last line (found by fuzz_scenario) */
+	{
+		static const char eof[] = "name: t\ndomain: d.test\nhosts: [\n";
+		struct scenario *sc =
+		    scenario_load_buffer("eof.yaml", eof, sizeof eof - 1, errbuf, sizeof errbuf);
+		assert_null(sc);
+		if (!has_error(errbuf, "eof.yaml", 3, "(at column 9)"))
+			fail_msg("end of input: got\n%s", errbuf);
+	}
 }
 
 int
