@@ -166,7 +166,7 @@ lab_net_up(struct lab_net *net, const struct scenario *sc, const char *prefix, c
 		snprintf(nh->fw_if, sizeof nh->fw_if, "h%u", (unsigned)(i % 100000000u));
 		if (gateway(sc, nh->host, nh->gw, sizeof nh->gw, err, errlen) == -1)
 			return -1;
-		nh->family = strchr(nh->host->address, ':') != NULL ? AF_INET6 : AF_INET;
+		nh->family = nh->host->addr.ss_family;
 		v6 = v6 || nh->family == AF_INET6;
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(net->hosts[j].ns, nh->ns) == 0) {
