@@ -626,6 +626,67 @@ test_dot(void **state)
 	probe_run_free(run);
 }
 
+/* A whole file from the source tree, NUL-terminated (NULL when unreadable). */
+static char *
+source_file(const char *rel)
+{
+	char path[1024], *buf = NULL;
+	const char *dir = getenv("LM_SOURCE_DIR");
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", rel);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = calloc(1, (size_t)n + 1)) != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Every outcome of the one table is documented (README's table, the JSON
+ * schema's list) and carried by JUnit (failure type) and DOT (tooltip). */
+static void
+test_outcomes_everywhere(void **state)
+{
+	struct probe_run *run = fx_run();
+	char *readme = source_file("README.md"), *schema = source_file("docs/report-json.md");
+	char *junit, *dot, want[128];
+	size_t len;
+	(void)state;
+
+	assert_non_null(readme);
+	assert_non_null(schema);
+	assert_int_equal(report_render(run, REPORT_JUNIT, &junit, &len), 0);
+	assert_int_equal(report_render(run, REPORT_DOT, &dot, &len), 0);
+	for (int o = 0; o < LM_OUT__COUNT; o++) {
+		const char *n = lm_outcome_name((enum lm_outcome)o);
+		/* local-error is the probe's own trouble, not a network outcome (not in SPEC §3) */
+		if (o != LM_OUT_LOCAL_ERROR) {
+			snprintf(want, sizeof want, "\n| %s | ", n);
+			if (strstr(readme, want) == NULL)
+				fail_msg("README.md's outcome table lacks %s", n);
+		}
+		snprintf(want, sizeof want, "`%s`", n);
+		if (strstr(schema, want) == NULL)
+			fail_msg("docs/report-json.md lacks %s", n);
+		snprintf(want, sizeof want, "tooltip=\"%s", n);
+		if (strstr(dot, want) == NULL)
+			fail_msg("DOT lacks %s", n);
+		snprintf(want, sizeof want, "type=\"%s\"", n);
+		if (o != LM_OUT_PASS && o != LM_OUT_FOREIGN_PEER && strstr(junit, want) == NULL)
+			fail_msg("JUnit lacks %s", n);
+	}
+	free(junit);
+	free(dot);
+	free(readme);
+	free(schema);
+	probe_run_free(run);
+}
+
 /* The fix sentences of UDP paths say UDP and ICMP, never "TCP" (with facts or without). */
 static void
 test_fix_udp(void **state)
@@ -685,7 +746,7 @@ main(void)
 	    cmocka_unit_test(test_json_merge),    cmocka_unit_test(test_json_malformed),
 	    cmocka_unit_test(test_junit),         cmocka_unit_test(test_junit_hostile),
 	    cmocka_unit_test(test_dot_quote),     cmocka_unit_test(test_dot),
-	    cmocka_unit_test(test_fix_udp),
+	    cmocka_unit_test(test_fix_udp),       cmocka_unit_test(test_outcomes_everywhere),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	xmlCleanupParser();
