@@ -260,32 +260,92 @@ fail:
 	return NULL;
 }
 
+/*
+ * The document of a large run is hundreds of thousands of small jansson
+ * values made, dumped and freed at once: they come from a bump arena for the
+ * render (jansson's allocator is process-wide, and nothing else uses jansson
+ * meanwhile), so that freeing them is dropping the arena.
+ */
+#define ARENA_CHUNK (1u << 20)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+static struct arena_chunk *arena;
+static bool arena_failed;
+
+static void *
+arena_malloc(size_t n)
+{
+	struct arena_chunk *c = arena;
+	size_t need = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	void *p;
+
+	if (c == NULL || c->cap - c->used < need) {
+		size_t cap = need > ARENA_CHUNK ? need : ARENA_CHUNK;
+		if ((c = malloc(sizeof *c + cap)) == NULL) {
+			arena_failed = true;
+			return NULL;
+		}
+		c->next = arena;
+		c->used = 0;
+		c->cap = cap;
+		arena = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += need;
+	return p;
+}
+
+static void
+arena_free(void *p)
+{
+	(void)p; /* freed with the arena */
+}
+
+static void
+arena_drop(void)
+{
+	while (arena != NULL) {
+		struct arena_chunk *next = arena->next;
+		free(arena);
+		arena = next;
+	}
+}
+
 int
 report_json_render(const struct probe_run *run, char **out, size_t *outlen)
 {
+	json_malloc_t saved_malloc;
+	json_free_t saved_free;
 	json_t *doc;
-	char *text;
+	char *text = NULL;
 	size_t len;
+	int rc = -1;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((doc = run_json(run)) == NULL)
-		return -1;
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
-	json_decref(doc);
-	if (text == NULL)
-		return -1;
-	len = strlen(text);
-	if ((*out = malloc(len + 2)) == NULL) {
-		free(text);
-		return -1;
+	json_get_alloc_funcs(&saved_malloc, &saved_free);
+	json_set_alloc_funcs(arena_malloc, arena_free);
+	arena_failed = false;
+	if ((doc = run_json(run)) != NULL)
+		text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	json_set_alloc_funcs(saved_malloc, saved_free);
+	if (text != NULL && !arena_failed) {
+		len = strlen(text);
+		if ((*out = malloc(len + 2)) != NULL) {
+			memcpy(*out, text, len);
+			(*out)[len] = '\n';
+			(*out)[len + 1] = '\0';
+			*outlen = len + 1;
+			rc = 0;
+		}
 	}
-	memcpy(*out, text, len);
-	(*out)[len] = '\n';
-	(*out)[len + 1] = '\0';
-	*outlen = len + 1;
-	free(text);
-	return 0;
+	arena_drop(); /* doc and text with it */
+	return rc;
 }
 
 /* ---- reader ------------------------------------------------------------- */
