@@ -126,10 +126,10 @@ ms=$(((t1 - t0) / 1000000))
 n=$(jq '[.results[] | select(.outcome == "filtered")] | length' "$LM_TMP/many.json")
 [ "$n" -eq 1000 ] || lm_fail "1000 paths: only $n filtered"
 # the timeout is the user's for every path, the last started too (libevent's
-# cached loop time once armed the late ones' timers early)
-short=$(jq '[.results[] | select(.timings.total_ms < 1000)] | length' "$LM_TMP/many.json")
+# cached loop time once armed the late ones' timers early; 10 ms: its coarse clock)
+short=$(jq '[.results[] | select(.timings.total_ms < 990)] | length' "$LM_TMP/many.json")
 [ "$short" -eq 0 ] || lm_fail "1000 paths: $short reported filtered after less than the 1 s timeout"
-echo "1000 filtered paths, --timeout 1: ${ms} ms wall"
+echo "1000 filtered paths, --timeout 1: ${ms} ms wall, shortest wait $(jq '[.results[].timings.total_ms] | min' "$LM_TMP/many.json") ms"
 [ "$ms" -lt 3000 ] || lm_fail "1000 filtered paths took ${ms} ms (timeout 1 s)"
 
 # SIGINT: the finished probes are written, marked partial; exit 1
