@@ -180,7 +180,7 @@ conn_free(struct lm_conn *c)
 		event_free(c->timer);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
-	json_decref(c->ident);
+	wire_cache_clear(&c->ident);
 	TAILQ_REMOVE(&l->conns, c, entry);
 	l->nconns--;
 	free(c);
@@ -253,7 +253,7 @@ conn_ident(struct lm_conn *c, struct wire_ident *id)
 	id->local = c->local;
 	id->peer = c->peer;
 	id->tls = c->l->tls;
-	id->reuse = &c->ident;
+	id->cache = &c->ident;
 	if (id->tls) {
 		id->tls_version = c->tls_version[0] != '\0' ? c->tls_version : NULL;
 		id->tls_cipher = c->tls_cipher[0] != '\0' ? c->tls_cipher : NULL;

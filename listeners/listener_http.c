@@ -162,21 +162,18 @@ http_answer_build(const char *method, const char *uri, int major, int minor,
 		goto out;
 	}
 	ans->probe = true;
-	if ((o = wire_ident_json(id, token)) == NULL ||
-	    (req = request_json(method, uri, major, minor, headers)) == NULL ||
-	    json_object_set_new(o, WIRE_F_REQUEST, req) == -1)
+	if ((req = request_json(method, uri, major, minor, headers)) == NULL)
+		goto out;
+	if ((o = json_object()) == NULL) {
+		json_decref(req);
+		goto out;
+	}
+	if (json_object_set_new(o, WIRE_F_REQUEST, req) == -1) /* stolen, also on failure */
 		goto out;
 	/* into the answer itself when it fits, else allocated */
-	ans->len = json_dumpb(o, ans->small, sizeof ans->small, JSON_COMPACT);
-	if (ans->len == 0)
+	if ((body = wire_ident_dump(id, token, o, ans->small, sizeof ans->small, &ans->len)) ==
+	    NULL)
 		goto out;
-	if (ans->len <= sizeof ans->small) {
-		body = ans->small;
-	} else {
-		if ((body = json_dumps(o, JSON_COMPACT)) == NULL)
-			goto out;
-		ans->len = strlen(body);
-	}
 	ans->code = 200;
 	ans->reason = "OK";
 	ans->content_type = "application/json";

@@ -173,7 +173,7 @@ struct lm_conn {
 	char server_cert[512];             /* subject of the certificate we served */
 	char server_fp[65], client_fp[65]; /* SHA-256 hex; empty: none */
 	char outcome[320];                 /* first reason wins; empty at close: "ok" */
-	json_t *ident;                     /* identity record kept after the first answer */
+	struct wire_cache ident;           /* the identity's facts, dumped at the first answer */
 };
 TAILQ_HEAD(lm_conn_list, lm_conn);
 

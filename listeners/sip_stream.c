@@ -209,28 +209,27 @@ answer_options(osip_message_t *req, const struct sip_source *src, const struct w
 {
 	osip_message_t *r;
 	const char *token = request_token(req);
-	json_t *o;
-	char *body = NULL;
+	char small[2048], *body = NULL;
+	size_t blen;
+	int rc = -1;
 
 	if ((r = response_new(req, 200, src)) == NULL)
 		return -1;
-	if ((o = wire_ident_json(id, token)) == NULL)
+	if ((body = wire_ident_dump(id, token, NULL, small, sizeof small, &blen)) == NULL)
 		goto fail;
-	body = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (body == NULL)
-		goto fail;
+	/* libosip2 copies the body */
 	if ((token != NULL && osip_message_set_header(r, SIP_TOKEN_HEADER, token) != 0) ||
 	    osip_message_set_allow(r, "OPTIONS") != 0 ||
 	    osip_message_set_content_type(r, "application/json") != 0 ||
-	    osip_message_set_body(r, body, strlen(body)) != 0)
+	    osip_message_set_body(r, body, blen) != 0)
 		goto fail;
-	free(body);
-	return response_str(r, resp, resplen) == 0 ? 200 : -1;
+	rc = response_str(r, resp, resplen) == 0 ? 200 : -1;
+	r = NULL; /* response_str freed it */
 fail:
-	free(body);
+	if (body != small)
+		free(body);
 	osip_message_free(r);
-	return -1;
+	return rc;
 }
 
 /* True when req has what RFC 3261 §8.1.1 makes mandatory. */

@@ -51,18 +51,28 @@ struct wire_ident {
 	 * compares them with what it got and sent (tls-intercepted) */
 	const char *server_cert_sha256, *client_cert_sha256;
 	const char *server_cert; /* subject of the certificate served */
-	/* Not a field: where wire_ident_json keeps a connection's record so
-	 * the next answer only sets its token (NULL: build afresh each time). */
-	json_t **reuse;
+	/* Not a field: where wire_ident_dump keeps a connection's facts,
+	 * dumped once, so an answer only dumps its token (NULL: each time). */
+	struct wire_cache *cache;
 };
+/* A connection's facts as JSON text (wire_ident_dump fills it). */
+struct wire_cache {
+	char *head, *tls; /* object keys without braces (JSON_EMBED); NULL: not yet */
+	size_t head_len, tls_len;
+};
+void wire_cache_clear(struct wire_cache *c);
 /* A JSON string of a peer's text (NULL: JSON null); bytes that are not
  * UTF-8 become U+FFFD, so hostile input never fails the answer. */
 json_t *wire_text(const char *s);
-/* The identity object (token NULL: JSON null), a new reference; with
- * id->reuse, the one kept there with only the token set anew (an answer
- * may add keys of its own: it sets them on every use). NULL only on
- * allocation failure. */
+/* A new identity object (token NULL: JSON null); NULL only on allocation failure. */
 json_t *wire_ident_json(const struct wire_ident *id, const char *token);
+/* The identity as compact JSON text with extra's keys (NULL: none) added
+ * after its own: into buf when it fits in cap bytes (returns buf), else
+ * into a malloc'd buffer (returns it: free it); *len its length, not
+ * NUL-terminated. NULL on failure. The text is what json_dumps of the
+ * object would give; with id->cache the facts are dumped only once. */
+char *wire_ident_dump(const struct wire_ident *id, const char *token, json_t *extra, char *buf,
+                      size_t cap, size_t *len);
 /* Appends the identity as one compact JSON line + "\r\n" to out; 0 or -1. */
 int wire_ident_line(const struct wire_ident *id, const char *token, struct evbuffer *out);
 

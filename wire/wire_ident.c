@@ -62,54 +62,15 @@ str_or_null(const char *s)
 	return wire_text(s);
 }
 
-static json_t *ident_build(const struct wire_ident *id, const char *token);
-
-json_t *
-wire_ident_json(const struct wire_ident *id, const char *token)
-{
-	json_t *o;
-
-	if (id->reuse == NULL || *id->reuse == NULL) {
-		if ((o = ident_build(id, token)) != NULL && id->reuse != NULL)
-			*id->reuse = json_incref(o);
-		return o;
-	}
-	/* the connection's facts do not change: only the token does */
-	o = json_incref(*id->reuse);
-	if (json_object_set_new(o, WIRE_F_TOKEN, str_or_null(token)) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
+/* The connection's facts before the token: service .. peer. */
 static json_t *
-ident_build(const struct wire_ident *id, const char *token)
+ident_head(const struct wire_ident *id)
 {
-	json_t *o, *tls = NULL;
+	json_t *o = json_object();
 
-	o = json_object();
 	if (o == NULL)
 		return NULL;
-	if (id->tls) {
-		tls = json_object();
-		if (tls == NULL)
-			goto fail;
-		/* json_*_new steals the reference, also on failure */
-		if (json_object_set_new(tls, WIRE_F_TLS_VERSION, str_or_null(id->tls_version)) ==
-		        -1 ||
-		    json_object_set_new(tls, WIRE_F_TLS_CIPHER, str_or_null(id->tls_cipher)) ==
-		        -1 ||
-		    json_object_set_new(tls, WIRE_F_TLS_CLIENT_CERT,
-		                        str_or_null(id->client_cert)) == -1 ||
-		    json_object_set_new(tls, WIRE_F_TLS_SERVER_CERT,
-		                        str_or_null(id->server_cert)) == -1 ||
-		    json_object_set_new(tls, WIRE_F_TLS_SERVER_SHA256,
-		                        str_or_null(id->server_cert_sha256)) == -1 ||
-		    json_object_set_new(tls, WIRE_F_TLS_CLIENT_SHA256,
-		                        str_or_null(id->client_cert_sha256)) == -1)
-			goto fail;
-	}
+	/* json_*_new steals the reference, also on failure */
 	if (json_object_set_new(o, WIRE_F_SERVICE, json_string(WIRE_SERVICE)) == -1 ||
 	    json_object_set_new(o, WIRE_F_VERSION, json_string(LM_VERSION)) == -1 ||
 	    json_object_set_new(o, WIRE_F_SCENARIO, str_or_null(id->scenario)) == -1 ||
@@ -118,34 +79,187 @@ ident_build(const struct wire_ident *id, const char *token)
 	    json_object_set_new(o, WIRE_F_LISTENER, str_or_null(id->listener)) == -1 ||
 	    json_object_set_new(o, WIRE_F_PORT, json_integer(id->port)) == -1 ||
 	    json_object_set_new(o, WIRE_F_LOCAL, str_or_null(id->local)) == -1 ||
-	    json_object_set_new(o, WIRE_F_PEER, str_or_null(id->peer)) == -1 ||
-	    json_object_set_new(o, WIRE_F_TOKEN, str_or_null(token)) == -1)
-		goto fail;
-	if (json_object_set_new(o, WIRE_F_TLS, tls != NULL ? tls : json_null()) == -1) {
-		tls = NULL;
-		goto fail;
+	    json_object_set_new(o, WIRE_F_PEER, str_or_null(id->peer)) == -1) {
+		json_decref(o);
+		return NULL;
 	}
 	return o;
-fail:
-	json_decref(tls);
+}
+
+/* The tls object, or JSON null on plaintext. */
+static json_t *
+ident_tls(const struct wire_ident *id)
+{
+	json_t *tls;
+
+	if (!id->tls)
+		return json_null();
+	if ((tls = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(tls, WIRE_F_TLS_VERSION, str_or_null(id->tls_version)) == -1 ||
+	    json_object_set_new(tls, WIRE_F_TLS_CIPHER, str_or_null(id->tls_cipher)) == -1 ||
+	    json_object_set_new(tls, WIRE_F_TLS_CLIENT_CERT, str_or_null(id->client_cert)) == -1 ||
+	    json_object_set_new(tls, WIRE_F_TLS_SERVER_CERT, str_or_null(id->server_cert)) == -1 ||
+	    json_object_set_new(tls, WIRE_F_TLS_SERVER_SHA256,
+	                        str_or_null(id->server_cert_sha256)) == -1 ||
+	    json_object_set_new(tls, WIRE_F_TLS_CLIENT_SHA256,
+	                        str_or_null(id->client_cert_sha256)) == -1) {
+		json_decref(tls);
+		return NULL;
+	}
+	return tls;
+}
+
+json_t *
+wire_ident_json(const struct wire_ident *id, const char *token)
+{
+	json_t *o = ident_head(id);
+
+	if (o == NULL)
+		return NULL;
+	if (json_object_set_new(o, WIRE_F_TOKEN, str_or_null(token)) == -1 ||
+	    json_object_set_new(o, WIRE_F_TLS, ident_tls(id)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+void
+wire_cache_clear(struct wire_cache *c)
+{
+	free(c->head);
+	free(c->tls);
+	memset(c, 0, sizeof *c);
+}
+
+/* Dumps the keys of o without its braces (jansson's JSON_EMBED, made for
+ * joining objects) into *s; -1 on failure. */
+static int
+embed_dup(json_t *o, char **s, size_t *len)
+{
+	*s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_EMBED) : NULL;
 	json_decref(o);
-	return NULL;
+	if (*s == NULL)
+		return -1;
+	*len = strlen(*s);
+	return 0;
+}
+
+static int
+cache_fill(const struct wire_ident *id, struct wire_cache *c)
+{
+	json_t *t = json_object();
+
+	if (t != NULL && json_object_set_new(t, WIRE_F_TLS, ident_tls(id)) == -1) {
+		json_decref(t);
+		t = NULL;
+	}
+	if (embed_dup(ident_head(id), &c->head, &c->head_len) == -1 ||
+	    embed_dup(t, &c->tls, &c->tls_len) == -1) {
+		wire_cache_clear(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* A bounded writer that goes on counting past its end. */
+struct wbuf {
+	char *p;
+	size_t cap, len;
+};
+
+static void
+put(struct wbuf *b, const char *s, size_t n)
+{
+	if (b->len + n <= b->cap)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static int
+put_embed(struct wbuf *b, json_t *o)
+{
+	size_t room = b->len < b->cap ? b->cap - b->len : 0;
+	size_t n = json_dumpb(o, room > 0 ? b->p + b->len : NULL, room, JSON_COMPACT | JSON_EMBED);
+
+	if (n == 0)
+		return -1;
+	if (n > room) /* counted only: the caller asks again with more room */
+		b->cap = 0;
+	b->len += n;
+	return 0;
+}
+
+/* One pass: {facts, token, tls[, extra's keys]} into b. */
+static int
+dump_into(const struct wire_ident *id, const char *token, json_t *extra, struct wbuf *b)
+{
+	struct wire_cache tmp = {0}, *c = id->cache != NULL ? id->cache : &tmp;
+	json_t *tok;
+	int rc = -1;
+
+	if (c->head == NULL && cache_fill(id, c) == -1)
+		return -1;
+	if ((tok = json_object()) == NULL ||
+	    json_object_set_new(tok, WIRE_F_TOKEN, str_or_null(token)) == -1)
+		goto out;
+	put(b, "{", 1);
+	put(b, c->head, c->head_len);
+	put(b, ",", 1);
+	if (put_embed(b, tok) == -1)
+		goto out;
+	put(b, ",", 1);
+	put(b, c->tls, c->tls_len);
+	if (extra != NULL && json_object_size(extra) > 0) {
+		put(b, ",", 1);
+		if (put_embed(b, extra) == -1)
+			goto out;
+	}
+	put(b, "}", 1);
+	rc = 0;
+out:
+	json_decref(tok);
+	wire_cache_clear(&tmp);
+	return rc;
+}
+
+char *
+wire_ident_dump(const struct wire_ident *id, const char *token, json_t *extra, char *buf,
+                size_t cap, size_t *len)
+{
+	struct wbuf b = {buf, cap, 0};
+	char *p;
+
+	if (dump_into(id, token, extra, &b) == -1)
+		return NULL;
+	if (b.len <= b.cap) {
+		*len = b.len;
+		return buf;
+	}
+	/* did not fit: once more into a buffer of the size counted */
+	if ((p = malloc(b.len)) == NULL)
+		return NULL;
+	b = (struct wbuf){p, b.len, 0};
+	if (dump_into(id, token, extra, &b) == -1 || b.len > b.cap) {
+		free(p);
+		return NULL;
+	}
+	*len = b.len;
+	return p;
 }
 
 int
 wire_ident_line(const struct wire_ident *id, const char *token, struct evbuffer *out)
 {
-	json_t *o;
-	char *s;
+	char small[2048], *s;
+	size_t n;
 	int rc;
 
-	if ((o = wire_ident_json(id, token)) == NULL)
+	if ((s = wire_ident_dump(id, token, NULL, small, sizeof small, &n)) == NULL)
 		return -1;
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (s == NULL)
-		return -1;
-	rc = evbuffer_add_printf(out, "%s\r\n", s) < 0 ? -1 : 0;
-	free(s);
+	rc = evbuffer_add(out, s, n) == 0 && evbuffer_add(out, "\r\n", 2) == 0 ? 0 : -1;
+	if (s != small)
+		free(s);
 	return rc;
 }

@@ -96,25 +96,51 @@ test_ident_plain_and_hostile_text(void **state)
 }
 
 static void
-test_ident_reuse(void **state)
+test_ident_dump(void **state)
 {
-	json_t *kept = NULL, *a, *b;
+	struct wire_cache cache = {0};
 	struct wire_ident id = id_tls;
+	json_t *o, *extra, *want;
+	char small[64], big[4096], *s, *d;
+	size_t n;
 
 	(void)state;
-	id.reuse = &kept;
-	a = wire_ident_json(&id, "one");
-	assert_non_null(kept);
-	assert_ptr_equal(a, kept);
-	/* the next answer of the connection: the same record, the new token */
-	id.host = "changed"; /* not looked at again */
-	b = wire_ident_json(&id, "two");
-	assert_ptr_equal(b, kept);
-	assert_string_equal(json_string_value(json_object_get(b, WIRE_F_TOKEN)), "two");
-	assert_string_equal(json_string_value(json_object_get(b, WIRE_F_HOST)), "dir01");
-	json_decref(a);
-	json_decref(b);
-	json_decref(kept);
+	/* the text is what jansson gives for the whole object, extra keys last */
+	extra = json_pack("{s:{s:s}}", WIRE_F_REQUEST, WIRE_F_REQ_LINE, "GET / HTTP/1.1");
+	o = wire_ident_json(&id, "t1");
+	json_object_update(o, extra);
+	want = o;
+	s = json_dumps(want, JSON_COMPACT);
+	d = wire_ident_dump(&id, "t1", extra, big, sizeof big, &n);
+	assert_ptr_equal(d, big);
+	assert_int_equal(n, strlen(s));
+	assert_memory_equal(d, s, n);
+	/* too small a buffer: allocated, same text */
+	d = wire_ident_dump(&id, "t1", extra, small, sizeof small, &n);
+	assert_non_null(d);
+	assert_true(d != small);
+	assert_memory_equal(d, s, n);
+	free(d);
+	free(s);
+	json_decref(want);
+	/* with a cache the facts are dumped once: a changed fact is not seen,
+	 * the token is */
+	id.cache = &cache;
+	d = wire_ident_dump(&id, "one", NULL, big, sizeof big, &n);
+	assert_non_null(cache.head);
+	id.host = "changed";
+	d = wire_ident_dump(&id, "two", NULL, big, sizeof big, &n);
+	o = json_loadb(d, n, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, WIRE_F_TOKEN)), "two");
+	assert_string_equal(json_string_value(json_object_get(o, WIRE_F_HOST)), "dir01");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(o, WIRE_F_TLS), WIRE_F_TLS_CIPHER)),
+	    "TLS_AES_256_GCM_SHA384");
+	json_decref(o);
+	json_decref(extra);
+	wire_cache_clear(&cache);
+	assert_null(cache.head);
 }
 
 static void
@@ -177,7 +203,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ident_roundtrip),
 	    cmocka_unit_test(test_ident_plain_and_hostile_text),
-	    cmocka_unit_test(test_ident_reuse),
+	    cmocka_unit_test(test_ident_dump),
 	    cmocka_unit_test(test_record_refuses),
 	    cmocka_unit_test(test_cls_line),
 	};
