@@ -67,6 +67,25 @@ head -n1 <<<"$out" | tr -d '\r' >"$LM_TMP/cls.json"
 lis_expect "cls identity" "$(lis_json "$LM_TMP/cls.json" 'j["host"], j["role"], j["listener"], j["port"], j["token"], j["tls"]["client_cert"]')" \
 	"('edge01', 'edge-internal', 'cls-mtls', 60003, 't3', 'CN=cl01.contoso.local')"
 
+# 3b. one TLS 1.3 ticket (it tells a probe its certificate was accepted), and
+# presenting it gets a full handshake with the client certificate asked again:
+# no resumption ever skips the client-certificate check
+sess() {
+	{ printf 'LYNCMOCK PROBE %s\r\n' "$1"; sleep 1; } |
+		timeout 10 openssl s_client -connect 127.0.3.3:60003 -CAfile "$LIS_PKI/ca.pem" \
+			-cert "$LIS_PKI/cl01.pem" -key "$LIS_PKI/cl01.key" -msg "${@:2}" 2>&1
+}
+out=$(sess t8 -sess_out "$LM_TMP/sess.pem")
+lis_expect "tickets sent" "$(grep -c '<<< TLS 1.3, Handshake.*NewSessionTicket' <<<"$out")" 1
+grep -q '"token":"t8"' <<<"$out" || lm_fail "no answer on the ticket run: $out"
+[ -s "$LM_TMP/sess.pem" ] || lm_fail "s_client saved no session"
+out=$(sess t9 -sess_in "$LM_TMP/sess.pem")
+grep -q '^New, TLSv1.3' <<<"$out" || lm_fail "the ticket resumed a session: $(grep -E '^(New|Reused)' <<<"$out")"
+grep -q 'CertificateRequest' <<<"$out" || lm_fail "no client certificate asked on the second connection"
+grep -q '"token":"t9".*"client_cert":"CN=cl01.contoso.local"' <<<"$out" ||
+	lm_fail "second connection not answered with the client certificate seen"
+echo "one ticket; presenting it: $(grep -E '^(New|Reused)' <<<"$out")"
+
 # 4. garbage: ERR and close (s_client returns without waiting for the idle timeout)
 start=$(date +%s%N)
 out=$(printf 'HELLO THERE\r\nLYNCMOCK PROBE never\r\n' |
