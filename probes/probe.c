@@ -1150,6 +1150,7 @@ probe_retry(struct probe *p)
 {
 	struct probe_engine *e = p->eng;
 	struct probe **v;
+	unsigned hold_ms;
 
 	if (p->retried || p->finished || e->stopping || p->res.t_connect_ms < 0 || !overloaded(p))
 		return false;
@@ -1163,8 +1164,11 @@ probe_retry(struct probe *p)
 	probe_debug(p, "no answer within %u ms while this machine was overloaded: trying again",
 	            e->timeout_ms);
 	probe_release(p);
-	/* the runtime half of the struct starts over; the plan and result stay */
+	/* the runtime half of the struct starts over; the plan and result stay, and so
+	 * does the hold: a held probe retried without it would report a cut path as open */
+	hold_ms = p->hold_ms;
 	memset(&p->has_slot, 0, sizeof *p - offsetof(struct probe, has_slot));
+	p->hold_ms = hold_ms;
 	p->fd = -1;
 	p->mtu_fd = -1;
 	p->res.t_connect_ms = p->res.t_handshake_ms = p->res.t_first_ms = -1;
