@@ -49,3 +49,31 @@ lm_wait_for() {
 	echo "--- $file ---" >&2; cat "$file" >&2 2>/dev/null
 	lm_fail "timed out waiting for '$pattern' in $file"
 }
+# A client namespace and a target namespace behind a forwarding router namespace:
+#   lm_routed TAG NET_P NET_T [P_HOSTS] [T_HOSTS]
+# NET_* are /24 prefixes ("198.18.20"); the router is .254 on both; P_HOSTS/T_HOSTS
+# are space-separated host numbers (default "1" and "2"). Sets NP NR NT (namespaces)
+# and VP VRP VRT VT (veth names: client, router's client side, router's target side,
+# target).
+lm_routed() {
+	local tag=$1 np=$2 nt=$3 hp=${4:-1} ht=${5:-2} h
+	NP=$(lm_netns "${tag}p") NR=$(lm_netns "${tag}r") NT=$(lm_netns "${tag}t")
+	LM_NETNS+=("$NP" "$NR" "$NT")
+	VP=lm$$p VRP=lm$$rp VRT=lm$$rt VT=lm$$t
+	ip link add "$VP" type veth peer name "$VRP" || lm_fail veth
+	ip link add "$VT" type veth peer name "$VRT" || lm_fail veth
+	ip link set "$VP" netns "$NP" && ip link set "$VRP" netns "$NR" || lm_fail "veth into $NP/$NR"
+	ip link set "$VT" netns "$NT" && ip link set "$VRT" netns "$NR" || lm_fail "veth into $NT/$NR"
+	for h in "$NP" "$NR" "$NT"; do ip -n "$h" link set lo up; done
+	for h in $hp; do ip -n "$NP" addr add "$np.$h/24" dev "$VP" || lm_fail "addr $np.$h"; done
+	for h in $ht; do ip -n "$NT" addr add "$nt.$h/24" dev "$VT" || lm_fail "addr $nt.$h"; done
+	ip -n "$NR" addr add "$np.254/24" dev "$VRP" && ip -n "$NR" addr add "$nt.254/24" dev "$VRT" ||
+		lm_fail "router addresses"
+	for h in "$NP $VP" "$NR $VRP" "$NR $VRT" "$NT $VT"; do
+		set -- $h
+		ip -n "$1" link set "$2" up || lm_fail "link $2 up"
+	done
+	ip -n "$NP" route add default via "$np.254" || lm_fail "route in $NP"
+	ip -n "$NT" route add default via "$nt.254" || lm_fail "route in $NT"
+	ip netns exec "$NR" sysctl -qw net.ipv4.ip_forward=1 || lm_fail "ip_forward in $NR"
+}

@@ -13,20 +13,7 @@ lm_need_cmd nft
 lm_need_cmd jq
 lm_need_cmd python3
 
-NP=$(lm_netns dcp) NR=$(lm_netns dcr) NT=$(lm_netns dct)
-LM_NETNS+=("$NP" "$NR" "$NT")
-ip link add lm$$p type veth peer name lm$$rp || lm_fail veth
-ip link add lm$$t type veth peer name lm$$rt || lm_fail veth
-ip link set lm$$p netns "$NP"; ip link set lm$$rp netns "$NR"
-ip link set lm$$t netns "$NT"; ip link set lm$$rt netns "$NR"
-for n in "$NP" "$NR" "$NT"; do ip -n "$n" link set lo up; done
-ip -n "$NP" addr add 198.18.20.1/24 dev lm$$p && ip -n "$NP" link set lm$$p up
-ip -n "$NR" addr add 198.18.20.254/24 dev lm$$rp && ip -n "$NR" link set lm$$rp up
-ip -n "$NR" addr add 198.18.21.254/24 dev lm$$rt && ip -n "$NR" link set lm$$rt up
-ip -n "$NT" addr add 198.18.21.2/24 dev lm$$t && ip -n "$NT" link set lm$$t up
-ip -n "$NP" route add default via 198.18.20.254
-ip -n "$NT" route add default via 198.18.21.254
-ip netns exec "$NR" sysctl -qw net.ipv4.ip_forward=1
+lm_routed dc 198.18.20 198.18.21
 ip netns exec "$NR" nft -f - <<'NFT' || lm_fail "nft on the router"
 table ip lmdiag {
 	chain lmfwd {

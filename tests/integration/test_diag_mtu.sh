@@ -20,24 +20,9 @@ lm_need_cmd jq
 lm_need_cmd ethtool
 lm_need_cmd python3
 
-NP=$(lm_netns mtp) NR=$(lm_netns mtr) NT=$(lm_netns mtt)
-LM_NETNS+=("$NP" "$NR" "$NT")
-ip link add lm$$p type veth peer name lm$$rp || lm_fail veth
-ip link add lm$$t type veth peer name lm$$rt || lm_fail veth
-ip link set lm$$p netns "$NP"; ip link set lm$$rp netns "$NR"
-ip link set lm$$t netns "$NT"; ip link set lm$$rt netns "$NR"
-for n in "$NP" "$NR" "$NT"; do ip -n "$n" link set lo up; done
-ip -n "$NP" addr add 198.18.40.1/24 dev lm$$p && ip -n "$NP" link set lm$$p up
-ip -n "$NR" addr add 198.18.40.254/24 dev lm$$rp && ip -n "$NR" link set lm$$rp up
-ip -n "$NR" addr add 198.18.41.254/24 dev lm$$rt && ip -n "$NR" link set lm$$rt up
-ip -n "$NT" addr add 198.18.41.2/24 dev lm$$t
-ip -n "$NT" addr add 198.18.41.3/24 dev lm$$t
-ip -n "$NT" link set lm$$t up
-ip -n "$NP" route add default via 198.18.40.254
-ip -n "$NT" route add default via 198.18.41.254
-ip netns exec "$NR" sysctl -qw net.ipv4.ip_forward=1
+lm_routed mt 198.18.40 198.18.41 1 "2 3"
 # GRO/GSO/TSO would merge or defer segmentation past the filter (PITFALLS)
-for pair in "$NP lm$$p" "$NR lm$$rp" "$NR lm$$rt" "$NT lm$$t"; do
+for pair in "$NP $VP" "$NR $VRP" "$NR $VRT" "$NT $VT"; do
 	set -- $pair
 	ip netns exec "$1" ethtool -K "$2" gro off gso off tso off >/dev/null 2>&1 ||
 		lm_fail "ethtool -K $2 in $1"
