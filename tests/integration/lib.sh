@@ -77,3 +77,31 @@ lm_routed() {
 	ip -n "$NT" route add default via "$nt.254" || lm_fail "route in $NT"
 	ip netns exec "$NR" sysctl -qw net.ipv4.ip_forward=1 || lm_fail "ip_forward in $NR"
 }
+# One field of the result of RULE in report FILE: lm_result FILE RULE JQ-PATH
+lm_result() { jq -r --arg r "$2" ".results[] | select(.rule == \$r) | $3" "$1"; }
+# The result of RULE in FILE has OUTCOME, a detail matching DETAIL-RE and a fix matching FIX-RE:
+#   lm_expect_result FILE RULE OUTCOME DETAIL-RE FIX-RE
+lm_expect_result() {
+	local o d f
+	o=$(lm_result "$1" "$2" .outcome) d=$(lm_result "$1" "$2" .detail) f=$(lm_result "$1" "$2" .fix)
+	[ "$o" = "$3" ] || lm_fail "$2: outcome $o, want $3 ($d)"
+	grep -Eq -- "$4" <<<"$d" || lm_fail "$2: detail '$d' does not match /$4/"
+	grep -Eq -- "$5" <<<"$f" || lm_fail "$2: fix '$f' does not match /$5/"
+	echo "$2: $o: $d | $f"
+}
+# The head of a foreground nginx config whose pid, logs and temp files stay in $LM_TMP
+# (run with -p "$LM_TMP/ngx"); the caller appends its server blocks and the closing brace.
+lm_nginx_head() {
+	mkdir -p "$LM_TMP/ngx" || lm_fail "mkdir $LM_TMP/ngx"
+	cat <<CONF
+daemon off;
+master_process off;
+pid $LM_TMP/nginx.pid;
+error_log $LM_TMP/nginx.err;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $LM_TMP/ngx/b; proxy_temp_path $LM_TMP/ngx/p;
+	fastcgi_temp_path $LM_TMP/ngx/f; uwsgi_temp_path $LM_TMP/ngx/u; scgi_temp_path $LM_TMP/ngx/s;
+CONF
+}

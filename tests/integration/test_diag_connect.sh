@@ -85,15 +85,8 @@ ip netns exec "$NP" "$LYNCMOCK" probe --scenario "$LM_TMP/sc.yaml" --host cl01 -
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$rc" -eq 1 ] || lm_fail "probe exit $rc, want 1 ($(cat "$LM_TMP/a.err"))"
 [ "$(jq '.results | length' "$LM_TMP/a.json")" -eq 16 ] || lm_fail "want 16 results"
-get() { jq -r --arg r "$1" ".results[] | select(.rule == \$r) | $2" "$LM_TMP/a.json"; }
-expect() { # rule outcome detail-regex fix-regex
-	local o d f
-	o=$(get "$1" .outcome) d=$(get "$1" .detail) f=$(get "$1" .fix)
-	[ "$o" = "$2" ] || lm_fail "$1: outcome $o, want $2 ($d)"
-	grep -Eq -- "$3" <<<"$d" || lm_fail "$1: detail '$d' does not match /$3/"
-	grep -Eq -- "$4" <<<"$f" || lm_fail "$1: fix '$f' does not match /$4/"
-	echo "$1: $o: $d | $f"
-}
+get() { lm_result "$LM_TMP/a.json" "$@"; }
+expect() { lm_expect_result "$LM_TMP/a.json" "$@"; } # rule outcome detail-regex fix-regex
 # case 11: who rejected
 expect icmp-port refused 'ICMP port-unreachable from 198\.18\.20\.254 \(a firewall.s REJECT\)' \
 	'^Remove the REJECT rule on the firewall at 198\.18\.20\.254: it answers TCP 31001 from cl01 to dir01 \(198\.18\.21\.2\) with ICMP port-unreachable'

@@ -73,17 +73,8 @@ key = $PKI/box01.key
 CONF
 ip netns exec "$NR" "$STUNNEL" "$LM_TMP/stunnel.conf" >"$LM_TMP/stunnel.out" 2>&1 &
 lm_track $!
-mkdir -p "$LM_TMP/ngx"
-cat >"$LM_TMP/nginx.conf" <<CONF
-daemon off;
-master_process off;
-pid $LM_TMP/nginx.pid;
-error_log $LM_TMP/nginx.err;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $LM_TMP/ngx/b; proxy_temp_path $LM_TMP/ngx/p;
-	fastcgi_temp_path $LM_TMP/ngx/f; uwsgi_temp_path $LM_TMP/ngx/u; scgi_temp_path $LM_TMP/ngx/s;
+lm_nginx_head >"$LM_TMP/nginx.conf"
+cat >>"$LM_TMP/nginx.conf" <<CONF
 	server {
 		listen 18080;
 		location / { proxy_pass http://198.18.33.10:8080; proxy_set_header X-Forwarded-For \$remote_addr; proxy_set_header Via "1.1 lmproxy"; }

@@ -58,15 +58,8 @@ rc=0
 "$LYNCMOCK" probe --scenario "$LM_TMP/sc.yaml" --host cl01 --ca "$P/ca.pem" --timeout 3 \
 	--allow-foreign --format json --output "$LM_TMP/a.json" 2>"$LM_TMP/a.err" || rc=$?
 [ "$rc" -eq 1 ] || lm_fail "probe exit $rc, want 1 ($(cat "$LM_TMP/a.err"))"
-get() { jq -r --arg r "$1" ".results[] | select(.rule == \$r) | $2" "$LM_TMP/a.json"; }
-expect() { # rule outcome detail-regex fix-regex
-	local o d f
-	o=$(get "$1" .outcome) d=$(get "$1" .detail) f=$(get "$1" .fix)
-	[ "$o" = "$2" ] || lm_fail "$1: outcome $o, want $2 ($d)"
-	grep -Eq -- "$3" <<<"$d" || lm_fail "$1: detail '$d' does not match /$3/"
-	grep -Eq -- "$4" <<<"$f" || lm_fail "$1: fix '$f' does not match /$4/"
-	echo "$1: $o: $d | $f"
-}
+get() { lm_result "$LM_TMP/a.json" "$@"; }
+expect() { lm_expect_result "$LM_TMP/a.json" "$@"; } # rule outcome detail-regex fix-regex
 # case 8
 expect purpose tls-wrong-purpose 'not for server authentication: unsuitable certificate purpose \(depth 0' \
 	"^dir01's certificate lacks Server Authentication \(EKU has only clientAuth\): reissue it with serverAuth\.$"
@@ -135,17 +128,8 @@ echo "certs inspect: incomplete chain named; MTLS without --cert is INFO (exit 0
 
 # case 10: a real nginx: a refused client certificate at HTTP level, a 5xx, a 404
 if command -v nginx >/dev/null 2>&1; then
-	mkdir -p "$LM_TMP/ngx"
-	cat >"$LM_TMP/nginx.conf" <<CONF
-daemon off;
-master_process off;
-pid $LM_TMP/nginx.pid;
-error_log $LM_TMP/nginx.err;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $LM_TMP/ngx/b; proxy_temp_path $LM_TMP/ngx/p;
-	fastcgi_temp_path $LM_TMP/ngx/f; uwsgi_temp_path $LM_TMP/ngx/u; scgi_temp_path $LM_TMP/ngx/s;
+	lm_nginx_head >"$LM_TMP/nginx.conf"
+	cat >>"$LM_TMP/nginx.conf" <<CONF
 	ssl_certificate $P/good.pem; ssl_certificate_key $P/good.key;
 	server { listen $ADDR:$((BASE + 8)) ssl; ssl_verify_client on; ssl_client_certificate $P/ca.pem; location / { return 200 "hi"; } }
 	server { listen $ADDR:$((BASE + 9)) ssl; location / { return 503; } }
