@@ -293,6 +293,8 @@ certs_server_ctx(const struct certs_paths *p, const struct certs_tls_opts *o, ch
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (cc == LM_CC_NONE) {
+		/* no client certificate, no verdict to tell: no ticket either */
+		SSL_CTX_set_num_tickets(ctx, 0);
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 		return ctx;
 	}

@@ -334,16 +334,17 @@ conn_process(struct lm_conn *c)
 	char why[128] = "";
 	const char *buf;
 
-	if (((buf = (const char *)evbuffer_pullup(in, -1)) == NULL && len > 0) ||
-	    (out = evbuffer_new()) == NULL) {
+	if ((buf = (const char *)evbuffer_pullup(in, -1)) == NULL && len > 0) {
 		conn_outcome(c, "out of memory");
 		return -1;
 	}
+	out = c->l->set->out;
 	conn_ident(c, &id);
 	used = c->l->kind->process(c, buf, len, &id, out, &close, why, sizeof why);
 	evbuffer_drain(in, used);
 	conn_write(c, out);
-	evbuffer_free(out);
+	/* conn_write moved it all; left over only when that failed */
+	evbuffer_drain(out, evbuffer_get_length(out));
 	if (close) {
 		if (why[0] != '\0')
 			conn_outcome(c, "%s", why);
@@ -352,36 +353,91 @@ conn_process(struct lm_conn *c)
 	return 0;
 }
 
+/* Listeners read TLS ahead (one read takes what the socket holds, not a
+ * record header and then its body). OpenSSL may then hold whole records the
+ * socket will not announce again, and libevent 2.1 stops reading at
+ * SSL_pending, which does not count them: they are read here, into the
+ * input. Returns the bytes added, or -1 when the connection ended (freed). */
+static int
+conn_tls_read_held(struct lm_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec v;
+	size_t added = 0;
+	unsigned long e;
+	int n, err;
+
+	while (SSL_has_pending(c->ssl) && added < c->l->set->lim.max_message) {
+		if (evbuffer_reserve_space(in, 4096, &v, 1) != 1)
+			break;
+		ERR_clear_error();
+		if ((n = SSL_read(c->ssl, v.iov_base, (int)v.iov_len)) > 0) {
+			v.iov_len = (size_t)n;
+			evbuffer_commit_space(in, &v, 1);
+			added += (size_t)n;
+			continue;
+		}
+		err = SSL_get_error(c->ssl, n);
+		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+			break; /* a part of a record: the socket announces the rest */
+		/* close_notify or a bad record: what the socket's read would have said */
+		if (err != SSL_ERROR_ZERO_RETURN && (e = ERR_peek_last_error()) != 0) {
+			char buf[256];
+			ERR_error_string_n(e, buf, sizeof buf);
+			conn_outcome(c, "error: %s", buf);
+		}
+		ERR_clear_error();
+		conn_event_cb(c->bev,
+		              BEV_EVENT_READING |
+		                  (err == SSL_ERROR_ZERO_RETURN ? BEV_EVENT_EOF : BEV_EVENT_ERROR),
+		              c);
+		return -1;
+	}
+	return (int)added;
+}
+
 static void
 conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct lm_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len = evbuffer_get_length(in);
+	size_t len;
 	int rc;
 
-	c->bytes_in += len - c->in_left;
-	if (c->state != CONN_ACTIVE) {
-		/* closing: what comes now is discarded */
-		evbuffer_drain(in, len);
-		c->in_left = 0;
-		return;
-	}
-	rc = conn_process(c);
-	c->in_left = evbuffer_get_length(in);
-	/* A slowloris keeps the idle timeout from firing by trickling bytes:
-	 * one message must also be complete within the idle timeout. */
-	if (rc != -1 && c->state == CONN_ACTIVE) {
-		double now = lm_now_ms(), lim = c->l->set->lim.idle_timeout_ms;
-		if (c->in_left == 0)
-			c->t_partial = 0;
-		else if (c->t_partial == 0)
-			c->t_partial = now;
-		else if (now - c->t_partial > lim) {
-			conn_outcome(c, "timeout: message incomplete after %u ms",
-			             c->l->set->lim.idle_timeout_ms);
-			rc = -1;
+	for (;;) {
+		len = evbuffer_get_length(in);
+		c->bytes_in += len - c->in_left;
+		if (c->state != CONN_ACTIVE) {
+			/* closing: what comes now is discarded */
+			evbuffer_drain(in, len);
+			c->in_left = 0;
+			return;
 		}
+		rc = conn_process(c);
+		c->in_left = evbuffer_get_length(in);
+		/* A slowloris keeps the idle timeout from firing by trickling bytes:
+		 * one message must also be complete within the idle timeout. */
+		if (rc != -1 && c->state == CONN_ACTIVE) {
+			double now = lm_now_ms(), lim = c->l->set->lim.idle_timeout_ms;
+			if (c->in_left == 0)
+				c->t_partial = 0;
+			else if (c->t_partial == 0)
+				c->t_partial = now;
+			else if (now - c->t_partial > lim) {
+				conn_outcome(c, "timeout: message incomplete after %u ms",
+				             c->l->set->lim.idle_timeout_ms);
+				rc = -1;
+			}
+		}
+		/* active after the hook: conn_after_hook neither frees nor closes it */
+		if (rc == -1 || c->state != CONN_ACTIVE || c->ssl == NULL ||
+		    !SSL_has_pending(c->ssl))
+			break;
+		conn_after_hook(c, rc);
+		if (c->read_paused)
+			return;
+		if ((rc = conn_tls_read_held(c)) <= 0)
+			return; /* -1: freed; 0: nothing held after all */
 	}
 	conn_after_hook(c, rc);
 }
@@ -423,9 +479,19 @@ conn_ready(struct lm_conn *c)
 	if (c->ssl != NULL)
 		conn_tls_facts(c);
 	set_timeouts(c);
-	if (c->l->kind->on_connected != NULL)
-		conn_after_hook(c, c->l->kind->on_connected(c));
-	else if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+	if (c->l->kind->on_connected != NULL) {
+		int rc = c->l->kind->on_connected(c);
+		bool active = rc != -1 && c->state == CONN_ACTIVE;
+
+		conn_after_hook(c, rc); /* frees or closes only what is not active */
+		if (!active || c->read_paused)
+			return;
+	}
+	/* the client's first request can come with its last handshake
+	 * message, and be held by OpenSSL already */
+	if (c->ssl != NULL && conn_tls_read_held(c) == -1)
+		return;
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		conn_read_cb(c->bev, c);
 }
 
@@ -617,6 +683,8 @@ listener_ctx_new(const struct listener *l, char *err, size_t errlen)
 
 	if ((ctx = certs_server_ctx(&l->paths, &o, e, sizeof e)) == NULL)
 		snprintf(err, errlen, "%s port %u: %s", lm_service_name(l->service), l->port, e);
+	else /* one read per readiness; what it holds: conn_tls_read_held */
+		SSL_CTX_set_read_ahead(ctx, 1);
 	return ctx;
 }
 
@@ -735,7 +803,10 @@ listener_set_new(struct event_base *base, const struct listener_config *cfg, cha
 		         n, MAX_LISTENS);
 		return NULL;
 	}
-	if ((ls = calloc(1, sizeof *ls)) == NULL || (ls->ls = calloc(n, sizeof *ls->ls)) == NULL) {
+	if ((ls = calloc(1, sizeof *ls)) == NULL || (ls->ls = calloc(n, sizeof *ls->ls)) == NULL ||
+	    (ls->out = evbuffer_new()) == NULL) {
+		if (ls != NULL)
+			free(ls->ls);
 		free(ls);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -778,6 +849,7 @@ listener_set_free(struct listener_set *ls)
 			event_free(l->resume);
 		SSL_CTX_free(l->ctx);
 	}
+	evbuffer_free(ls->out);
 	free(ls->ls);
 	free(ls);
 }

@@ -12,6 +12,7 @@
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <http_parser.h>
 
 #include "listeners/listener_priv.h"
 
@@ -96,95 +97,156 @@ json_merge_header(json_t *o, const char *key, const char *value)
 	return rc;
 }
 
-static json_t *
-request_json(const char *method, const char *uri, int major, int minor,
-             const struct evkeyvalq *headers)
+static bool
+is_proxy_header(const char *key)
 {
-	json_t *r = NULL, *fwd = NULL;
-	const struct evkeyval *h;
-	const char *host = NULL;
-	char *line = NULL;
-
-	if (asprintf(&line, "%s %s HTTP/%d.%d", method, uri, major, minor) < 0) {
-		line = NULL;
-		goto fail;
-	}
-	if ((fwd = json_object()) == NULL)
-		goto fail;
-	TAILQ_FOREACH(h, headers, next)
-	{
-		if (strcasecmp(h->key, "Host") == 0 && host == NULL)
-			host = h->value;
-		/* what a proxy adds (X-Forwarded-*, RFC 7239 Forwarded, Via): the
-		 * probe reports `proxied` when it finds any */
-		else if ((strncasecmp(h->key, "X-Forwarded-", 12) == 0 ||
-		          strcasecmp(h->key, "Forwarded") == 0 || strcasecmp(h->key, "Via") == 0) &&
-		         json_merge_header(fwd, h->key, h->value) == -1)
-			goto fail;
-	}
-	/* the request as received: a peer's bytes, made valid JSON text */
-	r = json_pack("{s:o, s:o, s:o}", WIRE_F_REQ_LINE, wire_text(line), WIRE_F_REQ_HOST,
-	              wire_text(host), WIRE_F_REQ_FORWARDED, fwd);
-	fwd = NULL; /* stolen by json_pack, also on failure */
-fail:
-	json_decref(fwd);
-	free(line);
-	return r;
+	/* what a proxy adds (X-Forwarded-*, RFC 7239 Forwarded, Via): the
+	 * probe reports `proxied` when it finds any */
+	return strncasecmp(key, "X-Forwarded-", 12) == 0 || strcasecmp(key, "Forwarded") == 0 ||
+	       strcasecmp(key, "Via") == 0;
 }
 
-int
-http_answer_build(const char *method, const char *uri, int major, int minor,
-                  const struct evkeyvalq *headers, const struct wire_ident *id,
-                  struct http_answer *ans)
+/* The request as received, a peer's bytes made valid JSON text:
+ * "request":{"line":…,"host":…,"forwarded":{…}} into w. Most requests
+ * carry no proxy header: only then is an object built. */
+static void
+request_text(struct wire_json *w, const char *method, const char *uri, int major, int minor,
+             const struct http_header *headers, size_t nheaders)
 {
-	struct evhttp_uri *u = NULL;
-	struct evkeyvalq params;
-	const char *path, *query, *token = NULL;
-	char *decoded = NULL, *body = NULL;
-	json_t *o = NULL, *req;
+	static const char k_line[] = "\"" WIRE_F_REQUEST "\":{\"" WIRE_F_REQ_LINE "\":";
+	static const char k_host[] = ",\"" WIRE_F_REQ_HOST "\":";
+	static const char k_fwd[] = ",\"" WIRE_F_REQ_FORWARDED "\":";
+	char small[512], *line = small;
+	const char *host = NULL;
+	json_t *fwd = NULL;
+	size_t i;
+	int n;
+
+	n = snprintf(small, sizeof small, "%s %s HTTP/%d.%d", method, uri, major, minor);
+	if (n < 0 || ((size_t)n >= sizeof small &&
+	              asprintf(&line, "%s %s HTTP/%d.%d", method, uri, major, minor) < 0)) {
+		w->failed = true;
+		return;
+	}
+	for (i = 0; i < nheaders; i++) {
+		const struct http_header *h = &headers[i];
+		if (strcasecmp(h->key, "Host") == 0 && host == NULL)
+			host = h->value;
+		else if (is_proxy_header(h->key) &&
+		         ((fwd == NULL && (fwd = json_object()) == NULL) ||
+		          json_merge_header(fwd, h->key, h->value) == -1))
+			w->failed = true;
+	}
+	wire_json_raw(w, k_line, sizeof k_line - 1);
+	wire_json_str(w, line);
+	wire_json_raw(w, k_host, sizeof k_host - 1);
+	wire_json_str(w, host);
+	wire_json_raw(w, k_fwd, sizeof k_fwd - 1);
+	if (fwd != NULL)
+		wire_json_value(w, fwd);
+	else
+		wire_json_raw(w, "{}", 2);
+	wire_json_raw(w, "}", 1);
+	json_decref(fwd);
+	if (line != small)
+		free(line);
+}
+
+/* The probe answer's JSON into ans (its small buffer when it fits). */
+static int
+answer_probe(const char *method, const char *uri, int major, int minor,
+             const struct http_header *headers, size_t nheaders, const struct wire_ident *id,
+             const char *token, struct http_answer *ans)
+{
+	char small[1024], *req = small;
+	struct wire_json w = {small, sizeof small, 0, false};
+	char *body;
 	int rc = -1;
 
-	memset(ans, 0, offsetof(struct http_answer, small));
-	TAILQ_INIT(&params);
-	u = evhttp_uri_parse_with_flags(uri, EVHTTP_URI_NONCONFORMANT);
-	if (u == NULL || (path = evhttp_uri_get_path(u)) == NULL)
-		return answer_text(ans, 400, "Bad Request", "text/plain", "bad request URI\n");
-	decoded = evhttp_uridecode(path, 0, NULL);
-	if (decoded == NULL || strcmp(decoded, PROBE_PATH) != 0) {
-		rc = answer_page(id, ans);
-		goto out;
+	request_text(&w, method, uri, major, minor, headers, nheaders);
+	if (!w.failed && w.len > w.cap) { /* did not fit: again, into the size counted */
+		if ((req = malloc(w.len)) == NULL)
+			return -1;
+		w = (struct wire_json){req, w.len, 0, false};
+		request_text(&w, method, uri, major, minor, headers, nheaders);
 	}
-	query = evhttp_uri_get_query(u);
-	if (query != NULL && evhttp_parse_query_str(query, &params) == 0)
-		token = evhttp_find_header(&params, "token");
-	if (token != NULL && strlen(token) > MAX_TOKEN) {
-		rc = answer_text(ans, 400, "Bad Request", "text/plain", "token too long\n");
+	if (w.failed || w.len > w.cap)
 		goto out;
-	}
+	if ((body = wire_ident_dump(id, token, req, w.len, ans->small, sizeof ans->small,
+	                            &ans->len)) == NULL)
+		goto out;
 	ans->probe = true;
-	if ((req = request_json(method, uri, major, minor, headers)) == NULL)
-		goto out;
-	if ((o = json_object()) == NULL) {
-		json_decref(req);
-		goto out;
-	}
-	if (json_object_set_new(o, WIRE_F_REQUEST, req) == -1) /* stolen, also on failure */
-		goto out;
-	/* into the answer itself when it fits, else allocated */
-	if ((body = wire_ident_dump(id, token, o, ans->small, sizeof ans->small, &ans->len)) ==
-	    NULL)
-		goto out;
 	ans->code = 200;
 	ans->reason = "OK";
 	ans->content_type = "application/json";
 	ans->body = body;
 	rc = 0;
 out:
-	json_decref(o);
+	if (req != small)
+		free(req);
+	return rc;
+}
+
+/* A span of uri as a NUL-terminated string: into buf when it fits, else
+ * malloc'd (free it when it is not buf); NULL on allocation failure. */
+static char *
+uri_part(const char *uri, const struct http_parser_url *u, int field, char *buf, size_t cap)
+{
+	size_t off = u->field_data[field].off, n = u->field_data[field].len;
+	char *p = n < cap ? buf : malloc(n + 1);
+
+	if (p != NULL) {
+		memcpy(p, uri + off, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+int
+http_answer_build(const char *method, const char *uri, int major, int minor,
+                  const struct http_header *headers, size_t nheaders, const struct wire_ident *id,
+                  struct http_answer *ans)
+{
+	struct http_parser_url u;
+	struct evkeyvalq params;
+	const char *token = NULL;
+	char pbuf[64], qbuf[512], *path = NULL, *query = NULL, *decoded = NULL;
+	int rc = -1;
+
+	memset(ans, 0, offsetof(struct http_answer, small));
+	TAILQ_INIT(&params);
+	/* http-parser's own URL parser (no allocation): origin or absolute form */
+	http_parser_url_init(&u);
+	if (http_parser_parse_url(uri, strlen(uri), 0, &u) != 0)
+		return answer_text(ans, 400, "Bad Request", "text/plain", "bad request URI\n");
+	if (!(u.field_set & (1 << UF_PATH))) /* "http://host": no path, not the probe's */
+		return answer_page(id, ans);
+	if ((path = uri_part(uri, &u, UF_PATH, pbuf, sizeof pbuf)) == NULL)
+		goto out;
+	/* a path with escapes is decoded to be compared */
+	if (strchr(path, '%') != NULL && (decoded = evhttp_uridecode(path, 0, NULL)) == NULL)
+		goto out;
+	if (strcmp(decoded != NULL ? decoded : path, PROBE_PATH) != 0) {
+		rc = answer_page(id, ans);
+		goto out;
+	}
+	if ((u.field_set & (1 << UF_QUERY)) &&
+	    ((query = uri_part(uri, &u, UF_QUERY, qbuf, sizeof qbuf)) == NULL))
+		goto out;
+	if (query != NULL && evhttp_parse_query_str(query, &params) == 0)
+		token = evhttp_find_header(&params, "token");
+	if (token != NULL && strlen(token) > MAX_TOKEN) {
+		rc = answer_text(ans, 400, "Bad Request", "text/plain", "token too long\n");
+		goto out;
+	}
+	rc = answer_probe(method, uri, major, minor, headers, nheaders, id, token, ans);
+out:
 	evhttp_clear_headers(&params);
 	free(decoded);
-	if (u != NULL)
-		evhttp_uri_free(u);
+	if (path != pbuf)
+		free(path);
+	if (query != qbuf)
+		free(query);
 	return rc;
 }
 

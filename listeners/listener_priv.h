@@ -81,9 +81,12 @@ struct http_answer {
 /* Builds the answer to one request: the probe path gets the identity with
  * the request line, Host and X-Forwarded-* headers; other paths a small page
  * naming host and role. Returns 0, or -1 on allocation failure. */
+struct http_header {
+	const char *key, *value; /* as received, NUL-terminated; borrowed */
+};
 int http_answer_build(const char *method, const char *uri, int major, int minor,
-                      const struct evkeyvalq *headers, const struct wire_ident *id,
-                      struct http_answer *ans);
+                      const struct http_header *headers, size_t nheaders,
+                      const struct wire_ident *id, struct http_answer *ans);
 void http_answer_clear(struct http_answer *ans);
 
 /* ---- HTTP over a stream (http_stream.c) ---------------------------------- */
@@ -205,6 +208,9 @@ struct listener_set {
 	const char *role_name;
 	struct listener *ls;
 	size_t n;
+	/* the answers of one read, before conn_write moves them out: one
+	 * buffer for every connection, empty between reads */
+	struct evbuffer *out;
 };
 
 /* listener.c */

@@ -66,13 +66,27 @@ void wire_cache_clear(struct wire_cache *c);
 json_t *wire_text(const char *s);
 /* A new identity object (token NULL: JSON null); NULL only on allocation failure. */
 json_t *wire_ident_json(const struct wire_ident *id, const char *token);
-/* The identity as compact JSON text with extra's keys (NULL: none) added
+/* JSON text into a bounded buffer that goes on counting past its end (so a
+ * caller can ask again with the size it needs): structure is written as
+ * is, every string value is jansson's (escaping, UTF-8). */
+struct wire_json {
+	char *p;
+	size_t cap, len;
+	bool failed; /* allocation failure */
+};
+void wire_json_raw(struct wire_json *w, const char *s, size_t n);
+/* A peer's text as a JSON string (wire_text's rules; NULL: null). */
+void wire_json_str(struct wire_json *w, const char *s);
+/* A JSON value as compact text (jansson's json_dumpb). */
+void wire_json_value(struct wire_json *w, const json_t *v);
+/* The identity as compact JSON text with extra (NULL: none: the text of
+ * members, "key":value,... without braces, that wire_json wrote) added
  * after its own: into buf when it fits in cap bytes (returns buf), else
  * into a malloc'd buffer (returns it: free it); *len its length, not
  * NUL-terminated. NULL on failure. The text is what json_dumps of the
  * object would give; with id->cache the facts are dumped only once. */
-char *wire_ident_dump(const struct wire_ident *id, const char *token, json_t *extra, char *buf,
-                      size_t cap, size_t *len);
+char *wire_ident_dump(const struct wire_ident *id, const char *token, const char *extra,
+                      size_t extra_len, char *buf, size_t cap, size_t *len);
 /* Appends the identity as one compact JSON line + "\r\n" to out; 0 or -1. */
 int wire_ident_line(const struct wire_ident *id, const char *token, struct evbuffer *out);
 

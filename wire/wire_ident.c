@@ -163,89 +163,88 @@ cache_fill(const struct wire_ident *id, struct wire_cache *c)
 	return 0;
 }
 
-/* A bounded writer that goes on counting past its end. */
-struct wbuf {
-	char *p;
-	size_t cap, len;
-};
-
-static void
-put(struct wbuf *b, const char *s, size_t n)
+void
+wire_json_raw(struct wire_json *w, const char *s, size_t n)
 {
-	if (b->len + n <= b->cap)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
+	if (w->len + n <= w->cap)
+		memcpy(w->p + w->len, s, n);
+	w->len += n;
 }
 
-static int
-put_embed(struct wbuf *b, json_t *o)
+void
+wire_json_value(struct wire_json *w, const json_t *v)
 {
-	size_t room = b->len < b->cap ? b->cap - b->len : 0;
-	size_t n = json_dumpb(o, room > 0 ? b->p + b->len : NULL, room, JSON_COMPACT | JSON_EMBED);
+	size_t room = w->len < w->cap ? w->cap - w->len : 0;
+	/* a string or null has no loop check, the per-answer values are those */
+	size_t n = v != NULL ? json_dumpb(v, room > 0 ? w->p + w->len : NULL, room,
+	                                  JSON_COMPACT | JSON_ENCODE_ANY)
+	                     : 0;
 
-	if (n == 0)
-		return -1;
+	if (n == 0) {
+		w->failed = true;
+		return;
+	}
 	if (n > room) /* counted only: the caller asks again with more room */
-		b->cap = 0;
-	b->len += n;
-	return 0;
+		w->cap = 0;
+	w->len += n;
 }
 
-/* One pass: {facts, token, tls[, extra's keys]} into b. */
+void
+wire_json_str(struct wire_json *w, const char *s)
+{
+	json_t *j = wire_text(s);
+
+	wire_json_value(w, j);
+	json_decref(j);
+}
+
+/* One pass: {facts, token, tls[, extra]} into w. */
 static int
-dump_into(const struct wire_ident *id, const char *token, json_t *extra, struct wbuf *b)
+dump_into(const struct wire_ident *id, const char *token, const char *extra, size_t extra_len,
+          struct wire_json *w)
 {
 	struct wire_cache tmp = {0}, *c = id->cache != NULL ? id->cache : &tmp;
-	json_t *tok;
-	int rc = -1;
+	static const char tok[] = ",\"" WIRE_F_TOKEN "\":";
 
 	if (c->head == NULL && cache_fill(id, c) == -1)
 		return -1;
-	if ((tok = json_object()) == NULL ||
-	    json_object_set_new(tok, WIRE_F_TOKEN, str_or_null(token)) == -1)
-		goto out;
-	put(b, "{", 1);
-	put(b, c->head, c->head_len);
-	put(b, ",", 1);
-	if (put_embed(b, tok) == -1)
-		goto out;
-	put(b, ",", 1);
-	put(b, c->tls, c->tls_len);
-	if (extra != NULL && json_object_size(extra) > 0) {
-		put(b, ",", 1);
-		if (put_embed(b, extra) == -1)
-			goto out;
+	wire_json_raw(w, "{", 1);
+	wire_json_raw(w, c->head, c->head_len);
+	wire_json_raw(w, tok, sizeof tok - 1);
+	wire_json_str(w, token);
+	wire_json_raw(w, ",", 1);
+	wire_json_raw(w, c->tls, c->tls_len);
+	if (extra != NULL && extra_len > 0) {
+		wire_json_raw(w, ",", 1);
+		wire_json_raw(w, extra, extra_len);
 	}
-	put(b, "}", 1);
-	rc = 0;
-out:
-	json_decref(tok);
+	wire_json_raw(w, "}", 1);
 	wire_cache_clear(&tmp);
-	return rc;
+	return w->failed ? -1 : 0;
 }
 
 char *
-wire_ident_dump(const struct wire_ident *id, const char *token, json_t *extra, char *buf,
-                size_t cap, size_t *len)
+wire_ident_dump(const struct wire_ident *id, const char *token, const char *extra, size_t extra_len,
+                char *buf, size_t cap, size_t *len)
 {
-	struct wbuf b = {buf, cap, 0};
+	struct wire_json w = {buf, cap, 0, false};
 	char *p;
 
-	if (dump_into(id, token, extra, &b) == -1)
+	if (dump_into(id, token, extra, extra_len, &w) == -1)
 		return NULL;
-	if (b.len <= b.cap) {
-		*len = b.len;
+	if (w.len <= w.cap) {
+		*len = w.len;
 		return buf;
 	}
 	/* did not fit: once more into a buffer of the size counted */
-	if ((p = malloc(b.len)) == NULL)
+	if ((p = malloc(w.len)) == NULL)
 		return NULL;
-	b = (struct wbuf){p, b.len, 0};
-	if (dump_into(id, token, extra, &b) == -1 || b.len > b.cap) {
+	w = (struct wire_json){p, w.len, 0, false};
+	if (dump_into(id, token, extra, extra_len, &w) == -1 || w.len > w.cap) {
 		free(p);
 		return NULL;
 	}
-	*len = b.len;
+	*len = w.len;
 	return p;
 }
 
@@ -256,7 +255,7 @@ wire_ident_line(const struct wire_ident *id, const char *token, struct evbuffer 
 	size_t n;
 	int rc;
 
-	if ((s = wire_ident_dump(id, token, NULL, small, sizeof small, &n)) == NULL)
+	if ((s = wire_ident_dump(id, token, NULL, 0, small, sizeof small, &n)) == NULL)
 		return -1;
 	rc = evbuffer_add(out, s, n) == 0 && evbuffer_add(out, "\r\n", 2) == 0 ? 0 : -1;
 	if (s != small)

@@ -6,9 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-
 #include "listeners/listener_priv.h"
 
 static const struct wire_ident fuzz_id = {
@@ -26,7 +23,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text, *line, *save = NULL, *uri, *colon;
-	struct evkeyvalq h;
+	struct http_header h[64];
+	size_t nh = 0;
 	struct http_answer ans;
 	json_t *j;
 
@@ -34,7 +32,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	TAILQ_INIT(&h);
 	uri = strtok_r(text, "\n", &save);
 	if (uri == NULL)
 		uri = "";
@@ -42,9 +39,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((colon = strchr(line, ':')) == NULL)
 			continue;
 		*colon = '\0';
-		evhttp_add_header(&h, line, colon + 1 + (colon[1] == ' '));
+		if (nh < sizeof h / sizeof h[0])
+			h[nh++] = (struct http_header){line, colon + 1 + (colon[1] == ' ')};
 	}
-	if (http_answer_build("GET", uri, 1, 1, &h, &fuzz_id, &ans) == 0) {
+	if (http_answer_build("GET", uri, 1, 1, h, nh, &fuzz_id, &ans) == 0) {
 		if (ans.probe) {
 			j = json_loadb(ans.body, ans.len, 0, NULL);
 			if (j == NULL)
@@ -55,7 +53,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		http_answer_clear(&ans);
 	}
-	evhttp_clear_headers(&h);
 	free(text);
 	return 0;
 }

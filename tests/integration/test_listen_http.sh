@@ -55,6 +55,43 @@ curl -sS --max-time 5 --cacert "$LIS_PKI/ca.pem" --resolve wrong.contoso.local:1
 echo "curl wrong name: rc=$rc $(cat "$LM_TMP/wrong.err")"
 lis_expect "curl wrong name" "$rc" 60
 
+# Records that arrive together are all answered: listeners read TLS ahead, so
+# OpenSSL holds what the socket will not announce again. TCP_CORK makes one
+# segment of the client's Finished and its first request, and of three
+# requests; each is answered within 3 s (the idle timeout is far longer).
+held=$(python3 - 127.0.3.1 14443 <<'PY'
+import socket, ssl, sys, time
+ctx = ssl.create_default_context()
+ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+t = ctx.wrap_socket(s, do_handshake_on_connect=False)
+t.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)  # the kernel flushes after 200 ms
+t.do_handshake()  # our Finished stays corked...
+t.send(b"GET /lyncmock/probe?token=h0 HTTP/1.1\r\nHost: x\r\n\r\n")  # ...with this
+t.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+def answers(want):
+    got, end = b"", time.time() + 3
+    t.settimeout(0.2)
+    while got.count(b'"token":"h') < want and time.time() < end:
+        try:
+            d = t.recv(65536)
+        except (socket.timeout, ssl.SSLWantReadError):
+            continue
+        if not d:
+            break
+        got += d
+    return got.count(b'"token":"h')
+first = answers(1)
+t.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+for i in (1, 2, 3):
+    t.send(b"GET /lyncmock/probe?token=h%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+t.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+print(first, answers(3))
+PY
+) || lm_fail "held records: python failed"
+lis_expect "records held by read-ahead answered" "$held" "1 3"
+
 # 444 requires a client certificate (rule client_cert: required)
 rc=0
 curl -sS --max-time 5 --cacert "$LIS_PKI/ca.pem" --resolve fepool.contoso.local:10444:127.0.3.2 \

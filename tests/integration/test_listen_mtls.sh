@@ -85,6 +85,13 @@ grep -q 'CertificateRequest' <<<"$out" || lm_fail "no client certificate asked o
 grep -q '"token":"t9".*"client_cert":"CN=cl01.contoso.local"' <<<"$out" ||
 	lm_fail "second connection not answered with the client certificate seen"
 echo "one ticket; presenting it: $(grep -E '^(New|Reused)' <<<"$out")"
+# 3c. a port that asks for no client certificate sends no ticket: it would
+# tell a probe nothing, and making one costs the listener CPU
+out=$(printf 'GET /lyncmock/probe?token=t10 HTTP/1.1\r\nHost: dir01\r\nConnection: close\r\n\r\n' |
+	sclient $((443 + LIS_OFF)) 127.0.3.1 -msg)
+grep -q '"token":"t10"' <<<"$out" || lm_fail "https not answered: $out"
+! grep -q 'CertificateRequest' <<<"$out" || lm_fail "https asked for a client certificate"
+lis_expect "tickets on https" "$(grep -c 'NewSessionTicket' <<<"$out")" 0
 
 # 4. garbage: ERR and close (s_client returns without waiting for the idle timeout)
 start=$(date +%s%N)

@@ -137,19 +137,19 @@ test_cls_errors(void **state)
 static void
 test_http_probe(void **state)
 {
-	struct evkeyvalq h;
+	static const struct http_header h[] = {
+	    {"Host", "webext-dir.contoso.com"},
+	    {"X-Forwarded-For", "203.0.113.9"},
+	    {"X-Forwarded-For", "198.18.0.10"},
+	    {"x-forwarded-proto", "https"},
+	    {"User-Agent", "curl"},
+	};
 	struct http_answer ans;
 	json_t *j, *r, *fwd;
 
 	(void)state;
-	TAILQ_INIT(&h);
-	evhttp_add_header(&h, "Host", "webext-dir.contoso.com");
-	evhttp_add_header(&h, "X-Forwarded-For", "203.0.113.9");
-	evhttp_add_header(&h, "X-Forwarded-For", "198.18.0.10");
-	evhttp_add_header(&h, "x-forwarded-proto", "https");
-	evhttp_add_header(&h, "User-Agent", "curl");
 	assert_int_equal(
-	    http_answer_build("GET", "/lyncmock/probe?x=1&token=a%20b", 1, 1, &h, &id_http, &ans),
+	    http_answer_build("GET", "/lyncmock/probe?x=1&token=a%20b", 1, 1, h, 5, &id_http, &ans),
 	    0);
 	assert_int_equal(ans.code, 200);
 	assert_true(ans.probe);
@@ -169,19 +169,29 @@ test_http_probe(void **state)
 	assert_string_equal(json_string_value(json_object_get(fwd, "x-forwarded-proto")), "https");
 	json_decref(j);
 	http_answer_clear(&ans);
-	evhttp_clear_headers(&h);
+	/* no proxy header: an empty object; an escaped probe path is the probe's */
+	assert_int_equal(
+	    http_answer_build("GET", "/lyncmock/%70robe?token=t", 1, 1, h + 4, 1, &id_http, &ans),
+	    0);
+	assert_true(ans.probe);
+	j = json_loadb(ans.body, ans.len, 0, NULL);
+	assert_non_null(j);
+	r = json_object_get(j, "request");
+	assert_true(json_is_null(json_object_get(r, "host")));
+	assert_int_equal(json_object_size(json_object_get(r, "forwarded")), 0);
+	assert_true(json_is_object(json_object_get(r, "forwarded")));
+	json_decref(j);
+	http_answer_clear(&ans);
 }
 
 static void
 test_http_page_reflects_nothing(void **state)
 {
-	struct evkeyvalq h;
 	struct http_answer ans;
 
 	(void)state;
-	TAILQ_INIT(&h);
-	assert_int_equal(http_answer_build("GET", "/<script>alert(1)</script>?token=<b>", 1, 0, &h,
-	                                   &id_http, &ans),
+	assert_int_equal(http_answer_build("GET", "/<script>alert(1)</script>?token=<b>", 1, 0,
+	                                   NULL, 0, &id_http, &ans),
 	                 0);
 	assert_int_equal(ans.code, 200);
 	assert_false(ans.probe);
@@ -192,7 +202,7 @@ test_http_page_reflects_nothing(void **state)
 	assert_non_null(strstr(ans.body, "director"));
 	http_answer_clear(&ans);
 	/* no path at all */
-	assert_int_equal(http_answer_build("GET", "http://[::1", 1, 0, &h, &id_http, &ans), 0);
+	assert_int_equal(http_answer_build("GET", "http://[::1", 1, 0, NULL, 0, &id_http, &ans), 0);
 	assert_int_equal(ans.code, 400);
 	http_answer_clear(&ans);
 }

@@ -101,7 +101,7 @@ test_ident_dump(void **state)
 	struct wire_cache cache = {0};
 	struct wire_ident id = id_tls;
 	json_t *o, *extra, *want;
-	char small[64], big[4096], *s, *d;
+	char small[64], big[4096], *s, *d, *et;
 	size_t n;
 
 	(void)state;
@@ -111,25 +111,27 @@ test_ident_dump(void **state)
 	json_object_update(o, extra);
 	want = o;
 	s = json_dumps(want, JSON_COMPACT);
-	d = wire_ident_dump(&id, "t1", extra, big, sizeof big, &n);
+	et = json_dumps(extra, JSON_COMPACT | JSON_EMBED);
+	d = wire_ident_dump(&id, "t1", et, strlen(et), big, sizeof big, &n);
 	assert_ptr_equal(d, big);
 	assert_int_equal(n, strlen(s));
 	assert_memory_equal(d, s, n);
 	/* too small a buffer: allocated, same text */
-	d = wire_ident_dump(&id, "t1", extra, small, sizeof small, &n);
+	d = wire_ident_dump(&id, "t1", et, strlen(et), small, sizeof small, &n);
 	assert_non_null(d);
 	assert_true(d != small);
 	assert_memory_equal(d, s, n);
 	free(d);
 	free(s);
+	free(et);
 	json_decref(want);
 	/* with a cache the facts are dumped once: a changed fact is not seen,
 	 * the token is */
 	id.cache = &cache;
-	d = wire_ident_dump(&id, "one", NULL, big, sizeof big, &n);
+	d = wire_ident_dump(&id, "one", NULL, 0, big, sizeof big, &n);
 	assert_non_null(cache.head);
 	id.host = "changed";
-	d = wire_ident_dump(&id, "two", NULL, big, sizeof big, &n);
+	d = wire_ident_dump(&id, "two", NULL, 0, big, sizeof big, &n);
 	o = json_loadb(d, n, 0, NULL);
 	assert_non_null(o);
 	assert_string_equal(json_string_value(json_object_get(o, WIRE_F_TOKEN)), "two");
