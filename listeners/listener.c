@@ -223,7 +223,8 @@ conn_write(struct lm_conn *c, struct evbuffer *data)
 			(void)evbuffer_write(data, fd);
 	} else if (c->tls_done && len <= DIRECT_TLS_MAX && SSL_is_init_finished(c->ssl) &&
 	           (p = evbuffer_pullup(data, -1)) != NULL) {
-		ERR_clear_error();
+		/* no ERR_clear_error first (it showed in profiles): the queue is
+		 * not read here, and a failure's entries are dropped */
 		if ((r = SSL_write(c->ssl, p, (int)len)) > 0)
 			evbuffer_drain(data, (size_t)r);
 		else
