@@ -752,6 +752,7 @@ listener_start(struct listener_set *ls, struct listener *l, const struct scenari
 	}
 	if (l->tls && (l->ctx = listener_ctx_new(l, err, errlen)) == NULL)
 		return -1;
+	listener_own_cert(l);
 	if (cfg->bind_addr != NULL && lm_sockaddr_parse(cfg->bind_addr, 0, &addr, &addrlen) == -1) {
 		snprintf(err, errlen, "bind address '%s' is not an IPv4 or IPv6 address",
 		         cfg->bind_addr);
@@ -879,6 +880,7 @@ listener_set_reload(struct listener_set *ls, char *err, size_t errlen)
 			continue;
 		SSL_CTX_free(ls->ls[i].ctx);
 		ls->ls[i].ctx = fresh[i];
+		listener_own_cert(&ls->ls[i]);
 	}
 	return 0;
 fail:

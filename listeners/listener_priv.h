@@ -188,6 +188,10 @@ struct listener {
 	bool tls;                        /* false for http/tcp and --plaintext ports */
 	struct certs_paths paths;        /* with a --port-cert override applied */
 	SSL_CTX *ctx;
+	/* ctx's certificate and what the identity says of it, made once per
+	 * context (listener_own_cert), not per handshake */
+	const X509 *own;
+	char own_subject[512], own_fp[65];
 	const struct listener_kind *kind;
 	struct evconnlistener *lev;
 	struct event *dgram_ev; /* UDP kinds: the socket's read event */
@@ -236,6 +240,8 @@ bool listener_admit(struct listener *l, const struct lm_conn *c, char *why, size
 char *listener_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 
 /* listener_tls.c */
+/* Notes l->ctx's certificate, its subject and fingerprint (after each new ctx). */
+void listener_own_cert(struct listener *l);
 /* Reads version, cipher and client certificate from the finished handshake. */
 void conn_tls_facts(struct lm_conn *c);
 /* SSL message callback (arg: the connection): notes a refused renegotiation. */

@@ -12,6 +12,20 @@
 #include "listeners/listener_priv.h"
 
 void
+listener_own_cert(struct listener *l)
+{
+	const X509 *own = l->ctx != NULL ? SSL_CTX_get0_certificate(l->ctx) : NULL;
+
+	l->own = own;
+	l->own_subject[0] = l->own_fp[0] = '\0';
+	if (own != NULL) {
+		certs_name_oneline(X509_get_subject_name(own), l->own_subject,
+		                   sizeof l->own_subject);
+		certs_sha256_hex(own, l->own_fp);
+	}
+}
+
+void
 conn_tls_facts(struct lm_conn *c)
 {
 	const X509 *peer, *own;
@@ -29,7 +43,12 @@ conn_tls_facts(struct lm_conn *c)
 		                   sizeof c->client_cert);
 		certs_sha256_hex(peer, c->client_fp);
 	}
-	if ((own = SSL_get_certificate(c->ssl)) != NULL) {
+	own = SSL_get_certificate(c->ssl);
+	if (own != NULL && own == c->l->own && SSL_get_SSL_CTX(c->ssl) == c->l->ctx) {
+		/* the listener's current certificate: noted once */
+		memcpy(c->server_cert, c->l->own_subject, sizeof c->server_cert);
+		memcpy(c->server_fp, c->l->own_fp, sizeof c->server_fp);
+	} else if (own != NULL) { /* a context from before a reload */
 		certs_name_oneline(X509_get_subject_name(own), c->server_cert,
 		                   sizeof c->server_cert);
 		certs_sha256_hex(own, c->server_fp);

@@ -143,6 +143,34 @@ curl -sS --max-time 5 --cacert "$LIS_PKI/ca.pem" --resolve dirpool.contoso.local
 cp "$LM_TMP/dir01.pem.good" "$LIS_PKI/dir01.pem"
 kill -HUP "$dir"
 lm_wait_for "$LM_TMP/dir.log" 'certificates reloaded'
+# a new certificate (same CA) after SIGHUP: the identity names the one now
+# served (listeners note their certificate once per context), then the old again
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
+served_fp() {
+	curl -sS --max-time 5 --cacert "$LIS_PKI/ca.pem" --resolve dirpool.contoso.local:10443:127.0.3.1 \
+		'https://dirpool.contoso.local:10443/lyncmock/probe?token=fp' | lis_json /dev/stdin 'j["tls"]["server_cert_sha256"]'
+}
+mkdir -p "$LM_TMP/pki2"
+cp "$LIS_PKI/ca.pem" "$LIS_PKI/ca.key" "$LM_TMP/pki2/"
+"$LYNCMOCK" certs init --scenario "$LIS_SCENARIO" --out "$LM_TMP/pki2" >/dev/null || lm_fail "second certs init"
+old_fp=$(fp "$LIS_PKI/dir01.pem")
+new_fp=$(fp "$LM_TMP/pki2/dir01.pem")
+[ "$old_fp" != "$new_fp" ] || lm_fail "the second certificate is the first"
+lis_expect "served before the reload" "$(served_fp)" "$old_fp"
+cp "$LIS_PKI/dir01.key" "$LM_TMP/dir01.key.good"
+cp "$LM_TMP/pki2/dir01.pem" "$LM_TMP/pki2/dir01.key" "$LIS_PKI/"
+kill -HUP "$dir"
+lm_wait_for_count() { # FILE PATTERN N: wait (bounded) until PATTERN is in FILE N times
+	for _ in $(seq 100); do [ "$(grep -c "$2" "$1")" -ge "$3" ] && return 0; sleep 0.05; done
+	lm_fail "$2 not seen $3 times in $1"
+}
+lm_wait_for_count "$LM_TMP/dir.log" 'certificates reloaded' 2
+lis_expect "served after the reload" "$(served_fp)" "$new_fp"
+cp "$LM_TMP/dir01.pem.good" "$LIS_PKI/dir01.pem"
+cp "$LM_TMP/dir01.key.good" "$LIS_PKI/dir01.key"
+kill -HUP "$dir"
+lm_wait_for_count "$LM_TMP/dir.log" 'certificates reloaded' 3
+lis_expect "served after reloading the first" "$(served_fp)" "$old_fp"
 
 # a port already bound: error naming address:port and the reason, exit 2
 rc=0
