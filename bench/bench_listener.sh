@@ -41,6 +41,7 @@ scenario=tests/fixtures/listen-lab.yaml
 "${srv[@]}" "$LYNCMOCK" listen --scenario "$scenario" --host dir01 --certs "$tmp/pki" --port-offset 20000 \
 	--log "$tmp/lyncmock.log" >"$tmp/ready" 2>"$tmp/lyncmock.err" &
 pids+=($!)
+lm_pid=$! # taskset execs the command
 for _ in $(seq 200); do grep -q '^ready' "$tmp/ready" && break; sleep 0.05; done
 grep -q '^ready' "$tmp/ready" || { cat "$tmp/lyncmock.err"; exit 1; }
 
@@ -94,13 +95,26 @@ for _ in $(seq 200); do
 	sleep 0.05
 done
 curl -s -o /dev/null --max-time 2 http://127.0.3.5:21080/ || { cat "$tmp/nginx.err"; exit 1; }
+ng_pid=$(pgrep -P "${pids[-1]}" | head -n 1) # the one worker serves
+[ -n "$ng_pid" ] || { echo "bench: no nginx worker" >&2; exit 1; }
 
-handshakes() { # HOST:PORT -> handshakes per second (new session each time)
-	"${cli[@]}" openssl s_time -connect "$1" -new -time "$SECS" 2>/dev/null |
-		awk '/connections in .* real seconds/ {printf "%.0f", $1 / $4; exit}'
+# Each run also reads the server's CPU time (/proc/PID/schedstat, ns):
+# throughput depends on the client and the machine's other load, CPU time
+# per request is the server's own cost.
+cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
+handshakes() { # PID HOST:PORT -> "handshakes/s server-CPU-us/handshake" (new session each time)
+	local t0 t1
+	t0=$(cpu_ns "$1")
+	"${cli[@]}" openssl s_time -connect "$2" -new -time "$SECS" 2>/dev/null >"$tmp/stime"
+	t1=$(cpu_ns "$1")
+	awk -v d=$((t1 - t0)) '/connections in .* real seconds/ {printf "%.0f %.0f", $1 / $4, ($1 > 0 ? d / 1000 / $1 : 0); exit}' "$tmp/stime"
 }
-requests() { # URL -> requests per second (ab, keep-alive, 16 concurrent)
-	"${cli[@]}" ab -q -k -c 16 -n "$REQS" "$1" 2>/dev/null | awk '/^Requests per second/ {printf "%.0f", $4}'
+requests() { # PID URL -> "requests/s server-CPU-us/request" (ab, keep-alive, 16 concurrent)
+	local t0 t1
+	t0=$(cpu_ns "$1")
+	"${cli[@]}" ab -q -k -c 16 -n "$REQS" "$2" 2>/dev/null >"$tmp/ab"
+	t1=$(cpu_ns "$1")
+	awk -v d=$((t1 - t0)) -v n="$REQS" '/^Requests per second/ {printf "%.0f %.2f", $4, d / 1000 / n}' "$tmp/ab"
 }
 failed() { # URL -> failed requests reported by ab (must be 0)
 	ab -q -k -c 16 -n 2000 "$1" 2>/dev/null | awk '/^Failed requests/ {print $3}'
@@ -117,23 +131,33 @@ lms_url=https://127.0.3.1:20443/lyncmock/probe?token=b
 median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 declare -A got
 for r in $(seq "$RUNS"); do
-	got[hs_lm_$r]=$(handshakes 127.0.3.1:20443); got[hs_ng_$r]=$(handshakes 127.0.3.5:21443)
-	got[http_lm_$r]=$(requests "$lm_url"); got[http_ng_$r]=$(requests http://127.0.3.5:21080/)
-	got[https_lm_$r]=$(requests "$lms_url"); got[https_ng_$r]=$(requests https://127.0.3.5:21443/)
+	got[hs_lm_$r]=$(handshakes "$lm_pid" 127.0.3.1:20443); got[hs_ng_$r]=$(handshakes "$ng_pid" 127.0.3.5:21443)
+	got[http_lm_$r]=$(requests "$lm_pid" "$lm_url"); got[http_ng_$r]=$(requests "$ng_pid" http://127.0.3.5:21080/)
+	got[https_lm_$r]=$(requests "$lm_pid" "$lms_url"); got[https_ng_$r]=$(requests "$ng_pid" https://127.0.3.5:21443/)
 done
-row() { # NAME KEY
-	local lm ng ratios
-	lm=$(for r in $(seq "$RUNS"); do echo "${got[${2}_lm_$r]}"; done | median)
-	ng=$(for r in $(seq "$RUNS"); do echo "${got[${2}_ng_$r]}"; done | median)
-	ratios=$(for r in $(seq "$RUNS"); do
-		awk -v a="${got[${2}_lm_$r]}" -v b="${got[${2}_ng_$r]}" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print 0 }'
-	done)
-	printf '%-32s %12s %12s %8s   %s\n' "$1" "$lm" "$ng" "$(echo "$ratios" | median)" "$(echo $ratios)"
+field() { # KEY SIDE N -> field N of every round
+	for r in $(seq "$RUNS"); do echo "${got[${1}_${2}_$r]}" | cut -d' ' -f"$3"; done
 }
-printf '\n%-32s %12s %12s %8s   %s\n' metric lyncmock nginx ratio "per round"
-row "TLS handshakes/s (s_time -new)" hs
-row "HTTP requests/s (ab -k -c16)" http
-row "HTTPS requests/s (ab -k -c16)" https
+ratios() { # KEY N INVERT -> per-round ratios lyncmock/nginx of field N (INVERT=1: nginx/lyncmock)
+	for r in $(seq "$RUNS"); do
+		awk -v a="$(echo "${got[${1}_lm_$r]}" | cut -d' ' -f"$2")" -v b="$(echo "${got[${1}_ng_$r]}" | cut -d' ' -f"$2")" -v inv="$3" \
+			'BEGIN { if (inv) { t = a; a = b; b = t }; if (b > 0) printf "%.2f\n", a / b; else print 0 }'
+	done
+}
+row() { # NAME KEY
+	local rate cpu
+	rate=$(ratios "$2" 1 0)
+	cpu=$(ratios "$2" 2 1)
+	printf '%-30s %9s %9s %6s   %-15s | %8s %8s %6s   %s\n' "$1" \
+		"$(field "$2" lm 1 | median)" "$(field "$2" ng 1 | median)" "$(echo "$rate" | median)" "$(echo $rate)" \
+		"$(field "$2" lm 2 | median)" "$(field "$2" ng 2 | median)" "$(echo "$cpu" | median)" "$(echo $cpu)"
+}
+printf '\n%-30s %9s %9s %6s   %-15s | %8s %8s %6s   %s\n' "rate (per second)" lyncmock nginx ratio "per round" "CPU us:lm" nginx ratio "per round"
+row "TLS handshakes (s_time -new)" hs
+row "HTTP requests (ab -k -c16)" http
+row "HTTPS requests (ab -k -c16)" https
 echo
-echo "(medians of $RUNS rounds; ratio = lyncmock / nginx; ${srv[*]:-no pinning} for the servers, ${cli[*]:-} for the clients;"
-echo " lyncmock's answers carry the identity JSON, nginx's a body of the same length and the same headers)"
+echo "(medians of $RUNS rounds, lyncmock and nginx alternately; rate ratio = lyncmock / nginx; CPU: the"
+echo " server's CPU time per handshake or request, ratio = nginx / lyncmock, so above 1 lyncmock costs less;"
+echo " ${srv[*]:-no pinning} for the servers, ${cli[*]:-} for the clients; lyncmock's answers carry the"
+echo " identity JSON, nginx's a body of the same length and the same headers)"
