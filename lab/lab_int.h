@@ -212,6 +212,15 @@ void lab_sweep_free(struct lab_sweep *sw);
  * made in); -1 with err. */
 int lab_ns_socket(const char *ns, int domain, int type, char *err, size_t errlen);
 
+/* ---- probe pacing (lab_run.c) ------------------------------------------------ */
+/* The next probe process to start, of njobs: waits[i] when job i probes paths
+ * that cost a timeout (the scenario expects them dropped), started[i] once it
+ * ran. The first waiting job while fewer than cap waiting ones run (their
+ * timeouts then overlap the others' work), else the first other job, else the
+ * first waiting one (nothing else is left to do); njobs once all started. */
+size_t lab_probe_pick(const bool *waits, const bool *started, size_t njobs, size_t waiting,
+                      size_t cap);
+
 /* ---- state files, leftovers, --cleanup (lab_state.c) ------------------------ */
 /* A process as the lab knew it: pid and start time (clock ticks since boot,
  * /proc/PID/stat field 22), so a reused pid is never taken for it. */

@@ -25,6 +25,10 @@
  * dropped path's timeout leave work for the CPU, few enough that each gets a
  * fair share of the handshake budget and no connection waits long. */
 #define LAB_PROBES_PER_CPU 8
+/* Of those, at most 1 in LAB_WAITERS_DIV may be processes that wait out a
+ * timeout (a path the scenario expects dropped): started first, but never
+ * holding every slot while the CPU idles. */
+#define LAB_WAITERS_DIV 2
 /* Probe processes run at this nice value: the listeners (one event loop per
  * host, serving every source) get the CPU first. */
 #define LAB_PROBE_NICE 10
@@ -73,6 +77,7 @@ struct lab_child {
 	bool exited;
 	int status;
 	double t_started; /* lm_now_ms() at spawn */
+	bool waits;       /* probes: some of its paths wait out a timeout */
 };
 
 struct lab {
@@ -640,7 +645,7 @@ rule_is_ncc(const struct lab *lab, const struct scenario_rule *r)
 
 static int
 start_probe(struct lab *lab, const struct scenario_host *h, const struct scenario_rule *only,
-            char *err, size_t errlen)
+            bool waits, char *err, size_t errlen)
 {
 	const struct lab_nshost *nh = lab_net_host(&lab->net, h);
 	struct argv_vec a = {.n = 0};
@@ -652,6 +657,7 @@ start_probe(struct lab *lab, const struct scenario_host *h, const struct scenari
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	k->waits = waits;
 	snprintf(k->label, sizeof k->label, "probe from %s%s%s", h->name,
 	         only ? " without client certificate for " : "", only ? only->id : "");
 	snprintf(k->outpath, sizeof k->outpath, "%s/probe-%s-%zu.out", lab->tmpdir, nh->ns,
@@ -697,31 +703,70 @@ start_probe(struct lab *lab, const struct scenario_host *h, const struct scenari
 struct lab_probe_job {
 	const struct scenario_host *host;
 	const struct scenario_rule *only;
+	bool waits; /* it probes a path that costs a timeout */
 };
+
+/* The rule's paths are dropped, so each costs its probe a timeout: expected
+ * blocked, or broken with --break RULE=drop. */
+static bool
+rule_waits(const struct lab *lab, const struct scenario_rule *r)
+{
+	if (r->expect_blocked)
+		return true;
+	for (size_t f = 0; f < lab->o->nfaults; f++)
+		if (lab_fault_info(lab->o->faults[f].kind)->outcome == LM_OUT_FILTERED &&
+		    strcmp(lab->o->faults[f].rule_id, r->id) == 0)
+			return true;
+	return false;
+}
+
+size_t
+lab_probe_pick(const bool *waits, const bool *started, size_t njobs, size_t waiting, size_t cap)
+{
+	size_t first_wait = njobs, first_other = njobs;
+
+	for (size_t i = 0; i < njobs && (first_wait == njobs || first_other == njobs); i++) {
+		if (started[i])
+			continue;
+		if (waits[i] && first_wait == njobs)
+			first_wait = i;
+		else if (!waits[i] && first_other == njobs)
+			first_other = i;
+	}
+	if (first_wait < njobs && (waiting < cap || first_other == njobs))
+		return first_wait;
+	return first_other;
+}
 
 /*
  * The probe processes, paced: at most LAB_PROBES_PER_CPU per CPU run at once,
  * sharing one budget of TLS handshakes in flight (a slot file every probe
- * takes from), so the lab's own CPU load never turns into a timeout.
+ * takes from), so the lab's own CPU load never turns into a timeout. Those
+ * that wait out timeouts start first, on at most 1 in LAB_WAITERS_DIV slots.
  */
 static int
 run_probes(struct lab *lab, char *err, size_t errlen)
 {
 	const struct scenario *sc = lab->sc;
-	struct lab_probe_job *jobs;
+	size_t maxjobs = sc->nhosts * 2 + sc->nrules + 1;
+	struct lab_probe_job *jobs = calloc(maxjobs, sizeof *jobs);
+	bool *waits = calloc(maxjobs, sizeof *waits), *started = calloc(maxjobs, sizeof *started);
 	size_t njobs = 0, next = 0, running = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t maxrun = (size_t)(cpus < 1 ? 1 : cpus) * LAB_PROBES_PER_CPU;
+	size_t maxwait = maxrun / LAB_WAITERS_DIV > 0 ? maxrun / LAB_WAITERS_DIV : 1;
 	/* a process's own bound: a retried timeout, and its share of the queue */
 	double budget = 2.0 * lab->o->timeout_ms + lab->o->hold_ms + LAB_PROBE_SLACK_MS;
+	int rc = -1;
 
-	if ((jobs = calloc(sc->nhosts * 2 + sc->nrules + 1, sizeof *jobs)) == NULL) {
+	if (jobs == NULL || waits == NULL || started == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto out;
 	}
 	for (size_t i = 0; i < sc->nhosts; i++) {
 		const struct scenario_host *h = &sc->hosts[i];
 		size_t main_rules = 0;
+		bool main_waits = false;
 
 		for (size_t j = 0; j < sc->nrules; j++) {
 			const struct scenario_rule *r = &sc->rules[j];
@@ -729,24 +774,26 @@ run_probes(struct lab *lab, char *err, size_t errlen)
 				continue;
 			if (!rule_is_ncc(lab, r)) {
 				main_rules++;
+				main_waits = main_waits || rule_waits(lab, r);
 				continue;
 			}
 			/* the broken rule runs from a process of its own, without a client cert */
-			jobs[njobs++] = (struct lab_probe_job){h, r};
+			jobs[njobs++] = (struct lab_probe_job){h, r, rule_waits(lab, r)};
 		}
 		if (main_rules > 0)
-			jobs[njobs++] = (struct lab_probe_job){h, NULL};
+			jobs[njobs++] = (struct lab_probe_job){h, NULL, main_waits};
 	}
+	for (size_t i = 0; i < njobs; i++)
+		waits[i] = jobs[i].waits;
 	lab->tls_budget = (unsigned)(cpus < 1 ? 1 : cpus) * PROBE_TLS_PER_CPU;
 	snprintf(lab->slots, sizeof lab->slots, "%s/tls-slots", lab->tmpdir);
-	if (probe_slots_create(lab->slots, lab->tls_budget, err, errlen) == -1) {
-		free(jobs);
-		return -1;
-	}
+	if (probe_slots_create(lab->slots, lab->tls_budget, err, errlen) == -1)
+		goto out;
 
 	for (;;) {
 		double now, deadline;
 		bool late = false;
+		size_t waiting = 0;
 
 		reap(lab);
 		running = 0;
@@ -757,6 +804,7 @@ run_probes(struct lab *lab, char *err, size_t errlen)
 			if (k->kind != LAB_PROBE || k->exited)
 				continue;
 			running++;
+			waiting += k->waits;
 			if (now >= k->t_started + budget)
 				late = true;
 			else if (k->t_started + budget < deadline)
@@ -776,10 +824,13 @@ run_probes(struct lab *lab, char *err, size_t errlen)
 			break;
 		}
 		while (running < maxrun && next < njobs) {
-			if (start_probe(lab, jobs[next].host, jobs[next].only, err, errlen) == -1) {
-				free(jobs);
-				return -1;
-			}
+			size_t j = lab_probe_pick(waits, started, njobs, waiting, maxwait);
+
+			if (start_probe(lab, jobs[j].host, jobs[j].only, jobs[j].waits, err,
+			                errlen) == -1)
+				goto out;
+			started[j] = true;
+			waiting += jobs[j].waits;
 			next++;
 			running++;
 			if (next == njobs || next == maxrun)
@@ -795,9 +846,13 @@ run_probes(struct lab *lab, char *err, size_t errlen)
 			break;
 		wait_event(lab, deadline);
 	}
-	free(jobs);
 	lab_note(lab, "probes finished");
-	return 0;
+	rc = 0;
+out:
+	free(jobs);
+	free(waits);
+	free(started);
+	return rc;
 }
 
 /* Merges every probe's JSON; a probe that failed as a program is an error. */
