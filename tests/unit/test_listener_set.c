@@ -119,21 +119,22 @@ test_ports_and_reload(void **state)
 	uint16_t ports[8];
 	char err[1024], good[4096], moved[4200];
 
-	config(fx, &cfg, "dir01", 13000);
+	/* ports + 23000: no other test's (test_listen_http_rfc has 21080) */
+	config(fx, &cfg, "dir01", 23000);
 	cfg.plaintext_ports[0] = 443;
 	cfg.nplaintext_ports = 1;
 	ls = listener_set_new(fx->base, &cfg, err, sizeof err);
 	if (ls == NULL)
 		fail_msg("%s", err);
 	assert_int_equal(listener_set_ports(ls, ports, 8), 5);
-	assert_int_equal(ports[0], 13080);
-	assert_int_equal(ports[1], 13443);
-	assert_int_equal(ports[2], 17443);
-	assert_int_equal(ports[3], 18061);
-	assert_int_equal(ports[4], 21080);
+	assert_int_equal(ports[0], 23080);
+	assert_int_equal(ports[1], 23443);
+	assert_int_equal(ports[2], 27443);
+	assert_int_equal(ports[3], 28061);
+	assert_int_equal(ports[4], 31080);
 	/* a second set on the same ports: the error names address:port and why */
 	assert_null(listener_set_new(fx->base, &cfg, err, sizeof err));
-	assert_non_null(strstr(err, "cannot listen on 127.0.3.1:13080: Address already in use"));
+	assert_non_null(strstr(err, "cannot listen on 127.0.3.1:23080: Address already in use"));
 
 	assert_int_equal(listener_set_reload(ls, err, sizeof err), 0);
 	/* the certificate vanishes: reload fails and says which listener */
@@ -141,7 +142,7 @@ test_ports_and_reload(void **state)
 	snprintf(moved, sizeof moved, "%s.away", good);
 	assert_int_equal(rename(good, moved), 0);
 	assert_int_equal(listener_set_reload(ls, err, sizeof err), -1);
-	assert_non_null(strstr(err, "port 17443"));
+	assert_non_null(strstr(err, "port 27443"));
 	assert_int_equal(rename(moved, good), 0);
 	assert_int_equal(listener_set_reload(ls, err, sizeof err), 0);
 	listener_set_free(ls);
