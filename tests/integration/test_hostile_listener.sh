@@ -147,8 +147,12 @@ run_case idle-flood-10000 'r["opened"] + r["failed"] == 10000 and r["opened"] > 
 	idle-flood --addr $DIR --port 15061 --src $SRC --count 10000 --seconds 4
 held_flood=$(echo "${ROWS[-1]}" | awk '{print $4}')
 # 256 from the flood, plus the probes' and the previous cases' lingering ones;
-# without the per-source cap it would be max-conns (1024)
-[ "$held_flood" -le 400 ] || lm_fail "idle flood: listener held $held_flood connections (per-source cap 256)"
+# without the per-source cap it would be max-conns (1024). The 256 cut at the
+# 2 s handshake timeout leave the cap at once, but libevent closes their
+# sockets a loop turn later (a freed bufferevent is finalized then), so for a
+# moment the next 256 and the last ones are both descriptors: up to twice the
+# cap (the ASan build has shown 353-425, the normal one 257)
+[ "$held_flood" -le 600 ] || lm_fail "idle flood: listener held $held_flood connections (per-source cap 256)"
 grep -q 'outcome="listener full: cap reached: 256 connections from this source"' "$LM_TMP/dir.log" ||
 	lm_fail "idle flood: the default per-source cap did not act"
 # new TLS handshakes as fast as two processes can make them
