@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LYNCMOCK=${1:-${LYNCMOCK:-build/lyncmock}}
 SECS=${2:-5}
-REQS=${BENCH_REQUESTS:-20000}
+REQS=${BENCH_REQUESTS:-100000}
 RUNS=${BENCH_RUNS:-3}
 # With 2+ CPUs the servers run on the last CPU and the clients on the others,
 # so a server never waits for its own client's CPU (BENCH_PIN=0: no pinning).
