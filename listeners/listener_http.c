@@ -106,29 +106,38 @@ is_proxy_header(const char *key)
 	       strcasecmp(key, "Via") == 0;
 }
 
+/* The request a probe answer repeats. */
+struct http_request {
+	const char *method, *uri;
+	int major, minor;
+	const struct http_header *headers;
+	size_t nheaders;
+};
+
 /* The request as received, a peer's bytes made valid JSON text:
- * "request":{"line":…,"host":…,"forwarded":{…}} into w. Most requests
- * carry no proxy header: only then is an object built. */
+ * "request":{"line":…,"host":…,"forwarded":{…}} into w (a
+ * wire_json_members). Most requests carry no proxy header: only then is an
+ * object built. */
 static void
-request_text(struct wire_json *w, const char *method, const char *uri, int major, int minor,
-             const struct http_header *headers, size_t nheaders)
+request_text(struct wire_json *w, const void *arg)
 {
 	static const char k_line[] = "\"" WIRE_F_REQUEST "\":{\"" WIRE_F_REQ_LINE "\":";
 	static const char k_host[] = ",\"" WIRE_F_REQ_HOST "\":";
 	static const char k_fwd[] = ",\"" WIRE_F_REQ_FORWARDED "\":";
+	const struct http_request *rq = arg;
 	char small[512], *line = small, ver[16];
-	size_t mlen = strlen(method), ulen = strlen(uri), vlen, i;
+	size_t mlen = strlen(rq->method), ulen = strlen(rq->uri), vlen, i;
 	const char *host = NULL;
 	json_t *fwd = NULL;
 
 	/* "METHOD URI HTTP/1.1": pieces joined (printf's parsing showed in profiles) */
-	if (major >= 0 && major <= 9 && minor >= 0 && minor <= 9) {
-		ver[0] = (char)('0' + major);
+	if (rq->major >= 0 && rq->major <= 9 && rq->minor >= 0 && rq->minor <= 9) {
+		ver[0] = (char)('0' + rq->major);
 		ver[1] = '.';
-		ver[2] = (char)('0' + minor);
+		ver[2] = (char)('0' + rq->minor);
 		vlen = 3;
 	} else { /* http-parser takes up to 999.999 */
-		int n = snprintf(ver, sizeof ver, "%d.%d", major, minor);
+		int n = snprintf(ver, sizeof ver, "%d.%d", rq->major, rq->minor);
 		vlen = n > 0 && (size_t)n < sizeof ver ? (size_t)n : 0;
 	}
 	if (mlen + ulen + vlen + 8 > sizeof small &&
@@ -136,14 +145,14 @@ request_text(struct wire_json *w, const char *method, const char *uri, int major
 		w->failed = true;
 		return;
 	}
-	memcpy(line, method, mlen);
+	memcpy(line, rq->method, mlen);
 	line[mlen] = ' ';
-	memcpy(line + mlen + 1, uri, ulen);
+	memcpy(line + mlen + 1, rq->uri, ulen);
 	memcpy(line + mlen + 1 + ulen, " HTTP/", 6);
 	memcpy(line + mlen + 7 + ulen, ver, vlen);
 	line[mlen + 7 + ulen + vlen] = '\0';
-	for (i = 0; i < nheaders; i++) {
-		const struct http_header *h = &headers[i];
+	for (i = 0; i < rq->nheaders; i++) {
+		const struct http_header *h = &rq->headers[i];
 		if (strcasecmp(h->key, "Host") == 0 && host == NULL)
 			host = h->value;
 		else if (is_proxy_header(h->key) &&
@@ -166,39 +175,19 @@ request_text(struct wire_json *w, const char *method, const char *uri, int major
 		free(line);
 }
 
-/* The probe answer's JSON into ans (its small buffer when it fits). */
+/* The probe answer's JSON, written once into ans (its small buffer when it fits). */
 static int
-answer_probe(const char *method, const char *uri, int major, int minor,
-             const struct http_header *headers, size_t nheaders, const struct wire_ident *id,
-             const char *token, struct http_answer *ans)
+answer_probe(const struct http_request *rq, const struct wire_ident *id, const char *token,
+             struct http_answer *ans)
 {
-	char small[1024], *req = small;
-	struct wire_json w = {small, sizeof small, 0, false};
-	char *body;
-	int rc = -1;
-
-	request_text(&w, method, uri, major, minor, headers, nheaders);
-	if (!w.failed && w.len > w.cap) { /* did not fit: again, into the size counted */
-		if ((req = malloc(w.len)) == NULL)
-			return -1;
-		w = (struct wire_json){req, w.len, 0, false};
-		request_text(&w, method, uri, major, minor, headers, nheaders);
-	}
-	if (w.failed || w.len > w.cap)
-		goto out;
-	if ((body = wire_ident_dump(id, token, req, w.len, ans->small, sizeof ans->small,
-	                            &ans->len)) == NULL)
-		goto out;
+	if ((ans->body = wire_ident_dump(id, token, request_text, rq, ans->small, sizeof ans->small,
+	                                 &ans->len)) == NULL)
+		return -1;
 	ans->probe = true;
 	ans->code = 200;
 	ans->reason = "OK";
 	ans->content_type = "application/json";
-	ans->body = body;
-	rc = 0;
-out:
-	if (req != small)
-		free(req);
-	return rc;
+	return 0;
 }
 
 /* A span of uri as a NUL-terminated string: into buf when it fits, else
@@ -253,7 +242,8 @@ http_answer_build(const char *method, const char *uri, int major, int minor,
 		rc = answer_text(ans, 400, "Bad Request", "text/plain", "token too long\n");
 		goto out;
 	}
-	rc = answer_probe(method, uri, major, minor, headers, nheaders, id, token, ans);
+	rc = answer_probe(&(struct http_request){method, uri, major, minor, headers, nheaders}, id,
+	                  token, ans);
 out:
 	evhttp_clear_headers(&params);
 	free(decoded);

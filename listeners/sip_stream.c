@@ -215,7 +215,7 @@ answer_options(osip_message_t *req, const struct sip_source *src, const struct w
 
 	if ((r = response_new(req, 200, src)) == NULL)
 		return -1;
-	if ((body = wire_ident_dump(id, token, NULL, 0, small, sizeof small, &blen)) == NULL)
+	if ((body = wire_ident_dump(id, token, NULL, NULL, small, sizeof small, &blen)) == NULL)
 		goto fail;
 	/* libosip2 copies the body */
 	if ((token != NULL && osip_message_set_header(r, SIP_TOKEN_HEADER, token) != 0) ||

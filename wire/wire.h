@@ -79,14 +79,17 @@ void wire_json_raw(struct wire_json *w, const char *s, size_t n);
 void wire_json_str(struct wire_json *w, const char *s);
 /* A JSON value as compact text (jansson's json_dumpb). */
 void wire_json_value(struct wire_json *w, const json_t *v);
-/* The identity as compact JSON text with extra (NULL: none: the text of
- * members, "key":value,... without braces, that wire_json wrote) added
- * after its own: into buf when it fits in cap bytes (returns buf), else
- * into a malloc'd buffer (returns it: free it); *len its length, not
- * NUL-terminated. NULL on failure. The text is what json_dumps of the
- * object would give; with id->cache the facts are dumped only once. */
-char *wire_ident_dump(const struct wire_ident *id, const char *token, const char *extra,
-                      size_t extra_len, char *buf, size_t cap, size_t *len);
+/* Writes a caller's members into w: "key":value,... (at least one), no braces. */
+typedef void wire_json_members(struct wire_json *w, const void *arg);
+/* The identity as compact JSON text with the members extra(w, arg) writes
+ * (extra NULL: none) after its own: into buf when it fits in cap bytes
+ * (returns buf), else into a malloc'd buffer (returns it: free it); *len its
+ * length, not NUL-terminated. NULL on failure. extra may be called twice
+ * (the second time into the size counted) and must write the same. The text
+ * is what json_dumps of the object would give; with id->cache the facts are
+ * dumped only once. */
+char *wire_ident_dump(const struct wire_ident *id, const char *token, wire_json_members *extra,
+                      const void *arg, char *buf, size_t cap, size_t *len);
 /* Appends the identity as one compact JSON line + "\r\n" to out; 0 or -1. */
 int wire_ident_line(const struct wire_ident *id, const char *token, struct evbuffer *out);
 

@@ -198,9 +198,9 @@ wire_json_str(struct wire_json *w, const char *s)
 	json_decref(j);
 }
 
-/* One pass: {facts, token, tls[, extra]} into w. */
+/* One pass: {facts, token, tls[, extra's members]} into w. */
 static int
-dump_into(const struct wire_ident *id, const char *token, const char *extra, size_t extra_len,
+dump_into(const struct wire_ident *id, const char *token, wire_json_members *extra, const void *arg,
           struct wire_json *w)
 {
 	struct wire_cache tmp = {0}, *c = id->cache != NULL ? id->cache : &tmp;
@@ -214,9 +214,9 @@ dump_into(const struct wire_ident *id, const char *token, const char *extra, siz
 	wire_json_str(w, token);
 	wire_json_raw(w, ",", 1);
 	wire_json_raw(w, c->tls, c->tls_len);
-	if (extra != NULL && extra_len > 0) {
+	if (extra != NULL) {
 		wire_json_raw(w, ",", 1);
-		wire_json_raw(w, extra, extra_len);
+		extra(w, arg);
 	}
 	wire_json_raw(w, "}", 1);
 	wire_cache_clear(&tmp);
@@ -224,13 +224,13 @@ dump_into(const struct wire_ident *id, const char *token, const char *extra, siz
 }
 
 char *
-wire_ident_dump(const struct wire_ident *id, const char *token, const char *extra, size_t extra_len,
-                char *buf, size_t cap, size_t *len)
+wire_ident_dump(const struct wire_ident *id, const char *token, wire_json_members *extra,
+                const void *arg, char *buf, size_t cap, size_t *len)
 {
 	struct wire_json w = {buf, cap, 0, false};
 	char *p;
 
-	if (dump_into(id, token, extra, extra_len, &w) == -1)
+	if (dump_into(id, token, extra, arg, &w) == -1)
 		return NULL;
 	if (w.len <= w.cap) {
 		*len = w.len;
@@ -240,7 +240,7 @@ wire_ident_dump(const struct wire_ident *id, const char *token, const char *extr
 	if ((p = malloc(w.len)) == NULL)
 		return NULL;
 	w = (struct wire_json){p, w.len, 0, false};
-	if (dump_into(id, token, extra, extra_len, &w) == -1 || w.len > w.cap) {
+	if (dump_into(id, token, extra, arg, &w) == -1 || w.len > w.cap) {
 		free(p);
 		return NULL;
 	}
@@ -255,7 +255,7 @@ wire_ident_line(const struct wire_ident *id, const char *token, struct evbuffer 
 	size_t n;
 	int rc;
 
-	if ((s = wire_ident_dump(id, token, NULL, 0, small, sizeof small, &n)) == NULL)
+	if ((s = wire_ident_dump(id, token, NULL, NULL, small, sizeof small, &n)) == NULL)
 		return -1;
 	rc = evbuffer_add(out, s, n) == 0 && evbuffer_add(out, "\r\n", 2) == 0 ? 0 : -1;
 	if (s != small)

@@ -95,6 +95,13 @@ test_ident_plain_and_hostile_text(void **state)
 	wire_record_clear(&r);
 }
 
+/* extra members as text (a wire_json_members) */
+static void
+write_text(struct wire_json *w, const void *arg)
+{
+	wire_json_raw(w, arg, strlen(arg));
+}
+
 static void
 test_ident_dump(void **state)
 {
@@ -112,12 +119,12 @@ test_ident_dump(void **state)
 	want = o;
 	s = json_dumps(want, JSON_COMPACT);
 	et = json_dumps(extra, JSON_COMPACT | JSON_EMBED);
-	d = wire_ident_dump(&id, "t1", et, strlen(et), big, sizeof big, &n);
+	d = wire_ident_dump(&id, "t1", write_text, et, big, sizeof big, &n);
 	assert_ptr_equal(d, big);
 	assert_int_equal(n, strlen(s));
 	assert_memory_equal(d, s, n);
 	/* too small a buffer: allocated, same text */
-	d = wire_ident_dump(&id, "t1", et, strlen(et), small, sizeof small, &n);
+	d = wire_ident_dump(&id, "t1", write_text, et, small, sizeof small, &n);
 	assert_non_null(d);
 	assert_true(d != small);
 	assert_memory_equal(d, s, n);
@@ -128,10 +135,10 @@ test_ident_dump(void **state)
 	/* with a cache the facts are dumped once: a changed fact is not seen,
 	 * the token is */
 	id.cache = &cache;
-	d = wire_ident_dump(&id, "one", NULL, 0, big, sizeof big, &n);
+	d = wire_ident_dump(&id, "one", NULL, NULL, big, sizeof big, &n);
 	assert_non_null(cache.head);
 	id.host = "changed";
-	d = wire_ident_dump(&id, "two", NULL, 0, big, sizeof big, &n);
+	d = wire_ident_dump(&id, "two", NULL, NULL, big, sizeof big, &n);
 	o = json_loadb(d, n, 0, NULL);
 	assert_non_null(o);
 	assert_string_equal(json_string_value(json_object_get(o, WIRE_F_TOKEN)), "two");
