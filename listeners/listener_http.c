@@ -125,32 +125,19 @@ request_text(struct wire_json *w, const void *arg)
 	static const char k_host[] = ",\"" WIRE_F_REQ_HOST "\":";
 	static const char k_fwd[] = ",\"" WIRE_F_REQ_FORWARDED "\":";
 	const struct http_request *rq = arg;
-	char small[512], *line = small, ver[16];
-	size_t mlen = strlen(rq->method), ulen = strlen(rq->uri), vlen, i;
+	char small[512], *line = small;
 	const char *host = NULL;
 	json_t *fwd = NULL;
+	size_t i;
+	int n;
 
-	/* "METHOD URI HTTP/1.1": pieces joined (printf's parsing showed in profiles) */
-	if (rq->major >= 0 && rq->major <= 9 && rq->minor >= 0 && rq->minor <= 9) {
-		ver[0] = (char)('0' + rq->major);
-		ver[1] = '.';
-		ver[2] = (char)('0' + rq->minor);
-		vlen = 3;
-	} else { /* http-parser takes up to 999.999 */
-		int n = snprintf(ver, sizeof ver, "%d.%d", rq->major, rq->minor);
-		vlen = n > 0 && (size_t)n < sizeof ver ? (size_t)n : 0;
-	}
-	if (mlen + ulen + vlen + 8 > sizeof small &&
-	    (line = malloc(mlen + ulen + vlen + 8)) == NULL) {
+	n = snprintf(small, sizeof small, "%s %s HTTP/%d.%d", rq->method, rq->uri, rq->major,
+	             rq->minor);
+	if (n < 0 || ((size_t)n >= sizeof small && asprintf(&line, "%s %s HTTP/%d.%d", rq->method,
+	                                                    rq->uri, rq->major, rq->minor) < 0)) {
 		w->failed = true;
 		return;
 	}
-	memcpy(line, rq->method, mlen);
-	line[mlen] = ' ';
-	memcpy(line + mlen + 1, rq->uri, ulen);
-	memcpy(line + mlen + 1 + ulen, " HTTP/", 6);
-	memcpy(line + mlen + 7 + ulen, ver, vlen);
-	line[mlen + 7 + ulen + vlen] = '\0';
 	for (i = 0; i < rq->nheaders; i++) {
 		const struct http_header *h = &rq->headers[i];
 		if (strcasecmp(h->key, "Host") == 0 && host == NULL)
