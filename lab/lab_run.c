@@ -703,7 +703,6 @@ start_probe(struct lab *lab, const struct scenario_host *h, const struct scenari
 struct lab_probe_job {
 	const struct scenario_host *host;
 	const struct scenario_rule *only;
-	bool waits; /* it probes a path that costs a timeout */
 };
 
 /* The rule's paths are dropped, so each costs its probe a timeout: expected
@@ -778,13 +777,14 @@ run_probes(struct lab *lab, char *err, size_t errlen)
 				continue;
 			}
 			/* the broken rule runs from a process of its own, without a client cert */
-			jobs[njobs++] = (struct lab_probe_job){h, r, rule_waits(lab, r)};
+			waits[njobs] = rule_waits(lab, r);
+			jobs[njobs++] = (struct lab_probe_job){h, r};
 		}
-		if (main_rules > 0)
-			jobs[njobs++] = (struct lab_probe_job){h, NULL, main_waits};
+		if (main_rules > 0) {
+			waits[njobs] = main_waits;
+			jobs[njobs++] = (struct lab_probe_job){h, NULL};
+		}
 	}
-	for (size_t i = 0; i < njobs; i++)
-		waits[i] = jobs[i].waits;
 	lab->tls_budget = (unsigned)(cpus < 1 ? 1 : cpus) * PROBE_TLS_PER_CPU;
 	snprintf(lab->slots, sizeof lab->slots, "%s/tls-slots", lab->tmpdir);
 	if (probe_slots_create(lab->slots, lab->tls_budget, err, errlen) == -1)
@@ -826,11 +826,11 @@ run_probes(struct lab *lab, char *err, size_t errlen)
 		while (running < maxrun && next < njobs) {
 			size_t j = lab_probe_pick(waits, started, njobs, waiting, maxwait);
 
-			if (start_probe(lab, jobs[j].host, jobs[j].only, jobs[j].waits, err,
-			                errlen) == -1)
+			if (start_probe(lab, jobs[j].host, jobs[j].only, waits[j], err, errlen) ==
+			    -1)
 				goto out;
 			started[j] = true;
-			waiting += jobs[j].waits;
+			waiting += waits[j];
 			next++;
 			running++;
 			if (next == njobs || next == maxrun)
