@@ -102,12 +102,17 @@ ng_pid=$(pgrep -P "${pids[-1]}" | head -n 1) # the one worker serves
 # throughput depends on the client and the machine's other load, CPU time
 # per request is the server's own cost.
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
+# s_time's own "real seconds" is whole seconds of time(2) and its loop ends
+# at the first whole second past -time, so a run lasts SECS to SECS+1 s and
+# its rate was off by up to 1/SECS: the wall time is measured here instead.
 handshakes() { # PID HOST:PORT -> "handshakes/s server-CPU-us/handshake" (new session each time)
-	local t0 t1
+	local t0 t1 w0 w1
 	t0=$(cpu_ns "$1")
+	w0=$(date +%s%N)
 	"${cli[@]}" openssl s_time -connect "$2" -new -time "$SECS" 2>/dev/null >"$tmp/stime"
+	w1=$(date +%s%N)
 	t1=$(cpu_ns "$1")
-	awk -v d=$((t1 - t0)) '/connections in .* real seconds/ {printf "%.0f %.0f", $1 / $4, ($1 > 0 ? d / 1000 / $1 : 0); exit}' "$tmp/stime"
+	awk -v d=$((t1 - t0)) -v w=$((w1 - w0)) '/connections in .* real seconds/ {printf "%.0f %.0f", $1 / (w / 1e9), ($1 > 0 ? d / 1000 / $1 : 0); exit}' "$tmp/stime"
 }
 requests() { # PID URL -> "requests/s server-CPU-us/request" (ab, keep-alive, 16 concurrent)
 	local t0 t1
