@@ -141,20 +141,24 @@ header_done(http_parser *p)
 	const char *k = scratch.field.p != NULL ? scratch.field.p : "";
 	const char *v = scratch.value.p != NULL ? scratch.value.p : "";
 
+	size_t klen = scratch.field.len;
+
 	if (!r->in_value)
 		return 0;
 	r->in_value = false;
-	if (strcasecmp(k, "Content-Length") == 0) {
+	/* lengths first: most headers are none of these */
+	if (klen == 14 && strcasecmp(k, "Content-Length") == 0) {
 		/* http-parser refuses a second one too; say it plainly */
 		if (r->ncl++ > 0)
 			r->bad = strcmp(r->cl, v) == 0 ? "repeated Content-Length header"
 			                               : "conflicting Content-Length headers";
 		else
 			snprintf(r->cl, sizeof r->cl, "%s", v);
-	} else if (strcasecmp(k, "Host") == 0) {
+	} else if (klen == 4 && strcasecmp(k, "Host") == 0) {
 		if (r->nhost++ > 0)
 			r->bad = "more than one Host header";
-	} else if (strcasecmp(k, "Expect") == 0 && strcasecmp(v, "100-continue") == 0) {
+	} else if (klen == 6 && strcasecmp(k, "Expect") == 0 &&
+	           strcasecmp(v, "100-continue") == 0) {
 		r->expect_continue = true;
 	}
 	/* http-parser lets no NUL into a field or value; a CR or LF (an obs-fold

@@ -178,6 +178,8 @@ conn_free(struct lm_conn *c)
 		certs_verify_note_attach(c->ssl, NULL);
 	if (c->timer != NULL)
 		event_free(c->timer);
+	if (c->rd != NULL)
+		event_free(c->rd);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	wire_cache_clear(&c->ident);
@@ -255,6 +257,7 @@ conn_ident(struct lm_conn *c, struct wire_ident *id)
 	id->peer = c->peer;
 	id->tls = c->l->tls;
 	id->cache = &c->ident;
+	id->memo = c->l->set->memo;
 	if (id->tls) {
 		id->tls_version = c->tls_version[0] != '\0' ? c->tls_version : NULL;
 		id->tls_cipher = c->tls_cipher[0] != '\0' ? c->tls_cipher : NULL;
@@ -262,6 +265,33 @@ conn_ident(struct lm_conn *c, struct wire_ident *id)
 		id->server_cert = c->server_cert[0] != '\0' ? c->server_cert : NULL;
 		id->server_cert_sha256 = c->server_fp[0] != '\0' ? c->server_fp : NULL;
 		id->client_cert_sha256 = c->client_fp[0] != '\0' ? c->client_fp : NULL;
+	}
+}
+
+static struct timeval
+idle_tv(const struct lm_conn *c)
+{
+	unsigned ms = c->l->set->lim.idle_timeout_ms;
+
+	return (struct timeval){(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+}
+
+/* Reading on or off: the bufferevent's on TLS, the read event (with the
+ * idle timeout) on plaintext. */
+static void
+conn_reading(struct lm_conn *c, bool on)
+{
+	struct timeval tv = idle_tv(c);
+
+	if (c->rd == NULL) {
+		if (on)
+			bufferevent_enable(c->bev, EV_READ);
+		else
+			bufferevent_disable(c->bev, EV_READ);
+	} else if (on) {
+		event_add(c->rd, &tv);
+	} else {
+		event_del(c->rd);
 	}
 }
 
@@ -298,7 +328,7 @@ conn_closed(struct lm_conn *c)
 		conn_free(c);
 		return;
 	}
-	bufferevent_enable(c->bev, EV_READ);
+	conn_reading(c, true);
 }
 
 /* After a hook: free on request, or once a closing connection is flushed. */
@@ -318,7 +348,7 @@ conn_after_hook(struct lm_conn *c, int rc)
 	}
 	/* a client that sends without reading stops being read */
 	if (evbuffer_get_length(out) > 4 * c->l->set->lim.max_message && !c->read_paused) {
-		bufferevent_disable(c->bev, EV_READ);
+		conn_reading(c, false);
 		c->read_paused = true;
 	}
 }
@@ -456,17 +486,71 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (c->read_paused) {
 		c->read_paused = false;
-		bufferevent_enable(bev, EV_READ);
+		conn_reading(c, true);
 	}
 }
 
 static void
 set_timeouts(struct lm_conn *c)
 {
-	unsigned ms = c->l->set->lim.idle_timeout_ms;
-	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = idle_tv(c);
 
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	/* plaintext: the read event carries the read side's (conn_reading) */
+	bufferevent_set_timeouts(c->bev, c->rd == NULL ? &tv : NULL, &tv);
+}
+
+/* A plaintext socket is readable: one read(2) into the input, as much as
+ * the kind's limit leaves room for. Not through the bufferevent: libevent
+ * 2.1's evbuffer_read asks ioctl(FIONREAD) first on every read, a third
+ * system call per request beside read and write. What the bufferevent
+ * would do on EOF, an error or the idle timeout is done here the same way:
+ * reading stops, then conn_event_cb. */
+static void
+conn_plain_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct lm_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len = evbuffer_get_length(in), room = c->limit > len ? c->limit - len : 0;
+	struct evbuffer_iovec v;
+	ssize_t n;
+	short ev = BEV_EVENT_READING;
+	int saved = 0;
+
+	if (what & EV_TIMEOUT) {
+		ev |= BEV_EVENT_TIMEOUT;
+	} else {
+		if (room == 0) { /* as the watermark would: stop until drained */
+			conn_reading(c, false);
+			return;
+		}
+		if (room > 16384)
+			room = 16384;
+		/* a socket bufferevent keeps its input's end frozen but while it reads */
+		evbuffer_unfreeze(in, 0);
+		if (evbuffer_reserve_space(in, (ev_ssize_t)room, &v, 1) != 1) {
+			evbuffer_freeze(in, 0);
+			conn_outcome(c, "out of memory");
+			conn_free(c);
+			return;
+		}
+		n = read(fd, v.iov_base, v.iov_len < room ? v.iov_len : room);
+		saved = errno;
+		if (n > 0) {
+			v.iov_len = (size_t)n;
+			evbuffer_commit_space(in, &v, 1);
+		}
+		evbuffer_freeze(in, 0);
+		if (n > 0) {
+			conn_read_cb(c->bev, c); /* may free c */
+			return;
+		}
+		if (n == -1 && (saved == EAGAIN || saved == EINTR))
+			return;
+		ev |= n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR;
+	}
+	conn_reading(c, false);
+	errno = saved; /* conn_event_cb reports it */
+	conn_event_cb(c->bev, ev, c);
 }
 
 /* The connection can speak: TLS handshake done, or a plain accept. */
@@ -570,7 +654,6 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockad
 	struct lm_conn *c;
 	SSL *ssl = NULL;
 	char why[128];
-	size_t limit;
 	unsigned ms = l->set->lim.handshake_timeout_ms;
 	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 
@@ -617,13 +700,18 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockad
 		                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 		if (c->bev == NULL)
 			goto fail_fd;
+		if ((c->rd = event_new(base, fd, EV_READ | EV_PERSIST, conn_plain_read, c)) == NULL)
+			goto fail;
 	}
-	limit = l->kind->read_limit != 0 ? l->kind->read_limit : l->set->lim.max_message;
-	bufferevent_setwatermark(c->bev, EV_READ, 0, limit);
+	c->limit = l->kind->read_limit != 0 ? l->kind->read_limit : l->set->lim.max_message;
+	if (c->rd == NULL)
+		bufferevent_setwatermark(c->bev, EV_READ, 0, c->limit);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	set_timeouts(c);
-	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
+	if (bufferevent_enable(c->bev, c->rd == NULL ? EV_READ | EV_WRITE : EV_WRITE) == -1)
 		goto fail;
+	if (c->rd != NULL)
+		conn_reading(c, true);
 	if (!l->tls)
 		conn_ready(c);
 	return;

@@ -101,9 +101,21 @@ static bool
 is_proxy_header(const char *key)
 {
 	/* what a proxy adds (X-Forwarded-*, RFC 7239 Forwarded, Via): the
-	 * probe reports `proxied` when it finds any */
-	return strncasecmp(key, "X-Forwarded-", 12) == 0 || strcasecmp(key, "Forwarded") == 0 ||
-	       strcasecmp(key, "Via") == 0;
+	 * probe reports `proxied` when it finds any; the first letter first,
+	 * as most headers are none of them */
+	switch (key[0]) {
+	case 'X':
+	case 'x':
+		return strncasecmp(key, "X-Forwarded-", 12) == 0;
+	case 'F':
+	case 'f':
+		return strcasecmp(key, "Forwarded") == 0;
+	case 'V':
+	case 'v':
+		return strcasecmp(key, "Via") == 0;
+	default:
+		return false;
+	}
 }
 
 /* The request a probe answer repeats. */
@@ -112,7 +124,32 @@ struct http_request {
 	int major, minor;
 	const struct http_header *headers;
 	size_t nheaders;
+	struct wire_memo *memo; /* the identity's (NULL: none) */
 };
+
+/* "METHOD URI HTTP/x.y" into buf when it fits in cap (returns buf), else
+ * malloc'd; NULL on allocation failure. Joined, not printed: snprintf was
+ * a tenth of an answer's instructions. */
+static char *
+request_line(const struct http_request *rq, char *buf, size_t cap)
+{
+	size_t m = strlen(rq->method), u = strlen(rq->uri), n = m + 1 + u + 9;
+	char *p = n < cap ? buf : malloc(n + 1);
+
+	/* http-parser's versions are single digits ("HTTP/10.0" it refuses) */
+	if (p == NULL || rq->major < 0 || rq->major > 9 || rq->minor < 0 || rq->minor > 9) {
+		if (p != buf)
+			free(p);
+		return NULL;
+	}
+	memcpy(p, rq->method, m);
+	p[m] = ' ';
+	memcpy(p + m + 1, rq->uri, u);
+	memcpy(p + m + 1 + u, " HTTP/x.y", 10);
+	p[n - 3] = (char)('0' + rq->major);
+	p[n - 1] = (char)('0' + rq->minor);
+	return p;
+}
 
 /* The request as received, a peer's bytes made valid JSON text:
  * "request":{"line":…,"host":…,"forwarded":{…}} into w (a
@@ -125,22 +162,20 @@ request_text(struct wire_json *w, const void *arg)
 	static const char k_host[] = ",\"" WIRE_F_REQ_HOST "\":";
 	static const char k_fwd[] = ",\"" WIRE_F_REQ_FORWARDED "\":";
 	const struct http_request *rq = arg;
-	char small[512], *line = small;
+	struct wire_memo *memo = rq->memo;
+	char small[512], *line;
 	const char *host = NULL;
 	json_t *fwd = NULL;
 	size_t i;
-	int n;
 
-	n = snprintf(small, sizeof small, "%s %s HTTP/%d.%d", rq->method, rq->uri, rq->major,
-	             rq->minor);
-	if (n < 0 || ((size_t)n >= sizeof small && asprintf(&line, "%s %s HTTP/%d.%d", rq->method,
-	                                                    rq->uri, rq->major, rq->minor) < 0)) {
+	if ((line = request_line(rq, small, sizeof small)) == NULL) {
 		w->failed = true;
 		return;
 	}
 	for (i = 0; i < rq->nheaders; i++) {
 		const struct http_header *h = &rq->headers[i];
-		if (strcasecmp(h->key, "Host") == 0 && host == NULL)
+		if (host == NULL && (h->key[0] == 'H' || h->key[0] == 'h') &&
+		    strcasecmp(h->key, "Host") == 0)
 			host = h->value;
 		else if (is_proxy_header(h->key) &&
 		         ((fwd == NULL && (fwd = json_object()) == NULL) ||
@@ -148,9 +183,9 @@ request_text(struct wire_json *w, const void *arg)
 			w->failed = true;
 	}
 	wire_json_raw(w, k_line, sizeof k_line - 1);
-	wire_json_str(w, line);
+	wire_json_str_memo(w, line, memo != NULL ? &memo[WIRE_MEMO_REQ_LINE] : NULL);
 	wire_json_raw(w, k_host, sizeof k_host - 1);
-	wire_json_str(w, host);
+	wire_json_str_memo(w, host, memo != NULL ? &memo[WIRE_MEMO_REQ_HOST] : NULL);
 	wire_json_raw(w, k_fwd, sizeof k_fwd - 1);
 	if (fwd != NULL)
 		wire_json_value(w, fwd);
@@ -229,8 +264,9 @@ http_answer_build(const char *method, const char *uri, int major, int minor,
 		rc = answer_text(ans, 400, "Bad Request", "text/plain", "token too long\n");
 		goto out;
 	}
-	rc = answer_probe(&(struct http_request){method, uri, major, minor, headers, nheaders}, id,
-	                  token, ans);
+	rc = answer_probe(
+	    &(struct http_request){method, uri, major, minor, headers, nheaders, id->memo}, id,
+	    token, ans);
 out:
 	evhttp_clear_headers(&params);
 	free(decoded);

@@ -157,12 +157,16 @@ struct lm_conn {
 	struct listener *l;
 	enum lm_conn_state state;
 	struct bufferevent *bev;
+	/* plaintext: the socket's read event (conn_plain_read; bev only
+	 * writes), NULL on TLS, which reads through bev */
+	struct event *rd;
 	SSL *ssl;            /* borrowed from bev; NULL on plaintext */
 	struct event *timer; /* handshake deadline, then the linger */
 	struct sockaddr_storage peer_ss;
 	char peer[64], local[64];
 	double t_start, t_ready; /* lm_now_ms() at accept / handshake done */
 	uint64_t bytes_in, bytes_out;
+	size_t limit;     /* most input held unprocessed (the kind's read limit) */
 	size_t in_left;   /* input bytes already counted but not consumed */
 	double t_partial; /* lm_now_ms() when an unfinished message began; 0: none */
 	unsigned requests;
@@ -215,6 +219,7 @@ struct listener_set {
 	/* the answers of one read, before conn_write moves them out: one
 	 * buffer for every connection, empty between reads */
 	struct evbuffer *out;
+	struct wire_memo memo[WIRE_MEMOS]; /* the answers' strings (one thread) */
 };
 
 /* listener.c */

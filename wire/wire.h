@@ -54,7 +54,19 @@ struct wire_ident {
 	/* Not a field: where wire_ident_dump keeps a connection's facts,
 	 * dumped once, so an answer only dumps its token (NULL: each time). */
 	struct wire_cache *cache;
+	/* Not a field: WIRE_MEMOS memos of the per-answer strings (NULL: none) */
+	struct wire_memo *memo;
 };
+/* The JSON text jansson gave for the last string of one kind: a request
+ * repeated (keep-alive clients, monitors, every connection of a load test:
+ * the same line, Host and token) is encoded once, then copied. The text is
+ * a function of the string alone, so a hit writes what jansson would. One
+ * set per thread; strings longer than src are not kept. */
+struct wire_memo {
+	size_t src_len, enc_len; /* enc_len 0: empty */
+	char src[256], enc[512];
+};
+enum { WIRE_MEMO_TOKEN, WIRE_MEMO_REQ_LINE, WIRE_MEMO_REQ_HOST, WIRE_MEMOS };
 /* A connection's facts as JSON text (wire_ident_dump fills it). */
 struct wire_cache {
 	char *head, *tls; /* object keys without braces (JSON_EMBED); NULL: not yet */
@@ -77,6 +89,8 @@ struct wire_json {
 void wire_json_raw(struct wire_json *w, const char *s, size_t n);
 /* A peer's text as a JSON string (wire_text's rules; NULL: null). */
 void wire_json_str(struct wire_json *w, const char *s);
+/* The same through memo m (NULL: none), which it updates. */
+void wire_json_str_memo(struct wire_json *w, const char *s, struct wire_memo *m);
 /* A JSON value as compact text (jansson's json_dumpb). */
 void wire_json_value(struct wire_json *w, const json_t *v);
 /* Writes a caller's members into w: "key":value,... (at least one), no braces. */

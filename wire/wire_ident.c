@@ -198,6 +198,31 @@ wire_json_str(struct wire_json *w, const char *s)
 	json_decref(j);
 }
 
+void
+wire_json_str_memo(struct wire_json *w, const char *s, struct wire_memo *m)
+{
+	size_t n, start = w->len;
+
+	if (s == NULL || m == NULL) {
+		wire_json_str(w, s);
+		return;
+	}
+	n = strlen(s);
+	if (m->enc_len > 0 && n == m->src_len && memcmp(s, m->src, n) == 0) {
+		wire_json_raw(w, m->enc, m->enc_len);
+		return;
+	}
+	wire_json_str(w, s);
+	/* kept only when all of it was written (not just counted) */
+	if (!w->failed && w->len <= w->cap && n < sizeof m->src &&
+	    w->len - start <= sizeof m->enc) {
+		memcpy(m->src, s, n);
+		m->src_len = n;
+		m->enc_len = w->len - start;
+		memcpy(m->enc, w->p + start, m->enc_len);
+	}
+}
+
 /* One pass: {facts, token, tls[, extra's members]} into w. */
 static int
 dump_into(const struct wire_ident *id, const char *token, wire_json_members *extra, const void *arg,
@@ -211,7 +236,7 @@ dump_into(const struct wire_ident *id, const char *token, wire_json_members *ext
 	wire_json_raw(w, "{", 1);
 	wire_json_raw(w, c->head, c->head_len);
 	wire_json_raw(w, tok, sizeof tok - 1);
-	wire_json_str(w, token);
+	wire_json_str_memo(w, token, id->memo != NULL ? &id->memo[WIRE_MEMO_TOKEN] : NULL);
 	wire_json_raw(w, ",", 1);
 	wire_json_raw(w, c->tls, c->tls_len);
 	if (extra != NULL) {

@@ -152,6 +152,94 @@ test_ident_dump(void **state)
 	assert_null(cache.head);
 }
 
+/* s through jansson alone, as the reference */
+static char *
+jansson_text(const char *s)
+{
+	char buf[2048];
+	struct wire_json w = {buf, sizeof buf, 0, false};
+
+	wire_json_str(&w, s);
+	assert_false(w.failed);
+	assert_true(w.len <= w.cap);
+	return strndup(buf, w.len);
+}
+
+/* through memo m into a buffer of cap bytes: the text, or NULL when it
+ * was only counted */
+static char *
+memo_text(const char *s, struct wire_memo *m, size_t cap)
+{
+	char buf[2048];
+	struct wire_json w = {buf, cap, 0, false};
+
+	wire_json_str_memo(&w, s, m);
+	assert_false(w.failed);
+	return w.len <= w.cap ? strndup(buf, w.len) : NULL;
+}
+
+static void
+test_json_str_memo(void **state)
+{
+	static const char *const texts[] = {
+	    "GET /lyncmock/probe?token=b HTTP/1.1",
+	    "GET /lyncmock/probe?token=c HTTP/1.1",
+	    "q\"uote\\ \x01 \xc3\xa9",
+	    "bad \xff\xfe utf-8",
+	    "",
+	    "GET /lyncmock/probe?token=b",
+	};
+	struct wire_memo m = {0};
+	char long_text[400], *want, *got;
+	size_t i, round;
+
+	(void)state;
+	/* every string, twice and in turn: each time exactly jansson's text */
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+			want = jansson_text(texts[i]);
+			got = memo_text(texts[i], &m, 2048);
+			assert_string_equal(got, want);
+			assert_int_equal(m.src_len, strlen(texts[i]));
+			got[0] = '\0';
+			free(got);
+			got = memo_text(texts[i], &m, 2048); /* the hit */
+			assert_string_equal(got, want);
+			free(got);
+			free(want);
+		}
+	}
+	/* a hit is the memo's copy: a planted entry shows it was used */
+	memo_text("abc", &m, 2048);
+	memcpy(m.enc, "\"ABC\"", 5);
+	got = memo_text("abc", &m, 2048);
+	assert_string_equal(got, "\"ABC\"");
+	free(got);
+	/* a prefix or a longer string is no hit */
+	got = memo_text("ab", &m, 2048);
+	assert_string_equal(got, "\"ab\"");
+	free(got);
+	/* only counted (no room): not kept, and the next call is right */
+	assert_null(memo_text("counted only", &m, 4));
+	assert_int_equal(m.src_len, 2);
+	got = memo_text("counted only", &m, 2048);
+	assert_string_equal(got, "\"counted only\"");
+	free(got);
+	/* longer than a memo holds: written, not kept */
+	memset(long_text, 'x', sizeof long_text - 1);
+	long_text[sizeof long_text - 1] = '\0';
+	want = jansson_text(long_text);
+	got = memo_text(long_text, &m, 2048);
+	assert_string_equal(got, want);
+	assert_int_equal(m.src_len, strlen("counted only"));
+	free(got);
+	free(want);
+	/* NULL is JSON null, memo or not */
+	got = memo_text(NULL, &m, 2048);
+	assert_string_equal(got, "null");
+	free(got);
+}
+
 static void
 test_record_refuses(void **state)
 {
@@ -213,6 +301,7 @@ main(void)
 	    cmocka_unit_test(test_ident_roundtrip),
 	    cmocka_unit_test(test_ident_plain_and_hostile_text),
 	    cmocka_unit_test(test_ident_dump),
+	    cmocka_unit_test(test_json_str_memo),
 	    cmocka_unit_test(test_record_refuses),
 	    cmocka_unit_test(test_cls_line),
 	};
