@@ -662,7 +662,8 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockad
 		close(fd);
 		return;
 	}
-	conn_set_addrs(c, sa, fd);
+	/* bound to one address, a connection's local one is that (no getsockname) */
+	conn_set_addrs(c, sa, l->bound_any ? fd : -1);
 	if (!listener_admit(l, c, why, sizeof why)) {
 		/* Accepted and answered (or closed at once), never left in the
 		 * backlog: a probe must tell "listener full" from a DROP. */
@@ -846,6 +847,9 @@ listener_start(struct listener_set *ls, struct listener *l, const struct scenari
 		         cfg->bind_addr);
 		return -1;
 	}
+	l->bound_any = addr.ss_family == AF_INET6
+	                   ? IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&addr)->sin6_addr)
+	                   : ((struct sockaddr_in *)&addr)->sin_addr.s_addr == htonl(INADDR_ANY);
 	if ((fd = bind_socket(&addr, l->port, l->kind->datagram != NULL ? SOCK_DGRAM : SOCK_STREAM,
 	                      l->local, sizeof l->local, err, errlen)) == -1)
 		return -1;

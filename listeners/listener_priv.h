@@ -205,6 +205,7 @@ struct listener {
 	bool starved;           /* accept disabled for a moment: out of descriptors */
 	struct event *resume;   /* ends the starved pause */
 	char local[64];         /* "addr:port" */
+	bool bound_any;         /* a wildcard address: a connection's own is asked for */
 	unsigned nconns;
 	struct lm_conn_list conns;
 };

@@ -212,6 +212,13 @@ lis_stop "$faults"
 
 lis_stop "$dir"
 lis_stop "$fe"
+# bound to the wildcard address, "local" is the address the client dialled
+# (a listener bound to one address reports that one without asking)
+lis_start any dir01 --bind 0.0.0.0
+curl -sS --max-time 5 -o "$LM_TMP/any.json" 'http://127.0.3.77:18080/lyncmock/probe?token=any' ||
+	lm_fail "curl to the wildcard listener"
+lis_expect "local on 0.0.0.0" "$(lis_json "$LM_TMP/any.json" 'j["local"]')" 127.0.3.77:18080
+lis_stop "$LIS_PID"
 # one log line per connection; the JSON log parses
 grep -q 'http port=18080 peer=127.0.3.10:[0-9]* tls=none outcome="ok" in=[0-9]* out=[0-9]* requests=1' "$LM_TMP/dir.log" ||
 	{ cat "$LM_TMP/dir.log"; lm_fail "no log line for the http probe"; }
