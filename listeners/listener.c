@@ -206,6 +206,18 @@ listener_base_new(void)
  * the bufferevent with the same bytes first in its output, as it requires. */
 #define DIRECT_TLS_MAX 16384
 
+/* Queues data in the bufferevent, whose writing is enabled only now: a
+ * bufferevent with writing enabled watches the socket for writability
+ * even with nothing to send (an epoll_ctl on and one off per connection,
+ * and on TLS again after the handshake). */
+static int
+conn_queue(struct lm_conn *c, struct evbuffer *data)
+{
+	if (bufferevent_enable(c->bev, EV_WRITE) == -1)
+		return -1;
+	return bufferevent_write_buffer(c->bev, data);
+}
+
 int
 conn_write(struct lm_conn *c, struct evbuffer *data)
 {
@@ -219,7 +231,7 @@ conn_write(struct lm_conn *c, struct evbuffer *data)
 	 * for the next loop turn and costs two epoll_ctl (write event on,
 	 * off); what the socket does not take now is queued as before. */
 	if (len == 0 || evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
-		return len > 0 ? bufferevent_write_buffer(c->bev, data) : 0;
+		return len > 0 ? conn_queue(c, data) : 0;
 	if (c->ssl == NULL) {
 		if ((fd = bufferevent_getfd(c->bev)) >= 0)
 			(void)evbuffer_write(data, fd);
@@ -232,7 +244,7 @@ conn_write(struct lm_conn *c, struct evbuffer *data)
 		else
 			ERR_clear_error(); /* the bufferevent's own retry reports it */
 	}
-	return evbuffer_get_length(data) > 0 ? bufferevent_write_buffer(c->bev, data) : 0;
+	return evbuffer_get_length(data) > 0 ? conn_queue(c, data) : 0;
 }
 
 void
@@ -691,6 +703,9 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockad
 		                                   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 		if (c->bev == NULL) /* libevent freed ssl, not fd */
 			goto fail_fd;
+		/* it starts with writing enabled, and turns it on once the
+		 * handshake is done: conn_queue enables it when needed */
+		bufferevent_disable(c->bev, EV_WRITE);
 		c->ssl = ssl;
 		c->state = CONN_HANDSHAKE;
 		if ((c->timer = evtimer_new(base, conn_handshake_timeout, c)) == NULL ||
@@ -709,7 +724,8 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockad
 		bufferevent_setwatermark(c->bev, EV_READ, 0, c->limit);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	set_timeouts(c);
-	if (bufferevent_enable(c->bev, c->rd == NULL ? EV_READ | EV_WRITE : EV_WRITE) == -1)
+	/* writing: conn_queue, once there is something to wait for */
+	if (c->rd == NULL && bufferevent_enable(c->bev, EV_READ) == -1)
 		goto fail;
 	if (c->rd != NULL)
 		conn_reading(c, true);
