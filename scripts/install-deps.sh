@@ -16,7 +16,7 @@ apt-get install -y -qq --no-install-recommends \
 	libnice-dev \
 	libsystemd-dev systemd debhelper lintian scdoc ansible-core ansible-lint openssh-client \
 	openssl curl sip-tester stunnel4 nmap nftables iptables iproute2 ethtool nginx-light \
-	clang clang-format libclang-rt-14-dev valgrind graphviz libxml2-utils procps psmisc python3 >/dev/null
+	clang clang-format libclang-rt-14-dev valgrind strace graphviz libxml2-utils procps psmisc python3 >/dev/null
 # coturn (a real STUN/TURN peer for the tests) ships a turnserver daemon: it must
 # not start and sit on the machine's port 3478 (nor openssh-server's sshd on 22:
 # the deploy tests start their own, inside namespaces). policy-rc.d 101 tells
