@@ -531,8 +531,12 @@ conn_plain_read(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_TIMEOUT) {
 		ev |= BEV_EVENT_TIMEOUT;
 	} else {
-		if (room == 0) { /* as the watermark would: stop until drained */
-			conn_reading(c, false);
+		if (room == 0) {
+			/* every kind answers a message over its limit and closes
+			 * before this; were one not to, close rather than stop
+			 * reading for ever */
+			conn_outcome(c, "error: %zu bytes held unprocessed (the read limit)", len);
+			conn_free(c);
 			return;
 		}
 		if (room > 16384)
