@@ -140,7 +140,6 @@ header_done(http_parser *p)
 	struct http_req *r = p->data;
 	const char *k = scratch.field.p != NULL ? scratch.field.p : "";
 	const char *v = scratch.value.p != NULL ? scratch.value.p : "";
-
 	size_t klen = scratch.field.len;
 
 	if (!r->in_value)

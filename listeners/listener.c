@@ -281,30 +281,29 @@ conn_ident(struct lm_conn *c, struct wire_ident *id)
 }
 
 static struct timeval
-idle_tv(const struct lm_conn *c)
+ms_tv(unsigned ms)
 {
-	unsigned ms = c->l->set->lim.idle_timeout_ms;
-
 	return (struct timeval){(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 }
 
+/* The most input a connection holds unprocessed. */
+static size_t
+conn_read_limit(const struct lm_conn *c)
+{
+	return c->l->kind->read_limit != 0 ? c->l->kind->read_limit : c->l->set->lim.max_message;
+}
+
 /* Reading on or off: the bufferevent's on TLS, the read event (with the
- * idle timeout) on plaintext. */
-static void
+ * idle timeout) on plaintext; 0 or -1. */
+static int
 conn_reading(struct lm_conn *c, bool on)
 {
-	struct timeval tv = idle_tv(c);
+	struct timeval tv = ms_tv(c->l->set->lim.idle_timeout_ms);
 
-	if (c->rd == NULL) {
-		if (on)
-			bufferevent_enable(c->bev, EV_READ);
-		else
-			bufferevent_disable(c->bev, EV_READ);
-	} else if (on) {
-		event_add(c->rd, &tv);
-	} else {
-		event_del(c->rd);
-	}
+	if (c->rd == NULL)
+		return on ? bufferevent_enable(c->bev, EV_READ)
+		          : bufferevent_disable(c->bev, EV_READ);
+	return on ? event_add(c->rd, &tv) : event_del(c->rd);
 }
 
 static void
@@ -323,7 +322,7 @@ conn_linger_done(evutil_socket_t fd, short what, void *arg)
 static void
 conn_closed(struct lm_conn *c)
 {
-	struct timeval tv = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
+	struct timeval tv = ms_tv(LINGER_MS);
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
 
 	if (c->ssl != NULL)
@@ -505,7 +504,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 static void
 set_timeouts(struct lm_conn *c)
 {
-	struct timeval tv = idle_tv(c);
+	struct timeval tv = ms_tv(c->l->set->lim.idle_timeout_ms);
 
 	/* plaintext: the read event carries the read side's (conn_reading) */
 	bufferevent_set_timeouts(c->bev, c->rd == NULL ? &tv : NULL, &tv);
@@ -522,7 +521,8 @@ conn_plain_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct lm_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t len = evbuffer_get_length(in), room = c->limit > len ? c->limit - len : 0;
+	size_t len = evbuffer_get_length(in), limit = conn_read_limit(c);
+	size_t room = limit > len ? limit - len : 0;
 	struct evbuffer_iovec v;
 	ssize_t n;
 	short ev = BEV_EVENT_READING;
@@ -670,8 +670,7 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockad
 	struct lm_conn *c;
 	SSL *ssl = NULL;
 	char why[128];
-	unsigned ms = l->set->lim.handshake_timeout_ms;
-	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = ms_tv(l->set->lim.handshake_timeout_ms);
 
 	(void)socklen;
 	if ((c = conn_alloc(l)) == NULL) {
@@ -723,16 +722,13 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockad
 		if ((c->rd = event_new(base, fd, EV_READ | EV_PERSIST, conn_plain_read, c)) == NULL)
 			goto fail;
 	}
-	c->limit = l->kind->read_limit != 0 ? l->kind->read_limit : l->set->lim.max_message;
 	if (c->rd == NULL)
-		bufferevent_setwatermark(c->bev, EV_READ, 0, c->limit);
+		bufferevent_setwatermark(c->bev, EV_READ, 0, conn_read_limit(c));
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	set_timeouts(c);
 	/* writing: conn_queue, once there is something to wait for */
-	if (c->rd == NULL && bufferevent_enable(c->bev, EV_READ) == -1)
+	if (conn_reading(c, true) == -1)
 		goto fail;
-	if (c->rd != NULL)
-		conn_reading(c, true);
 	if (!l->tls)
 		conn_ready(c);
 	return;

@@ -134,14 +134,12 @@ static char *
 request_line(const struct http_request *rq, char *buf, size_t cap)
 {
 	size_t m = strlen(rq->method), u = strlen(rq->uri), n = m + 1 + u + 9;
-	char *p = n < cap ? buf : malloc(n + 1);
+	char *p;
 
 	/* http-parser's versions are single digits ("HTTP/10.0" it refuses) */
-	if (p == NULL || rq->major < 0 || rq->major > 9 || rq->minor < 0 || rq->minor > 9) {
-		if (p != buf)
-			free(p);
+	if (rq->major < 0 || rq->major > 9 || rq->minor < 0 || rq->minor > 9 ||
+	    (p = n < cap ? buf : malloc(n + 1)) == NULL)
 		return NULL;
-	}
 	memcpy(p, rq->method, m);
 	p[m] = ' ';
 	memcpy(p + m + 1, rq->uri, u);

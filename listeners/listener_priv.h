@@ -166,7 +166,6 @@ struct lm_conn {
 	char peer[64], local[64];
 	double t_start, t_ready; /* lm_now_ms() at accept / handshake done */
 	uint64_t bytes_in, bytes_out;
-	size_t limit;     /* most input held unprocessed (the kind's read limit) */
 	size_t in_left;   /* input bytes already counted but not consumed */
 	double t_partial; /* lm_now_ms() when an unfinished message began; 0: none */
 	unsigned requests;
